@@ -1,0 +1,110 @@
+import { invariant } from "../../src/core/errors.ts";
+
+const NO_KEY = -1;
+const NONE = -1;
+
+/** Paged KV blocks with prefix caching, as in vLLM V1's KV cache manager: blocks have reference
+ *  counts; a block whose count drops to zero joins the tail of a free queue but keeps its content
+ *  key, so a later request with the same prefix can take it back (a hit); allocation takes blocks
+ *  from the head of the free queue (least recently freed first), evicting their cached content. */
+export class BlockManager {
+  private readonly refCount: Int32Array;
+  private readonly blockKey: Float64Array;
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  private head = NONE;
+  private tail = NONE;
+  private free: number;
+  private readonly cached = new Map<number, number>();
+
+  constructor(readonly numBlocks: number) {
+    invariant(numBlocks > 0, "numBlocks must be positive");
+    this.refCount = new Int32Array(numBlocks);
+    this.blockKey = new Float64Array(numBlocks).fill(NO_KEY);
+    this.prev = new Int32Array(numBlocks);
+    this.next = new Int32Array(numBlocks);
+    this.free = 0;
+    for (let b = 0; b < numBlocks; b++) this.appendFree(b);
+  }
+
+  /** Blocks not held by any request (cached-but-free blocks count as free, as in vLLM). */
+  get freeBlocks(): number {
+    return this.free;
+  }
+
+  get usedBlocks(): number {
+    return this.numBlocks - this.free;
+  }
+
+  get cachedBlocks(): number {
+    return this.cached.size;
+  }
+
+  /** The block holding content `key`, if cached. */
+  lookup(key: number): number | undefined {
+    return this.cached.get(key);
+  }
+
+  isFree(block: number): boolean {
+    return this.refCount[block] === 0;
+  }
+
+  /** Takes a reference on a cached block found by `lookup` (removing it from the free queue). */
+  touch(block: number): void {
+    if (this.refCount[block] === 0) this.unlinkFree(block);
+    this.refCount[block]++;
+  }
+
+  /** Appends `count` fresh blocks to `into`; the caller has checked `freeBlocks >= count`. */
+  allocate(count: number, into: number[]): void {
+    invariant(count <= this.free, `allocating ${count} blocks with ${this.free} free`);
+    for (let i = 0; i < count; i++) {
+      const block = this.head;
+      this.unlinkFree(block);
+      const key = this.blockKey[block];
+      if (key !== NO_KEY) {
+        this.cached.delete(key);
+        this.blockKey[block] = NO_KEY;
+      }
+      this.refCount[block] = 1;
+      into.push(block);
+    }
+  }
+
+  /** Drops one reference on each block. Freed in reverse, so a request's tail blocks (least likely
+   *  to be shared) sit nearer the head of the free queue and are evicted first. */
+  release(blocks: readonly number[]): void {
+    for (let i = blocks.length - 1; i >= 0; i--) {
+      const block = blocks[i];
+      invariant(this.refCount[block] > 0, `double free of block ${block}`);
+      if (--this.refCount[block] === 0) this.appendFree(block);
+    }
+  }
+
+  /** Records that `block` (held, full) now holds content `key`. If another block already holds the
+   *  same content (computed concurrently), this one stays uncached, as in vLLM. */
+  register(block: number, key: number): void {
+    if (this.blockKey[block] !== NO_KEY || this.cached.has(key)) return;
+    this.blockKey[block] = key;
+    this.cached.set(key, block);
+  }
+
+  private appendFree(block: number): void {
+    this.prev[block] = this.tail;
+    this.next[block] = NONE;
+    if (this.tail === NONE) this.head = block;
+    else this.next[this.tail] = block;
+    this.tail = block;
+    this.free++;
+  }
+
+  private unlinkFree(block: number): void {
+    const p = this.prev[block];
+    const n = this.next[block];
+    if (p === NONE) this.head = n;
+    else this.next[p] = n;
+    if (n === NONE) this.tail = p;
+    else this.prev[n] = p;
+    this.free--;
+  }
+}

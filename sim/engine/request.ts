@@ -1,0 +1,37 @@
+import type { LlmCall } from "../../src/core/types.ts";
+import type { TokenIdentity } from "./token-identity.ts";
+
+/** A call inside one engine: how far its KV has been computed and which blocks hold it. */
+export class EngineRequest {
+  /** Output tokens produced so far. */
+  output_done = 0;
+  /** Tokens (prompt + output) whose KV is computed. */
+  computed_tokens = 0;
+  readonly blocks: number[] = [];
+  /** Leading blocks already registered in the prefix cache. */
+  registered_blocks = 0;
+  /** Prompt tokens served from the prefix cache on first admission (OpenAI `cached_tokens`). */
+  cached_tokens = 0;
+  preemptions = 0;
+  first_token_sent = false;
+  admitted_once = false;
+  /** Tokens scheduled in the current step (0 if not scheduled). */
+  scheduled_tokens = 0;
+
+  constructor(
+    readonly call: LlmCall,
+    readonly priority: number,
+    /** Arrival order at this engine: the FCFS tie-break. */
+    readonly seq: number,
+    readonly identity: TokenIdentity,
+  ) {}
+
+  get id(): string {
+    return this.call.id;
+  }
+
+  /** Tokens the sequence holds: prompt plus output generated so far. */
+  get total_tokens(): number {
+    return this.call.prompt_tokens + this.output_done;
+  }
+}

@@ -1,0 +1,79 @@
+import type { LlmCall } from "../../src/core/types.ts";
+
+/** Gives each full KV block of a call's token sequence (prompt, then output) a number identifying
+ *  its content together with everything before it — the block-hash chain of vLLM's prefix cache. */
+export interface TokenIdentity {
+  /** True when some block could be shared with another call (some segment has a key). */
+  readonly sharable: boolean;
+  blockKey(block: number, blockSize: number): number;
+}
+
+const OFFSET_SPAN = 2 ** 21; // positions within one segment; segments longer than this are split
+
+/** Interns segment chains: the chain id of a segment identifies its key and every segment before
+ *  it, so (chain id, offset) identifies a token and its whole prefix exactly — no hash collisions.
+ *  One interner per simulated cluster, so ids are deterministic for a run. */
+export class PrefixInterner {
+  private readonly ids = new Map<string, number>();
+  private next = 1;
+
+  chain(parent: number, key: string): number {
+    const name = `${parent}|${key}`;
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.next++;
+      this.ids.set(name, id);
+    }
+    return id;
+  }
+
+  /** A chain id nothing else shares (unkeyed content). */
+  fresh(): number {
+    return this.next++;
+  }
+}
+
+/** Token identity from a call's prompt segments plus its output (keyed by `output_key`). Chain ids
+ *  are computed lazily, on the first block lookup, so unshared calls cost nothing. */
+export class SegmentTokenIdentity implements TokenIdentity {
+  readonly sharable: boolean;
+  private starts: number[] | undefined;
+  private chains: number[] | undefined;
+  private cursor = 0;
+
+  constructor(
+    private readonly call: LlmCall,
+    private readonly interner: PrefixInterner,
+  ) {
+    this.sharable = call.output_key !== undefined || call.segments.some((s) => s.key !== undefined);
+  }
+
+  blockKey(block: number, blockSize: number): number {
+    if (!this.starts) this.build();
+    const starts = this.starts!;
+    const position = (block + 1) * blockSize - 1;
+    // Blocks are asked for mostly in increasing order: walk a cursor, fall back to a rescan.
+    if (starts[this.cursor] > position) this.cursor = 0;
+    while (this.cursor + 1 < starts.length && starts[this.cursor + 1] <= position) this.cursor++;
+    return this.chains![this.cursor] * OFFSET_SPAN + (position - starts[this.cursor]);
+  }
+
+  private build(): void {
+    const starts: number[] = [];
+    const chains: number[] = [];
+    let parent = 0;
+    let start = 0;
+    const pieces = [...this.call.segments, { key: this.call.output_key, tokens: this.call.output_tokens }];
+    for (const segment of pieces) {
+      for (let offset = 0; offset < segment.tokens; offset += OFFSET_SPAN) {
+        parent =
+          segment.key === undefined ? this.interner.fresh() : this.interner.chain(parent, `${segment.key}#${offset}`);
+        starts.push(start + offset);
+        chains.push(parent);
+      }
+      start += segment.tokens;
+    }
+    this.starts = starts;
+    this.chains = chains;
+  }
+}

@@ -1,0 +1,268 @@
+import { Controller } from "../src/core/controller.ts";
+import { InputError, invariant } from "../src/core/errors.ts";
+import type { InstanceSpec, LlmCall, RequestSpec } from "../src/core/types.ts";
+import type { Recorder } from "../src/metrics/recorder.ts";
+import type { DispatchPolicy } from "../src/policies/dispatch/policy.ts";
+import type { SchedulingPolicy } from "../src/policies/scheduling/policy.ts";
+import { VirtualClock } from "./des/clock.ts";
+import { EventQueue } from "./des/event-queue.ts";
+import type { RngStreams } from "./des/rng.ts";
+import type { EngineConfig } from "./engine/config.ts";
+import { Engine, type EngineListener, type EngineStats } from "./engine/engine.ts";
+import { PrefixInterner, SegmentTokenIdentity } from "./engine/token-identity.ts";
+import type { LatencyModel } from "./latency/model.ts";
+
+/** One simulated instance: what the router knows of it plus how the engine behaves. */
+export interface SimInstance {
+  spec: InstanceSpec;
+  engine: EngineConfig;
+  num_gpu_blocks: number;
+  latency: LatencyModel;
+}
+
+export interface ObservabilityConfig {
+  /** `scraped`: the controller sees each instance's state every `interval_s`, like a router
+   *  polling /metrics. `oracle`: it sees exact state after every engine change (sim only). */
+  mode: "scraped" | "oracle";
+  interval_s: number;
+}
+
+export interface SimulationOptions {
+  instances: SimInstance[];
+  scheduling: SchedulingPolicy;
+  dispatch: DispatchPolicy;
+  recorder: Recorder;
+  rng: RngStreams;
+  observability: ObservabilityConfig;
+  onProgress?: (progress: SimulationProgress) => void;
+}
+
+export interface SimulationProgress {
+  sim_time_s: number;
+  arrived: number;
+}
+
+export interface SimulationResult {
+  end_s: number;
+  arrived: number;
+  events: number;
+  engines: { id: string; stats: EngineStats; num_gpu_blocks: number }[];
+}
+
+const STEP_START = 0;
+const STEP_END = 1;
+const OBSERVE = 2;
+const WAKE = 3;
+
+interface SimEvent {
+  readonly kind: number;
+  readonly slot: EngineSlot | undefined;
+}
+
+/** An engine with its two reusable events (each engine has at most one of each pending). */
+interface EngineSlot {
+  readonly engine: Engine;
+  readonly startEvent: SimEvent;
+  readonly endEvent: SimEvent;
+  startPending: boolean;
+}
+
+/** Requests in a trace as calls for the controller: one unique segment unless the trace gave some. */
+export function callFromRequest(request: RequestSpec): LlmCall {
+  return {
+    id: request.id,
+    arrival_s: request.arrival_s,
+    prompt_tokens: request.prompt_tokens,
+    output_tokens: request.output_tokens,
+    segments: request.segments ?? [{ tokens: request.prompt_tokens }],
+    model: request.model,
+    tenant: request.tenant,
+    priority: request.priority,
+  };
+}
+
+/** The discrete-event host: feeds arrivals and engine events to the shared Controller in virtual
+ *  time and carries out its actions on simulated engines. Arrivals are pulled batch by batch, so a
+ *  trace is never held in memory whole. */
+export async function simulate(
+  arrivals: AsyncIterable<RequestSpec[]>,
+  options: SimulationOptions,
+): Promise<SimulationResult> {
+  const clock = new VirtualClock();
+  const queue = new EventQueue<SimEvent>();
+  const interner = new PrefixInterner();
+  const controller = new Controller({
+    instances: options.instances.map((i) => i.spec),
+    scheduling: options.scheduling,
+    dispatch: options.dispatch,
+    recorder: options.recorder,
+    random: options.rng.stream("policy"),
+  });
+  const oracle = options.observability.mode === "oracle";
+  const slots = new Map<string, EngineSlot>();
+  const slotList: EngineSlot[] = [];
+
+  for (const instance of options.instances) {
+    const listener: EngineListener = {
+      firstToken: (at, request) => controller.callFirstToken(at, request.id),
+      tokens: (at, request, count) => controller.callTokens(at, request.id, count),
+      finished: (at, request) =>
+        controller.callFinished(at, request.id, {
+          prompt_tokens: request.call.prompt_tokens,
+          cached_tokens: request.cached_tokens,
+          output_tokens: request.output_done,
+          preemptions: request.preemptions,
+        }),
+      rejected: (at, request, reason) => controller.callRejected(at, request.id, reason),
+    };
+    const engine = new Engine(
+      instance.spec.id,
+      instance.engine,
+      instance.spec.max_model_len,
+      instance.num_gpu_blocks,
+      instance.latency,
+      listener,
+    );
+    const slot: EngineSlot = {
+      engine,
+      startEvent: { kind: STEP_START, slot: undefined },
+      endEvent: { kind: STEP_END, slot: undefined },
+      startPending: false,
+    };
+    (slot.startEvent as { slot: EngineSlot }).slot = slot;
+    (slot.endEvent as { slot: EngineSlot }).slot = slot;
+    slots.set(instance.spec.id, slot);
+    slotList.push(slot);
+  }
+
+  const observeEvent: SimEvent = { kind: OBSERVE, slot: undefined };
+  const wakeEvent: SimEvent = { kind: WAKE, slot: undefined };
+  let observePending = false;
+  let arrived = 0;
+  let events = 0;
+  let sourceDone = false;
+
+  const startStep = (slot: EngineSlot, now: number) => {
+    const duration = slot.engine.startStep(now);
+    if (duration !== undefined) {
+      invariant(duration > 0 && Number.isFinite(duration), `step time must be positive, got ${duration}`);
+      queue.push(now + duration, slot.endEvent);
+    } else {
+      invariant(!slot.engine.hasWork, `engine ${slot.engine.id} has work but cannot schedule any of it`);
+    }
+  };
+
+  const observe = (slot: EngineSlot, now: number) => controller.instanceObserved(now, slot.engine.snapshot(now));
+
+  const carryOutActions = (now: number) => {
+    for (let actions = controller.drain(); actions.length > 0; actions = controller.drain()) {
+      for (const action of actions) {
+        if (action.kind === "dispatch") {
+          const slot = slots.get(action.instanceId)!;
+          const identity = new SegmentTokenIdentity(action.call, interner);
+          slot.engine.enqueue(now, action.call, action.enginePriority ?? action.call.priority ?? 0, identity);
+          if (!slot.engine.busy && !slot.startPending && slot.engine.hasWork) {
+            slot.startPending = true;
+            queue.push(now, slot.startEvent);
+          }
+          if (oracle) observe(slot, now);
+        } else if (action.kind === "wakeMeAt") {
+          queue.push(Math.max(now, action.at_s), wakeEvent);
+        }
+        // "reject" needs nothing here: the recorder has already counted it.
+      }
+    }
+  };
+
+  const ensureObserving = (now: number) => {
+    if (!oracle && !observePending) {
+      observePending = true;
+      queue.push(now + options.observability.interval_s, observeEvent);
+    }
+  };
+
+  const iterator = arrivals[Symbol.asyncIterator]();
+  let batch: RequestSpec[] = [];
+  let index = 0;
+  let lastProgress = 0;
+
+  for (;;) {
+    if (index >= batch.length && !sourceDone) {
+      const next = await iterator.next();
+      if (next.done) sourceDone = true;
+      else {
+        batch = next.value;
+        index = 0;
+        continue;
+      }
+    }
+    const arrivalTime = index < batch.length ? batch[index].arrival_s : Infinity;
+    const eventTime = queue.peekTime();
+    if (arrivalTime === Infinity && eventTime === Infinity) break;
+    events++;
+    if (options.onProgress && events - lastProgress >= 65536) {
+      lastProgress = events;
+      options.onProgress({ sim_time_s: clock.now_s, arrived });
+    }
+
+    if (arrivalTime <= eventTime) {
+      // Arrivals win ties, so calls arriving at a step boundary join the next step.
+      const request = batch[index++];
+      clock.advanceTo(request.arrival_s);
+      if (controller.hasOpenCall(request.id)) {
+        throw new InputError(`trace: request id "${request.id}" appears twice while the first is still in flight`);
+      }
+      arrived++;
+      controller.callArrived(clock.now_s, callFromRequest(request));
+      carryOutActions(clock.now_s);
+      ensureObserving(clock.now_s);
+      continue;
+    }
+
+    const event = queue.pop();
+    clock.advanceTo(eventTime);
+    const now = clock.now_s;
+    switch (event.kind) {
+      case STEP_START: {
+        const slot = event.slot!;
+        slot.startPending = false;
+        if (!slot.engine.busy) startStep(slot, now);
+        break;
+      }
+      case STEP_END: {
+        const slot = event.slot!;
+        slot.engine.finishStep(now);
+        if (oracle) observe(slot, now);
+        carryOutActions(now);
+        if (!slot.engine.busy && slot.engine.hasWork) startStep(slot, now);
+        break;
+      }
+      case OBSERVE: {
+        observePending = false;
+        for (const slot of slotList) observe(slot, now);
+        carryOutActions(now);
+        if (controller.openCalls > 0 || index < batch.length || !sourceDone) ensureObserving(now);
+        break;
+      }
+      case WAKE: {
+        controller.tick(now);
+        carryOutActions(now);
+        break;
+      }
+    }
+  }
+
+  invariant(controller.openCalls === 0, `${controller.openCalls} calls never closed`);
+  const end_s = clock.now_s;
+  for (const slot of slotList) {
+    invariant(slot.engine.blocks.usedBlocks === 0, `engine ${slot.engine.id} leaked KV blocks`);
+    observe(slot, end_s); // the final scrape gives the report its cumulative counters
+  }
+  options.onProgress?.({ sim_time_s: end_s, arrived });
+  return {
+    end_s,
+    arrived,
+    events,
+    engines: slotList.map((slot) => ({ id: slot.engine.id, stats: { ...slot.engine.stats }, num_gpu_blocks: slot.engine.blocks.numBlocks })),
+  };
+}

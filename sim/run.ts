@@ -1,0 +1,147 @@
+import { DEFAULT_CLUSTER, type ClusterConfig } from "../src/config/cluster-schema.ts";
+import type { RequestSpec } from "../src/core/types.ts";
+import type { CallRow } from "../src/metrics/calls-csv.ts";
+import { Recorder } from "../src/metrics/recorder.ts";
+import { buildReport, type Report } from "../src/metrics/report-schema.ts";
+import { createDispatchPolicy, createSchedulingPolicy } from "../src/policies/registry.ts";
+import { TANDEM_VERSION } from "../src/version.ts";
+import {
+  DEFAULT_WORKLOAD,
+  emptyStats,
+  generateBatches,
+  readTrace,
+  retime,
+  type GenerateOptions,
+  type RetimeArrival,
+  type TraceStats,
+} from "../traces/index.ts";
+import { buildSimInstances } from "./cluster.ts";
+import { RngStreams } from "./des/rng.ts";
+import { simulate, type SimulationProgress, type SimulationResult } from "./host.ts";
+
+/** A request workload: a trace file (optionally re-timed) or the synthetic generator. */
+export type Workload =
+  | {
+      kind: "trace";
+      path: string;
+      format: string;
+      limit?: number;
+      arrival: RetimeArrival;
+      rate?: number;
+      cv?: number;
+      time_scale?: number;
+    }
+  | { kind: "generated"; options: GenerateOptions };
+
+export interface SimRunOptions {
+  cluster?: ClusterConfig;
+  /** Name of the config file (for error messages and relative paths); "(built-in)" for the default. */
+  clusterFile?: string;
+  workload?: Workload;
+  scheduling?: string;
+  dispatch?: string;
+  seed?: number;
+  observability?: { mode?: "scraped" | "oracle"; interval_s?: number };
+  onCallClosed?: (row: CallRow) => void;
+  onProgress?: (progress: SimulationProgress) => void;
+}
+
+export interface SimRunOutput {
+  report: Report;
+  result: SimulationResult;
+}
+
+export const DEFAULT_SEED = 42;
+export const DEFAULT_OBSERVE_INTERVAL_S = 0.1;
+
+/** One simulation run end to end: config → instances, workload → arrivals, the shared core under
+ *  the discrete-event host, and the validated report. */
+export async function runSimulation(options: SimRunOptions): Promise<SimRunOutput> {
+  const cluster = options.cluster ?? DEFAULT_CLUSTER;
+  const clusterFile = options.clusterFile ?? "(built-in cluster)";
+  const workload = options.workload ?? { kind: "generated", options: DEFAULT_WORKLOAD };
+  const seed = options.seed ?? cluster.seed ?? DEFAULT_SEED;
+  const rng = new RngStreams(seed);
+  const schedulingName = options.scheduling ?? cluster.policies?.scheduling ?? "fcfs";
+  const dispatchName = options.dispatch ?? cluster.policies?.dispatch ?? "least-outstanding";
+  const scheduling = createSchedulingPolicy(schedulingName, options.scheduling ? "--scheduling" : `${clusterFile}: policies.scheduling`);
+  const dispatch = createDispatchPolicy(dispatchName, options.dispatch ? "--dispatch" : `${clusterFile}: policies.dispatch`);
+  const observability = {
+    mode: options.observability?.mode ?? cluster.observability?.mode ?? "scraped",
+    interval_s: options.observability?.interval_s ?? cluster.observability?.interval_s ?? DEFAULT_OBSERVE_INTERVAL_S,
+  };
+  const instances = await buildSimInstances(cluster, clusterFile);
+  const slo = cluster.slo ?? {};
+  const recorder = new Recorder({ slo, onCallClosed: options.onCallClosed });
+
+  const stats = emptyStats();
+  const arrivals = workloadArrivals(workload, rng, stats);
+  const result = await simulate(arrivals, {
+    instances,
+    scheduling,
+    dispatch,
+    recorder,
+    rng,
+    observability,
+    onProgress: options.onProgress,
+  });
+
+  const report = buildReport({
+    tandem_version: TANDEM_VERSION,
+    mode: "sim",
+    run: {
+      seed,
+      config: JSON.parse(JSON.stringify(cluster)),
+      trace: traceInfo(workload, result.arrived),
+      policies: { scheduling: scheduling.name, dispatch: dispatch.name },
+      observability,
+      latency_model: distinctLatencyInfos(instances.map((i) => i.latency.info)),
+    },
+    summary: recorder.summary(),
+    instances: recorder.instances(instances.map((i) => i.spec)),
+  });
+  return { report, result };
+}
+
+function workloadArrivals(workload: Workload, rng: RngStreams, stats: TraceStats): AsyncIterable<RequestSpec[]> {
+  if (workload.kind === "generated") return generateBatches(workload.options);
+  const source = readTrace(workload.path, workload.format, { limit: workload.limit, stats });
+  return retime(source, {
+    arrival: workload.arrival,
+    rate: workload.rate,
+    cv: workload.cv,
+    time_scale: workload.time_scale,
+    random: rng.stream("arrivals"),
+  });
+}
+
+function traceInfo(workload: Workload, rows: number): Report["run"]["trace"] {
+  if (workload.kind === "generated") {
+    const o = workload.options;
+    return { source: "generated", format: "tandem", rows, arrival: o.arrival ?? "poisson", rate: o.rate, cv: o.cv };
+  }
+  return {
+    source: workload.path,
+    format: workload.format,
+    rows,
+    limit: workload.limit,
+    arrival: workload.arrival,
+    rate: workload.rate,
+    cv: workload.cv,
+    time_scale: workload.time_scale,
+  };
+}
+
+/** One entry per distinct latency model (instances of a group share one). */
+function distinctLatencyInfos(infos: unknown[]): unknown[] {
+  const seen = new Set<string>();
+  const out: unknown[] = [];
+  for (const info of infos) {
+    const key = JSON.stringify(info);
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(JSON.parse(key));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,31 @@
+import { Command, CommanderError } from "commander";
+import { TANDEM_VERSION } from "../version.ts";
+import { EXIT_BAD_INPUT } from "./errors.ts";
+import { simCommand } from "./sim-command.ts";
+import { traceCommand } from "./trace-command.ts";
+import { presetsCommand } from "./presets-command.ts";
+
+const program = new Command("tandem")
+  .description("Scheduling and dispatch for multi-agent LLM serving: simulate policies on traces (docs in README.md)")
+  .version(TANDEM_VERSION)
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride();
+
+program.addCommand(simCommand());
+program.addCommand(traceCommand());
+program.addCommand(presetsCommand());
+
+for (const command of program.commands) {
+  command.exitOverride();
+  for (const sub of command.commands) sub.exitOverride();
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and --version exit 0; usage errors (unknown option, bad value) are bad input.
+    process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
+  }
+  throw error;
+}

@@ -1,0 +1,74 @@
+import { z } from "zod";
+
+const positiveInt = z.number().int().positive();
+
+/** Engine knobs, each optional: a group's values override the cluster-wide ones, which override
+ *  vLLM's defaults. Names as in vLLM's engine arguments. */
+export const EngineOverridesSchema = z.strictObject({
+  max_num_batched_tokens: positiveInt.optional(),
+  max_num_seqs: positiveInt.optional(),
+  block_size: positiveInt.optional(),
+  gpu_memory_utilization: z.number().gt(0).lte(1).optional(),
+  max_model_len: positiveInt.optional(),
+  enable_chunked_prefill: z.boolean().optional(),
+  enable_prefix_caching: z.boolean().optional(),
+  scheduling_policy: z.enum(["fcfs", "priority"]).optional(),
+  num_gpu_blocks_override: positiveInt.optional(),
+  max_waiting: positiveInt.optional(),
+});
+
+/** How step times are computed: the analytic roofline (default) or a fitted model file. */
+export const LatencySchema = z.union([
+  z.strictObject({ kind: z.literal("roofline") }),
+  z.strictObject({ kind: z.literal("fitted"), file: z.string().min(1) }),
+]);
+
+/** A group of identical instances. */
+export const InstanceGroupSchema = z.strictObject({
+  /** Instance ids are `<name>-<i>` (or `<name>` when count is 1); default: the model name. */
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/, "expected letters, digits, '.', '_' or '-'").optional(),
+  model: z.string().min(1),
+  gpu: z.string().min(1),
+  tensor_parallel: positiveInt.default(1),
+  count: positiveInt.default(1),
+  engine: EngineOverridesSchema.optional(),
+  latency: LatencySchema.optional(),
+  /** Live mode: base URLs of real servers for this group, one per instance (used by a later issue). */
+  endpoints: z.array(z.string().url()).optional(),
+});
+
+export const SloSchema = z.strictObject({
+  ttft_s: z.number().positive().optional(),
+  tpot_s: z.number().positive().optional(),
+  e2e_s: z.number().positive().optional(),
+});
+
+export const ClusterConfigSchema = z.strictObject({
+  instances: z.array(InstanceGroupSchema).min(1),
+  engine: EngineOverridesSchema.optional(),
+  latency: LatencySchema.optional(),
+  slo: SloSchema.optional(),
+  policies: z
+    .strictObject({
+      scheduling: z.string().min(1).optional(),
+      dispatch: z.string().min(1).optional(),
+    })
+    .optional(),
+  observability: z
+    .strictObject({
+      mode: z.enum(["scraped", "oracle"]).optional(),
+      interval_s: z.number().positive().optional(),
+    })
+    .optional(),
+  seed: z.number().int().nonnegative().optional(),
+});
+
+export type ClusterConfig = z.infer<typeof ClusterConfigSchema>;
+export type InstanceGroup = z.infer<typeof InstanceGroupSchema>;
+export type EngineOverrides = z.infer<typeof EngineOverridesSchema>;
+
+/** The cluster `tandem sim` runs when no --config is given: 4 × Llama-3-8B on H100. */
+export const DEFAULT_CLUSTER: ClusterConfig = {
+  instances: [{ name: "llama-3-8b", model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 4 }],
+  slo: { ttft_s: 2, tpot_s: 0.1 },
+};

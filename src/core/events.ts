@@ -1,0 +1,20 @@
+import type { CallUsage, InstanceSnapshot, LlmCall } from "./types.ts";
+
+/** What happened, as a host reports it to the controller. Every event carries its time. */
+export type ControllerEvent =
+  | { kind: "callArrived"; at_s: number; call: LlmCall }
+  | { kind: "callFirstToken"; at_s: number; callId: string }
+  | { kind: "callTokens"; at_s: number; callId: string; count: number }
+  | { kind: "callFinished"; at_s: number; callId: string; usage: CallUsage }
+  /** `retryable`: the call failed before any token streamed (e.g. connection refused), so it may be
+   *  dispatched again; otherwise it ends failed. */
+  | { kind: "callFailed"; at_s: number; callId: string; reason: string; retryable: boolean }
+  | { kind: "callRejected"; at_s: number; callId: string; reason: string }
+  | { kind: "instanceObserved"; at_s: number; snapshot: InstanceSnapshot }
+  | { kind: "tick"; at_s: number };
+
+/** What the controller asks its host to do. */
+export type ControllerAction =
+  | { kind: "dispatch"; call: LlmCall; instanceId: string; enginePriority: number | undefined }
+  | { kind: "reject"; callId: string; reason: string }
+  | { kind: "wakeMeAt"; at_s: number };

@@ -1,0 +1,98 @@
+import { lerp } from "./percentile.ts";
+
+/** A streaming histogram with logarithmic buckets (the DDSketch idea, dense bucket array) for
+ *  latencies too numerous to keep one by one, such as inter-token gaps: hundreds of millions per
+ *  big run. Quantiles are within RELATIVE_ACCURACY of the exact ones (numpy-linear, as
+ *  `percentileSorted`); count, mean, min and max are exact.
+ *
+ *  Bucket i covers (MIN_S·γ^(i−1), MIN_S·γ^i] and stands for the point whose relative distance to
+ *  both edges is α = (γ−1)/(γ+1). Values below MIN_S (including 0) and above MAX_S fall in an
+ *  underflow and an overflow bucket that stand for the exact smallest and largest value seen. */
+
+/** Guaranteed relative accuracy of quantiles for values in [MIN_S, MAX_S]. */
+export const RELATIVE_ACCURACY = 0.001;
+export const MIN_S = 1e-6;
+export const MAX_S = 1e4;
+
+// A hair tighter than promised so that rounding in Math.log near a bucket edge cannot push the
+// error past RELATIVE_ACCURACY.
+const ALPHA = RELATIVE_ACCURACY * (1 - 1e-6);
+const GAMMA = (1 + ALPHA) / (1 - ALPHA);
+const INV_LOG_GAMMA = 1 / Math.log(GAMMA);
+const BUCKETS = Math.ceil(Math.log(MAX_S / MIN_S) * INV_LOG_GAMMA) + 1;
+
+export class LogHistogram {
+  // counts[0] = underflow, counts[1 + i] = bucket i, counts[BUCKETS + 1] = overflow.
+  private readonly counts = new Float64Array(BUCKETS + 2);
+  private n = 0;
+  // Neumaier-compensated sum: hundreds of millions of small gaps would otherwise drift the mean.
+  private sum = 0;
+  private sumCompensation = 0;
+  private min = Infinity;
+  private max = -Infinity;
+
+  /** Record one value (≥ 0, finite). O(1), allocates nothing. */
+  record(value: number): void {
+    if (!(value >= 0 && value < Infinity)) {
+      throw new Error(`LogHistogram: cannot record ${value} (values must be finite and ≥ 0)`);
+    }
+    let slot: number;
+    if (value < MIN_S) slot = 0;
+    else if (value > MAX_S) slot = BUCKETS + 1;
+    else slot = 1 + Math.min(BUCKETS - 1, Math.max(0, Math.ceil(Math.log(value / MIN_S) * INV_LOG_GAMMA)));
+    this.counts[slot]++;
+    this.n++;
+    const t = this.sum + value;
+    this.sumCompensation += Math.abs(this.sum) >= value ? this.sum - t + value : value - t + this.sum;
+    this.sum = t;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  /** Mean of every recorded value (compensated sum, so as exact as a double allows); 0 when empty. */
+  mean(): number {
+    return this.n === 0 ? 0 : (this.sum + this.sumCompensation) / this.n;
+  }
+
+  /** Exact largest value; 0 when empty. */
+  maxValue(): number {
+    return this.n === 0 ? 0 : this.max;
+  }
+
+  /** The `p_percent` percentile (0..100), interpolated between closest ranks as numpy's default. */
+  percentile(p_percent: number): number {
+    if (this.n === 0) throw new Error("LogHistogram: percentile of an empty histogram");
+    if (!(p_percent >= 0 && p_percent <= 100)) {
+      throw new Error(`LogHistogram: percentile ${p_percent} is outside 0..100`);
+    }
+    const rank = (p_percent / 100) * (this.n - 1);
+    const lo = Math.floor(rank);
+    const hi = Math.min(lo + 1, this.n - 1);
+    // Both ends are within α of the exact order statistics, so their interpolation is within α of
+    // the exact interpolated percentile.
+    return lerp(this.valueAtRank(lo), this.valueAtRank(hi), rank - lo);
+  }
+
+  /** Estimate of the value with 0-based rank `rank` in sorted order. */
+  private valueAtRank(rank: number): number {
+    let seen = 0;
+    for (let slot = 0; slot < this.counts.length; slot++) {
+      seen += this.counts[slot];
+      if (seen > rank) return this.slotValue(slot);
+    }
+    return this.max;
+  }
+
+  private slotValue(slot: number): number {
+    if (slot === 0) return this.min;
+    if (slot === BUCKETS + 1) return this.max;
+    const upper = MIN_S * Math.pow(GAMMA, slot - 1);
+    const representative = (2 * upper) / (GAMMA + 1);
+    // Every value in the bucket lies in [min, max]; clamping can only move closer to it.
+    return Math.min(this.max, Math.max(this.min, representative));
+  }
+}

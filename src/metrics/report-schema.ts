@@ -1,0 +1,170 @@
+/** The run report (report.json): one zod schema, one TS type derived from it, for both hosts. */
+import { z } from "zod";
+import { InputError } from "../core/errors.ts";
+
+export const REPORT_SCHEMA_ID = "tandem.report/v1";
+
+// z.number() already refuses NaN and ±Infinity, so nothing non-finite can reach report.json.
+const seconds = z.number().nonnegative();
+const count = z.number().int().nonnegative();
+const fraction = z.number().min(0).max(1);
+const rate = z.number().nonnegative();
+
+/** Resolved config and latency model travel as opaque JSON; check that they are JSON (no NaN,
+ *  undefined, functions or class instances) so that writing the report cannot lose anything. */
+const jsonBlob = z.unknown().superRefine((value, ctx) => {
+  const bad = firstNonJson(value, []);
+  if (bad !== undefined) {
+    ctx.addIssue({ code: "custom", path: bad.path, message: `not JSON: ${bad.problem}` });
+  }
+});
+
+export const DistributionSchema = z.strictObject({
+  count,
+  mean: seconds,
+  p50: seconds,
+  p90: seconds,
+  p99: seconds,
+  max: seconds,
+});
+
+export const SummarySchema = z.strictObject({
+  /** First arrival → last close. */
+  duration_s: seconds,
+  calls: z.strictObject({ arrived: count, completed: count, failed: count, rejected: count }),
+  ttft_s: DistributionSchema,
+  tpot_s: DistributionSchema,
+  itl_s: DistributionSchema,
+  e2e_s: DistributionSchema,
+  queue_s: DistributionSchema,
+  throughput: z.strictObject({
+    requests_per_s: rate,
+    input_tokens_per_s: rate,
+    output_tokens_per_s: rate,
+  }),
+  goodput_requests_per_s: rate,
+  slo: z.strictObject({
+    ttft_s: seconds.optional(),
+    tpot_s: seconds.optional(),
+    e2e_s: seconds.optional(),
+    attainment: fraction,
+  }),
+  prefix_cache: z.strictObject({ queried_tokens: count, hit_tokens: count, hit_rate: fraction }),
+  preemptions: count,
+  rejections: z.record(z.string(), count),
+  failures: z.record(z.string(), count),
+});
+
+export const InstanceSummarySchema = z.strictObject({
+  id: z.string(),
+  model: z.string(),
+  gpu: z.string(),
+  tensor_parallel: z.number().int().positive(),
+  kv_capacity_tokens: count,
+  dispatched: count,
+  completed: count,
+  failed: count,
+  output_tokens: count,
+  mean_ttft_s: seconds,
+  mean_e2e_s: seconds,
+  peak_kv_usage: fraction,
+  prefix_queried_tokens: count,
+  prefix_hit_tokens: count,
+  prefix_hit_rate: fraction,
+  preemptions: count,
+});
+
+export const RunInfoSchema = z.strictObject({
+  seed: z.number().int(),
+  config: jsonBlob,
+  trace: z.strictObject({
+    source: z.string(),
+    format: z.string(),
+    rows: count,
+    limit: count.optional(),
+    arrival: z.string(),
+    rate: rate.optional(),
+    cv: rate.optional(),
+    time_scale: z.number().positive().optional(),
+  }),
+  policies: z.strictObject({ scheduling: z.string(), dispatch: z.string() }),
+  observability: z.strictObject({ mode: z.enum(["scraped", "oracle"]), interval_s: seconds }),
+  latency_model: jsonBlob,
+});
+
+export const ReportSchema = z.strictObject({
+  schema: z.literal(REPORT_SCHEMA_ID),
+  tandem_version: z.string(),
+  mode: z.enum(["sim", "live"]),
+  run: RunInfoSchema,
+  summary: SummarySchema,
+  instances: z.array(InstanceSummarySchema),
+});
+
+export type Distribution = z.infer<typeof DistributionSchema>;
+export type Summary = z.infer<typeof SummarySchema>;
+export type InstanceSummary = z.infer<typeof InstanceSummarySchema>;
+export type RunInfo = z.infer<typeof RunInfoSchema>;
+export type Report = z.infer<typeof ReportSchema>;
+export type ReportParts = Omit<Report, "schema">;
+
+/** Assemble and validate a report. A failure here is a bug in tandem, so it throws a plain Error
+ *  naming the field path. The result's keys follow the schema's order whatever the input's order. */
+export function buildReport(parts: ReportParts): Report {
+  const result = ReportSchema.safeParse({ schema: REPORT_SCHEMA_ID, ...parts });
+  if (!result.success) throw new Error(`invalid report: ${describeIssues(result.error)}`);
+  return result.data;
+}
+
+/** Stable pretty JSON (2-space indent, trailing newline). */
+export function reportToJson(report: Report): string {
+  return JSON.stringify(report, null, 2) + "\n";
+}
+
+/** Parse report.json text read by a caller (compare, plot); bad input names the file and field. */
+export function parseReportJson(text: string, file: string): Report {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const result = ReportSchema.safeParse(value);
+  if (!result.success) {
+    throw new InputError(`${file}: not a ${REPORT_SCHEMA_ID} report: ${describeIssues(result.error)}`);
+  }
+  return result.data;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "(root)"}: ${issue.message}`)
+    .join("; ");
+}
+
+type PathKey = string | number;
+
+function firstNonJson(value: unknown, path: PathKey[]): { path: PathKey[]; problem: string } | undefined {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return undefined;
+  if (typeof value === "number") {
+    return Number.isFinite(value) ? undefined : { path, problem: `number ${value}` };
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = firstNonJson(value[i], [...path, i]);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  if (typeof value === "object") {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return { path, problem: "not a plain object" };
+    for (const [key, item] of Object.entries(value)) {
+      const bad = firstNonJson(item, [...path, key]);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  return { path, problem: typeof value };
+}

@@ -1,0 +1,12 @@
+import type { ControllerView, QueuedCall } from "../../core/view.ts";
+
+/** Orders the calls waiting at the controller. Lower `rank` is dispatched first; equal ranks keep
+ *  arrival order. A policy whose ranks change while calls wait (e.g. by elapsed time) sets
+ *  `dynamic`, and the controller re-ranks the queue before each dispatch round. */
+export interface SchedulingPolicy {
+  readonly name: string;
+  readonly dynamic: boolean;
+  rank(queued: QueuedCall, view: ControllerView): number;
+  /** Optional per-request priority for the engine (vLLM `priority`; lower runs first). */
+  enginePriority?(queued: QueuedCall, view: ControllerView): number | undefined;
+}
