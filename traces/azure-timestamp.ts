@@ -39,33 +39,44 @@ function dayStart_s(year: number, month: number, day: number): number {
   return cachedDayStart_s;
 }
 
-/** Parses `YYYY-MM-DD HH:MM:SS[.f…]` (a `T` separator and a trailing `Z` are accepted too); returns
- *  undefined when the text is not such a timestamp. */
-export function parseAzureTimestamp(raw: string): SplitTimestamp | undefined {
-  let text = raw.trim();
-  if (text.endsWith("Z")) text = text.slice(0, -1);
-  if (text.length < 19) return undefined;
-  if (text[4] !== "-" || text[7] !== "-" || (text[10] !== " " && text[10] !== "T")) return undefined;
-  if (text[13] !== ":" || text[16] !== ":") return undefined;
+/** Parses `YYYY-MM-DD HH:MM:SS[.f…]` (a `T` separator and a trailing `Z` are accepted too) into
+ *  whole epoch seconds and a fraction; returns false when the text is not such a timestamp. Writes
+ *  into `out` so that the per-row hot path allocates nothing. */
+export function parseAzureTimestampInto(raw: string, out: SplitTimestamp): boolean {
+  let text = raw;
+  if (text.charCodeAt(0) === 32 || text.charCodeAt(text.length - 1) <= 32) text = text.trim();
+  if (text.charCodeAt(text.length - 1) === 90 /* Z */) text = text.slice(0, -1);
+  if (text.length < 19) return false;
+  const sep = text.charCodeAt(10);
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || (sep !== 32 && sep !== 84)) return false;
+  if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return false;
   const year = digits(text, 0, 4);
   const month = digits(text, 5, 2);
   const day = digits(text, 8, 2);
   const hour = digits(text, 11, 2);
   const minute = digits(text, 14, 2);
   const second = digits(text, 17, 2);
-  if (!(month >= 1 && month <= 12 && day >= 1 && day <= 31)) return undefined;
-  if (!(hour <= 23 && minute <= 59 && second <= 59)) return undefined;
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= 31)) return false;
+  if (!(hour <= 23 && minute <= 59 && second <= 59)) return false;
   let fraction_s = 0;
   if (text.length > 19) {
     const count = text.length - 20;
-    if (text[19] !== "." || count < 1 || count > 9) return undefined;
+    if (text.charCodeAt(19) !== 46 || count < 1 || count > 9) return false;
     const fraction = digits(text, 20, count);
-    if (Number.isNaN(fraction)) return undefined;
+    if (Number.isNaN(fraction)) return false;
     fraction_s = fraction / 10 ** count;
   }
   const start_s = dayStart_s(year, month, day);
-  if (Number.isNaN(start_s)) return undefined;
-  return { whole_s: start_s + hour * 3600 + minute * 60 + second, fraction_s };
+  if (Number.isNaN(start_s)) return false;
+  out.whole_s = start_s + hour * 3600 + minute * 60 + second;
+  out.fraction_s = fraction_s;
+  return true;
+}
+
+/** Convenience form of parseAzureTimestampInto; undefined when the text is not a timestamp. */
+export function parseAzureTimestamp(raw: string): SplitTimestamp | undefined {
+  const out = { whole_s: 0, fraction_s: 0 };
+  return parseAzureTimestampInto(raw, out) ? out : undefined;
 }
 
 /** Seconds from `origin` to `t`, subtracting whole seconds exactly before adding fractions. */

@@ -1,7 +1,7 @@
 import type { RequestSpec } from "../src/core/types.ts";
 import { inputError } from "../src/core/errors.ts";
-import { cell, columnIndexes, CsvLines } from "./csv.ts";
-import { parseAzureTimestamp, secondsBetween, type SplitTimestamp } from "./azure-timestamp.ts";
+import { columnIndexes, CsvLines, missingCell } from "./csv.ts";
+import { parseAzureTimestampInto, secondsBetween, type SplitTimestamp } from "./azure-timestamp.ts";
 import { readRequests, type LineParser } from "./reader.ts";
 import { clampOutput, clampPrompt, countCell, type ReadOptions, type TraceStats } from "./rows.ts";
 
@@ -16,24 +16,26 @@ export function readAzureTrace(path: string, options: ReadOptions = {}): AsyncGe
 function azureParser(path: string, stats: TraceStats): LineParser {
   const csv = new CsvLines(path);
   let columns: Record<(typeof COLUMNS)[number], number> | undefined;
+  let width = 0;
   let origin: SplitTimestamp | undefined;
+  const t: SplitTimestamp = { whole_s: 0, fraction_s: 0 };
   return {
     parse(text, line, index) {
-      const row = csv.push(text, line);
-      if (!row) return undefined;
+      const fields = csv.push(text, line);
+      if (!fields) return undefined;
       if (!columns) {
-        columns = columnIndexes(row, COLUMNS, path);
+        columns = columnIndexes(fields, csv.line, COLUMNS, path);
+        width = Math.max(columns.TIMESTAMP, columns.ContextTokens, columns.GeneratedTokens) + 1;
         return undefined;
       }
-      const where = `${path}:${row.line}`;
-      const stamp = cell(row, columns.TIMESTAMP, "TIMESTAMP", path);
-      const t = parseAzureTimestamp(stamp);
-      if (!t) {
-        throw inputError(where, `TIMESTAMP is ${JSON.stringify(stamp)}; expected UTC "YYYY-MM-DD HH:MM:SS.fffffff"`);
+      if (fields.length < width) throw missingCell(fields, csv.line, COLUMNS, columns, path);
+      const stamp = fields[columns.TIMESTAMP];
+      if (!parseAzureTimestampInto(stamp, t)) {
+        throw inputError(`${path}:${csv.line}`, `TIMESTAMP is ${JSON.stringify(stamp)}; expected UTC "YYYY-MM-DD HH:MM:SS.fffffff"`);
       }
-      origin ??= t;
-      const prompt = countCell(cell(row, columns.ContextTokens, "ContextTokens", path), "ContextTokens", where);
-      const output = countCell(cell(row, columns.GeneratedTokens, "GeneratedTokens", path), "GeneratedTokens", where);
+      origin ??= { ...t };
+      const prompt = countCell(fields[columns.ContextTokens], "ContextTokens", path, csv.line);
+      const output = countCell(fields[columns.GeneratedTokens], "GeneratedTokens", path, csv.line);
       return {
         id: String(index),
         arrival_s: secondsBetween(origin, t),

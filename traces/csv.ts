@@ -2,32 +2,36 @@ import { parse } from "csv-parse/sync";
 import { inputError } from "../src/core/errors.ts";
 import { isBlank } from "./lines.ts";
 
-/** One CSV record and the 1-based file line it starts on (the header is line 1). */
-export interface CsvRow {
-  fields: string[];
-  line: number;
-}
-
 /** Turns CSV lines into records. Plain lines (no `"`) are split on commas — the common case in
  *  traces, and several times faster than a general parser; a line with quotes, with any
  *  continuation lines of a quoted line break, goes to csv-parse. Blank lines are skipped. */
 export class CsvLines {
   private pending = ""; // a quoted record still open at the end of a line
   private pending_line = 0;
+  /** The 1-based line on which the record last returned by push() starts (the header is line 1). */
+  line = 0;
 
   constructor(private readonly path: string) {}
 
-  /** The record that ends on this line, if any. */
-  push(text: string, line: number): CsvRow | undefined {
+  /** The cells of the record that ends on this line, if one does. */
+  push(text: string, line: number): string[] | undefined {
     if (this.pending !== "") {
       this.pending += "\n" + text;
       if (!quotesBalanced(this.pending)) return undefined;
-      const row = { fields: this.parseQuoted(this.pending, this.pending_line), line: this.pending_line };
+      const fields = this.parseQuoted(this.pending, this.pending_line);
+      this.line = this.pending_line;
       this.pending = "";
-      return row;
+      return fields;
     }
-    if (text.indexOf('"') < 0) return isBlank(text) ? undefined : { fields: text.split(","), line };
-    if (quotesBalanced(text)) return { fields: this.parseQuoted(text, line), line };
+    if (text.indexOf('"') < 0) {
+      if (isBlank(text)) return undefined;
+      this.line = line;
+      return text.split(",");
+    }
+    if (quotesBalanced(text)) {
+      this.line = line;
+      return this.parseQuoted(text, line);
+    }
     this.pending = text;
     this.pending_line = line;
     return undefined;
@@ -60,17 +64,18 @@ function quotesBalanced(text: string): boolean {
 
 /** Finds each named column in the header; a missing one is an error that lists what was found. */
 export function columnIndexes<const N extends string>(
-  header: CsvRow,
+  header: string[],
+  line: number,
   names: readonly N[],
   path: string,
 ): Record<N, number> {
-  const found = header.fields.map((f) => f.trim());
+  const found = header.map((f) => f.trim());
   const indexes = {} as Record<N, number>;
   for (const name of names) {
     const index = found.indexOf(name);
     if (index < 0) {
       throw inputError(
-        `${path}:${header.line}`,
+        `${path}:${line}`,
         `header has no column "${name}"; expected columns ${names.join(", ")} (found ${found.join(", ")})`,
       );
     }
@@ -79,14 +84,17 @@ export function columnIndexes<const N extends string>(
   return indexes;
 }
 
-/** The cell at `index`, or an error naming the line when the row is too short. */
-export function cell(row: CsvRow, index: number, column: string, path: string): string {
-  const value = row.fields[index];
-  if (value === undefined) {
-    throw inputError(
-      `${path}:${row.line}`,
-      `row has ${row.fields.length} cell(s), no "${column}"; expected a value in every column`,
-    );
-  }
-  return value;
+/** The error for a row too short to hold every needed column, naming the first one it lacks. */
+export function missingCell<const N extends string>(
+  fields: string[],
+  line: number,
+  names: readonly N[],
+  columns: Record<N, number>,
+  path: string,
+): Error {
+  const missing = names.find((name) => columns[name] >= fields.length) ?? names[0];
+  return inputError(
+    `${path}:${line}`,
+    `row has ${fields.length} cell(s), no "${missing}"; expected a value in every column`,
+  );
 }

@@ -61,8 +61,8 @@ export function readMooncakeTrace(path: string, options: ReadOptions = {}): Asyn
         const shown = timestamp_ms === undefined ? "missing" : JSON.stringify(timestamp_ms);
         throw inputError(where, `timestamp is ${shown}; expected milliseconds ≥ 0`);
       }
-      const input = tokenCount(row.input_length, "input_length", where);
-      const output = tokenCount(row.output_length, "output_length", where);
+      const input = tokenCount(row.input_length, "input_length", path, line);
+      const output = tokenCount(row.output_length, "output_length", path, line);
       const ids = hashIds(row.hash_ids, where);
       if (input === 0 && ids.length > 0) {
         throw inputError(where, `input_length is 0 but hash_ids has ${ids.length} blocks; expected input_length ≥ 1`);

@@ -49,28 +49,29 @@ export function readPlan(options: ReadOptions = {}): ReadPlan {
   };
 }
 
-/** Parses a CSV cell as a finite number; `what` names the column in the error. */
-export function parseNumber(text: string, what: string, where: string): number {
+/** Parses a CSV cell as a finite number; `what` names the column in the error. The error's
+ *  location is built only on failure, keeping the per-row path free of allocations. */
+export function parseNumber(text: string, what: string, path: string, line: number): number {
+  const value = Number(text);
   // Number("") and Number(" ") are 0, which would silently accept an empty cell.
-  const value = text.trim() === "" ? NaN : Number(text);
-  if (!Number.isFinite(value)) {
-    throw inputError(where, `${what} is ${JSON.stringify(text)}; expected a number`);
+  if (!Number.isFinite(value) || (value === 0 && text.trim() === "")) {
+    throw inputError(`${path}:${line}`, `${what} is ${JSON.stringify(text)}; expected a number`);
   }
   return value;
 }
 
 /** A token count as a real-world trace records it: an integer ≥ 0. */
-export function tokenCount(value: unknown, what: string, where: string): number {
+export function tokenCount(value: unknown, what: string, path: string, line: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
     const shown = value === undefined ? "missing" : JSON.stringify(value);
-    throw inputError(where, `${what} is ${shown}; expected an integer ≥ 0`);
+    throw inputError(`${path}:${line}`, `${what} is ${shown}; expected an integer ≥ 0`);
   }
   return value;
 }
 
 /** A CSV cell holding a token count (integer ≥ 0). */
-export function countCell(text: string, what: string, where: string): number {
-  return tokenCount(parseNumber(text, what, where), what, where);
+export function countCell(text: string, what: string, path: string, line: number): number {
+  return tokenCount(parseNumber(text, what, path, line), what, path, line);
 }
 
 /** Real logs contain rows with 0 prompt or 0 generated tokens (cancelled or empty calls). Every

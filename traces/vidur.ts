@@ -1,6 +1,6 @@
 import type { RequestSpec } from "../src/core/types.ts";
 import { inputError } from "../src/core/errors.ts";
-import { cell, columnIndexes, CsvLines } from "./csv.ts";
+import { columnIndexes, CsvLines, missingCell } from "./csv.ts";
 import { readRequests, type LineParser } from "./reader.ts";
 import { clampOutput, clampPrompt, countCell, parseNumber, type ReadOptions, type TraceStats } from "./rows.ts";
 
@@ -17,19 +17,21 @@ export function readVidurTrace(path: string, options: ReadOptions = {}): AsyncGe
 function vidurParser(path: string, stats: TraceStats): LineParser {
   const csv = new CsvLines(path);
   let columns: Record<(typeof COLUMNS)[number], number> | undefined;
+  let width = 0;
   return {
     parse(text, line, index) {
-      const row = csv.push(text, line);
-      if (!row) return undefined;
+      const fields = csv.push(text, line);
+      if (!fields) return undefined;
       if (!columns) {
-        columns = columnIndexes(row, COLUMNS, path);
+        columns = columnIndexes(fields, csv.line, COLUMNS, path);
+        width = Math.max(columns.arrived_at, columns.num_prefill_tokens, columns.num_decode_tokens) + 1;
         return undefined;
       }
-      const where = `${path}:${row.line}`;
-      const arrival_s = parseNumber(cell(row, columns.arrived_at, "arrived_at", path), "arrived_at", where);
-      if (arrival_s < 0) throw inputError(where, `arrived_at is ${arrival_s}; expected seconds ≥ 0`);
-      const prompt = countCell(cell(row, columns.num_prefill_tokens, "num_prefill_tokens", path), "num_prefill_tokens", where);
-      const output = countCell(cell(row, columns.num_decode_tokens, "num_decode_tokens", path), "num_decode_tokens", where);
+      if (fields.length < width) throw missingCell(fields, csv.line, COLUMNS, columns, path);
+      const arrival_s = parseNumber(fields[columns.arrived_at], "arrived_at", path, csv.line);
+      if (arrival_s < 0) throw inputError(`${path}:${csv.line}`, `arrived_at is ${arrival_s}; expected seconds ≥ 0`);
+      const prompt = countCell(fields[columns.num_prefill_tokens], "num_prefill_tokens", path, csv.line);
+      const output = countCell(fields[columns.num_decode_tokens], "num_decode_tokens", path, csv.line);
       return {
         id: String(index),
         arrival_s,

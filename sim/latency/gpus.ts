@@ -44,7 +44,8 @@ const PRESETS: readonly GpuSpec[] = [
   },
 ];
 
-const BY_NAME = new Map(PRESETS.map((spec) => [spec.name, spec]));
+// Frozen: every caller shares these objects.
+const BY_NAME = new Map(PRESETS.map((spec) => [spec.name, Object.freeze(spec)]));
 
 /** Short names; a bare `a100` means the 80GB part (the one serving clusters mostly run). */
 const ALIASES: Record<string, string> = {

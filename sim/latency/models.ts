@@ -74,7 +74,8 @@ const PRESETS: readonly ModelSpec[] = [
   },
 ];
 
-const BY_NAME = new Map(PRESETS.map((spec) => [spec.name, spec]));
+// Frozen: every caller shares these objects.
+const BY_NAME = new Map(PRESETS.map((spec) => [spec.name, Object.freeze(spec)]));
 
 /** Names that the normalisation below does not reach on its own. */
 const ALIASES: Record<string, string> = {

@@ -145,7 +145,7 @@ export function rooflineModel(
   const gpu_spec = typeof gpu === "string" ? gpuSpec(gpu, field("gpu")) : gpu;
   validateTensorParallel(model_spec, tensor_parallel, field("tensor_parallel"));
   const parsed = rooflineConstantsSchema.partial().safeParse(overrides ?? {});
-  if (!parsed.success) throw zodInputError(field("constants") ?? "constants", parsed.error);
+  if (!parsed.success) throw zodInputError(field("constants"), parsed.error);
   return new RooflineLatencyModel(model_spec, gpu_spec, tensor_parallel, { ...DEFAULT_ROOFLINE_CONSTANTS, ...parsed.data });
 }
 
