@@ -26,6 +26,13 @@ export async function buildSimInstances(config: ClusterConfig, file: string): Pr
     if (max_model_len > model.max_position_embeddings) {
       throw inputError(`${where}.engine.max_model_len`, `${max_model_len} exceeds ${model.name}'s context length ${model.max_position_embeddings}`);
     }
+    if (!engine.enable_chunked_prefill && engine.max_num_batched_tokens < max_model_len) {
+      // As vLLM checks: without chunking, a whole max_model_len prompt must fit one step's budget.
+      throw inputError(
+        `${where}.engine.max_num_batched_tokens`,
+        `${engine.max_num_batched_tokens} is below max_model_len ${max_model_len} with chunked prefill off; raise it, lower max_model_len or enable chunked prefill`,
+      );
+    }
     const num_gpu_blocks =
       engine.num_gpu_blocks_override ??
       kvCapacity({

@@ -3,12 +3,12 @@ import { once } from "node:events";
 import { InputError, inputError } from "../src/core/errors.ts";
 
 /** What a user sees when the file itself cannot be read: the path and the reason, no stack. */
-export function fileError(path: string, err: unknown): Error {
+export function fileError(path: string, err: unknown, writing = false): Error {
   if (err instanceof InputError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case "ENOENT":
-      return inputError(path, "file not found");
+      return inputError(path, writing ? "cannot create the file: its directory does not exist" : "file not found");
     case "EISDIR":
       return inputError(path, "is a directory; expected a trace file");
     case "EACCES":

@@ -35,6 +35,6 @@ export async function writeTandemTrace(path: string, source: RequestSource): Pro
     out.end();
     await once(out, "close").catch((err) => (failure ??= err));
   }
-  if (failure) throw fileError(path, failure);
+  if (failure) throw fileError(path, failure, true);
   return count;
 }

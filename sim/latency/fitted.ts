@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { zodInputError } from "./issues.ts";
+import { zodInputError } from "../../src/config/zod-issue.ts";
 import { LATENCY_SCHEMA, type BatchShape, type FittedInfo, type LatencyModel } from "./model.ts";
 
 // Coefficients must be non-negative so that adding work never shortens a step (calibration fits them

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { gpuSpec, type GpuSpec } from "./gpus.ts";
-import { zodInputError } from "./issues.ts";
+import { zodInputError } from "../../src/config/zod-issue.ts";
 import { kvBytesPerTokenPerGpu, weightBytesPerGpu } from "./memory.ts";
 import { LATENCY_SCHEMA, type BatchShape, type LatencyModel, type RooflineInfo } from "./model.ts";
 import { lmHeadParams, modelSpec, transformerMatmulParams, type ModelSpec } from "./models.ts";
@@ -145,7 +145,7 @@ export function rooflineModel(
   const gpu_spec = typeof gpu === "string" ? gpuSpec(gpu, field("gpu")) : gpu;
   validateTensorParallel(model_spec, tensor_parallel, field("tensor_parallel"));
   const parsed = rooflineConstantsSchema.partial().safeParse(overrides ?? {});
-  if (!parsed.success) throw zodInputError(field("constants"), parsed.error);
+  if (!parsed.success) throw zodInputError(field("constants") ?? "roofline constants", parsed.error);
   return new RooflineLatencyModel(model_spec, gpu_spec, tensor_parallel, { ...DEFAULT_ROOFLINE_CONSTANTS, ...parsed.data });
 }
 

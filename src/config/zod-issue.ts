@@ -11,9 +11,12 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** The first problem zod found, as an InputError naming the file and the field. */
-export function zodInputError(file: string, error: z.ZodError): InputError {
+/** The first problem zod found, as an InputError naming the file and the field. `where` is a file
+ *  ("cluster.yaml") or a file and the field the document sits at ("cluster.yaml: instances[0]"). */
+export function zodInputError(where: string, error: z.ZodError): InputError {
   const issue = error.issues[0];
   const field = fieldPath(issue.path);
-  return inputError(field === "" ? file : `${file}: ${field}`, issue.message);
+  if (field === "") return inputError(where, issue.message);
+  const joiner = !where.includes(": ") ? ": " : field.startsWith("[") ? "" : ".";
+  return inputError(`${where}${joiner}${field}`, issue.message);
 }
