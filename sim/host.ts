@@ -145,7 +145,7 @@ export async function simulate(
   const startStep = (slot: EngineSlot, now: number) => {
     const duration = slot.engine.startStep(now);
     if (duration !== undefined) {
-      invariant(duration > 0 && Number.isFinite(duration), `step time must be positive, got ${duration}`);
+      if (!(duration > 0 && duration < Infinity)) throw new Error(`invariant violated: step time must be positive, got ${duration}`);
       queue.push(now + duration, slot.endEvent);
     } else {
       invariant(!slot.engine.hasWork, `engine ${slot.engine.id} has work but cannot schedule any of it`);

@@ -16,15 +16,19 @@ export async function* lineChunks(path: string, buffer_bytes = 1 << 18): AsyncGe
   let next_line = 1;
   let first = true;
   try {
-    for await (const text of stream as AsyncIterable<string>) {
-      let data = carry + text;
+    for await (const chunk of stream as AsyncIterable<string>) {
+      let text = chunk;
       if (first) {
-        if (data.charCodeAt(0) === 0xfeff) data = data.slice(1);
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
         first = false;
       }
-      const lines = data.split("\n");
+      // A read inside one long line: append and wait, rather than re-splitting a growing string.
+      if (text.indexOf("\n") < 0) {
+        carry += text;
+        continue;
+      }
+      const lines = (carry + text).split("\n");
       carry = lines.pop()!;
-      if (lines.length === 0) continue;
       for (let i = 0; i < lines.length; i++) {
         const line = lines[i];
         if (line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1);

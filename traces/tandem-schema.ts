@@ -21,11 +21,39 @@ export const TandemRequestSchema = z.strictObject({
 
 export type TandemRequestLine = z.infer<typeof TandemRequestSchema>;
 
-/** The first problem zod found, as "field: what was wrong". */
-export function describeIssue(error: z.ZodError): string {
+/** What each field must hold, in the words an error message uses. */
+const EXPECTED: Record<string, string> = {
+  id: "a non-empty string",
+  arrival_s: "a number of seconds ≥ 0",
+  prompt_tokens: "an integer ≥ 1",
+  output_tokens: "an integer ≥ 1",
+  segments: "a non-empty array of {key?, tokens}",
+  key: "a non-empty string",
+  tokens: "an integer ≥ 1",
+  model: "a non-empty string",
+  tenant: "a non-empty string",
+  priority: "an integer (lower runs first)",
+};
+
+/** The first problem zod found in `input`, as "field is VALUE; expected …". */
+export function describeIssue(error: z.ZodError, input: unknown): string {
   const issue = error.issues[0];
-  const field = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
-  return field ? `${field}: ${issue.message}` : issue.message;
+  if (issue.code === "unrecognized_keys") {
+    const inSegment = issue.path.length > 0;
+    const known = Object.keys(inSegment ? TandemSegmentSchema.shape : TandemRequestSchema.shape).join(", ");
+    const where = inSegment ? ` in ${fieldName(issue.path)}` : "";
+    return `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}${where}; expected only ${known}`;
+  }
+  let value: unknown = input;
+  for (const step of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[step as PropertyKey];
+  const shown = value === undefined ? "missing" : typeof value === "number" ? String(value) : JSON.stringify(value);
+  const last = [...issue.path].reverse().find((p) => typeof p === "string");
+  const expected = EXPECTED[String(last)] ?? issue.message;
+  return `${fieldName(issue.path)} is ${shown}; expected ${expected}`;
+}
+
+function fieldName(path: readonly PropertyKey[]): string {
+  return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") || "line";
 }
 
 /** The JSON line for one request: fields in a fixed order, absent optionals left out, so that the

@@ -13,8 +13,9 @@ export function readTandemTrace(path: string, options: ReadOptions = {}): AsyncG
     parse(text, line, index) {
       if (isBlank(text)) return undefined;
       const where = `${path}:${line}`;
-      const parsed = TandemRequestSchema.safeParse(jsonObjectLine(text, where));
-      if (!parsed.success) throw inputError(where, describeIssue(parsed.error));
+      const object = jsonObjectLine(text, where);
+      const parsed = TandemRequestSchema.safeParse(object);
+      if (!parsed.success) throw inputError(where, describeIssue(parsed.error, object));
       const row = parsed.data;
       if (row.segments) {
         let sum = 0;

@@ -57,7 +57,7 @@ export class BlockManager {
 
   /** Appends `count` fresh blocks to `into`; the caller has checked `freeBlocks >= count`. */
   allocate(count: number, into: number[]): void {
-    invariant(count <= this.free, `allocating ${count} blocks with ${this.free} free`);
+    if (count > this.free) throw new Error(`invariant violated: allocating ${count} blocks with ${this.free} free`);
     for (let i = 0; i < count; i++) {
       const block = this.head;
       this.unlinkFree(block);
@@ -76,7 +76,7 @@ export class BlockManager {
   release(blocks: readonly number[]): void {
     for (let i = blocks.length - 1; i >= 0; i--) {
       const block = blocks[i];
-      invariant(this.refCount[block] > 0, `double free of block ${block}`);
+      if (this.refCount[block] <= 0) throw new Error(`invariant violated: double free of block ${block}`);
       if (--this.refCount[block] === 0) this.appendFree(block);
     }
   }

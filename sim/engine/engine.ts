@@ -118,7 +118,7 @@ export class Engine {
 
   /** Plans the next step at `at_s`; returns its duration, or undefined when there is nothing to run. */
   startStep(at_s: number): number | undefined {
-    invariant(!this.stepping, `engine ${this.id}: step started twice`);
+    if (this.stepping) throw new Error(`invariant violated: engine ${this.id}: step started twice`);
     const shape = this.shape;
     resetBatchShape(shape);
     const scheduled = this.scheduled;
@@ -180,7 +180,7 @@ export class Engine {
 
   /** Applies the step planned by `startStep`: KV computed, tokens sampled, finished requests freed. */
   finishStep(at_s: number): void {
-    invariant(this.stepping, `engine ${this.id}: finishStep without a step`);
+    if (!this.stepping) throw new Error(`invariant violated: engine ${this.id}: finishStep without a step`);
     this.stepping = false;
     this.stats.busy_s += at_s - this.stepStarted_s;
     const caching = this.config.enable_prefix_caching;

@@ -177,7 +177,7 @@ export class Controller {
   }
 
   private advance(at_s: number): void {
-    invariant(at_s >= this.now, `time went backwards: event at ${at_s} after ${this.now}`);
+    if (!(at_s >= this.now)) throw new Error(`invariant violated: time went backwards: event at ${at_s} after ${this.now}`);
     this.now = at_s;
   }
 

@@ -12,7 +12,8 @@ export function inputError(where: string, problem: string): InputError {
   return new InputError(`${where}: ${problem}`);
 }
 
-/** Broken invariant inside tandem itself (a bug, not bad input): fail loudly. */
+/** Broken invariant inside tandem itself (a bug, not bad input): fail loudly. The message is built
+ *  eagerly, so hot paths check with a plain `if` and build it only on failure. */
 export function invariant(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`invariant violated: ${message}`);
 }
