@@ -43,7 +43,7 @@ export const DEFAULT_WORKLOAD: Readonly<GenerateOptions> = Object.freeze({
   arrival: "poisson",
   prompt: "lognormal:1024,1",
   prompt_min_tokens: 16,
-  prompt_max_tokens: 8192,
+  prompt_max_tokens: 6144,
   output: "lognormal:256,1",
   output_min_tokens: 1,
   output_max_tokens: 2048,

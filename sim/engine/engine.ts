@@ -102,7 +102,7 @@ export class Engine {
 
   /** Accepts a call into the waiting queue, or rejects it at once (as vLLM's API server would). */
   enqueue(at_s: number, call: LlmCall, priority: number, identity: TokenIdentity): EngineRequest {
-    const request = new EngineRequest(call, priority, this.seq++, identity);
+    const request = new EngineRequest(call, priority, this.seq++, identity, Math.floor(identity.sharable_tokens / this.config.block_size));
     const total = call.prompt_tokens + call.output_tokens;
     if (total > this.max_model_len) {
       this.reject(at_s, request, REJECT_TOO_LONG);
@@ -169,7 +169,7 @@ export class Engine {
     }
 
     if (scheduled.length === 0) return undefined;
-    for (const request of scheduled) addToShape(shape, request);
+    for (let i = 0; i < scheduled.length; i++) addToShape(shape, scheduled[i]);
     const used = this.blocks.usedBlocks;
     if (used > this.stats.peak_used_blocks) this.stats.peak_used_blocks = used;
     this.stepping = true;
@@ -186,19 +186,22 @@ export class Engine {
     const caching = this.config.enable_prefix_caching;
     const blockSize = this.config.block_size;
     let anyFinished = false;
-    for (const request of this.scheduled) {
+    const scheduled = this.scheduled;
+    for (let i = 0; i < scheduled.length; i++) {
+      const request = scheduled[i];
       request.computed_tokens += request.scheduled_tokens;
       request.scheduled_tokens = 0;
-      if (caching && request.identity.sharable) this.registerFullBlocks(request, blockSize);
+      if (caching && request.registered_blocks < request.sharable_blocks) this.registerFullBlocks(request, blockSize, request.sharable_blocks);
       if (request.computed_tokens < request.total_tokens) continue; // prefill chunk, no token yet
       request.output_done++;
+      request.total_tokens++;
       if (!request.first_token_sent) {
         request.first_token_sent = true;
         this.listener.firstToken(at_s, request);
       } else {
         this.listener.tokens(at_s, request, 1);
       }
-      if (request.output_done >= request.call.output_tokens) {
+      if (request.output_done >= request.target_output_tokens) {
         this.blocks.release(request.blocks);
         request.blocks.length = 0;
         request.computed_tokens = -1; // marks it finished for the compaction below
@@ -207,8 +210,8 @@ export class Engine {
         this.listener.finished(at_s, request);
       }
     }
-    if (anyFinished) this.running = this.running.filter((r) => r.computed_tokens >= 0);
-    this.scheduled.length = 0;
+    if (anyFinished) removeFinished(this.running);
+    scheduled.length = 0;
   }
 
   /** What a router scraping this instance's /metrics would see now. */
@@ -247,9 +250,10 @@ export class Engine {
     const total = request.total_tokens;
     const hits = this.hitBlocks;
     hits.length = 0;
-    if (this.config.enable_prefix_caching && (request.identity.sharable || request.preemptions > 0)) {
+    const lookupBlocks = request.preemptions > 0 ? Infinity : request.sharable_blocks;
+    if (this.config.enable_prefix_caching && lookupBlocks > 0) {
       // At least one token must be computed to sample from, so a full hit backs off one block.
-      const maxHitBlocks = Math.floor((total - 1) / blockSize);
+      const maxHitBlocks = Math.min(Math.floor((total - 1) / blockSize), lookupBlocks);
       for (let b = 0; b < maxHitBlocks; b++) {
         const block = this.blocks.lookup(request.identity.blockKey(b, blockSize));
         if (block === undefined) break;
@@ -280,8 +284,9 @@ export class Engine {
     return true;
   }
 
-  private registerFullBlocks(request: EngineRequest, blockSize: number): void {
-    const full = Math.floor(request.computed_tokens / blockSize);
+  /** Registers the request's computed full blocks, up to `limit` blocks, in the prefix cache. */
+  private registerFullBlocks(request: EngineRequest, blockSize: number, limit: number): void {
+    const full = Math.min(Math.floor(request.computed_tokens / blockSize), limit);
     for (let b = request.registered_blocks; b < full; b++) {
       this.blocks.register(request.blocks[b], request.identity.blockKey(b, blockSize));
     }
@@ -303,8 +308,9 @@ export class Engine {
   private preempt(request: EngineRequest): void {
     const index = this.running.lastIndexOf(request);
     this.running.splice(index, 1);
-    if (this.config.enable_prefix_caching && !request.identity.sharable) {
-      this.registerFullBlocks(request, this.config.block_size);
+    if (this.config.enable_prefix_caching) {
+      // Its own blocks stay findable, so the recompute can hit them if they are not evicted first.
+      this.registerFullBlocks(request, this.config.block_size, Infinity);
     }
     this.blocks.release(request.blocks);
     request.blocks.length = 0;
@@ -315,6 +321,16 @@ export class Engine {
     const rank = this.config.scheduling_policy === "priority" ? request.priority : -++this.preemptSerial;
     this.waiting.push({ seq: request.seq, request }, rank);
   }
+}
+
+/** Drops finished requests (marked computed_tokens = -1) from `running` in place, keeping order. */
+function removeFinished(running: EngineRequest[]): void {
+  let kept = 0;
+  for (let i = 0; i < running.length; i++) {
+    const request = running[i];
+    if (request.computed_tokens >= 0) running[kept++] = request;
+  }
+  running.length = kept;
 }
 
 /** Adds one scheduled request to the step's shape: a decode token, or a prefill chunk. */

@@ -17,6 +17,9 @@ export class EngineRequest {
   admitted_once = false;
   /** Tokens scheduled in the current step (0 if not scheduled). */
   scheduled_tokens = 0;
+  /** Tokens the sequence holds: prompt plus output generated so far (kept as a field: hot path). */
+  total_tokens: number;
+  readonly target_output_tokens: number;
 
   constructor(
     readonly call: LlmCall,
@@ -24,14 +27,14 @@ export class EngineRequest {
     /** Arrival order at this engine: the FCFS tie-break. */
     readonly seq: number,
     readonly identity: TokenIdentity,
-  ) {}
+    /** Full blocks inside the identity's shareable prefix: the only ones registered while running. */
+    readonly sharable_blocks: number,
+  ) {
+    this.total_tokens = call.prompt_tokens;
+    this.target_output_tokens = call.output_tokens;
+  }
 
   get id(): string {
     return this.call.id;
-  }
-
-  /** Tokens the sequence holds: prompt plus output generated so far. */
-  get total_tokens(): number {
-    return this.call.prompt_tokens + this.output_done;
   }
 }

@@ -3,8 +3,10 @@ import type { LlmCall } from "../../src/core/types.ts";
 /** Gives each full KV block of a call's token sequence (prompt, then output) a number identifying
  *  its content together with everything before it — the block-hash chain of vLLM's prefix cache. */
 export interface TokenIdentity {
-  /** True when some block could be shared with another call (some segment has a key). */
-  readonly sharable: boolean;
+  /** Leading tokens another call could share: everything before the first unkeyed content (which
+   *  makes the rest of the chain unique). 0 = nothing shareable; the engine registers and looks up
+   *  only blocks inside this prefix, except a preempted call's own blocks. */
+  readonly sharable_tokens: number;
   blockKey(block: number, blockSize: number): number;
 }
 
@@ -36,7 +38,7 @@ export class PrefixInterner {
 /** Token identity from a call's prompt segments plus its output (keyed by `output_key`). Chain ids
  *  are computed lazily, on the first block lookup, so unshared calls cost nothing. */
 export class SegmentTokenIdentity implements TokenIdentity {
-  readonly sharable: boolean;
+  readonly sharable_tokens: number;
   private starts: number[] | undefined;
   private chains: number[] | undefined;
   private cursor = 0;
@@ -45,7 +47,17 @@ export class SegmentTokenIdentity implements TokenIdentity {
     private readonly call: LlmCall,
     private readonly interner: PrefixInterner,
   ) {
-    this.sharable = call.output_key !== undefined || call.segments.some((s) => s.key !== undefined);
+    let sharable = 0;
+    let unkeyed = false;
+    for (const segment of call.segments) {
+      if (segment.key === undefined) {
+        unkeyed = true;
+        break;
+      }
+      sharable += segment.tokens;
+    }
+    if (!unkeyed && call.output_key !== undefined) sharable += call.output_tokens;
+    this.sharable_tokens = sharable;
   }
 
   blockKey(block: number, blockSize: number): number {

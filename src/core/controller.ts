@@ -34,6 +34,7 @@ export class Controller {
   private readonly calls = new Map<string, InFlight>();
   private readonly views: InstanceView[];
   private readonly viewById = new Map<string, InstanceView>();
+  private readonly modelGroups = new Map<string, { views: InstanceView[]; shortest_max_model_len: number }>();
   private actions: ControllerAction[] = [];
   private readonly view: ControllerView;
   private readonly maxRetries: number;
@@ -185,11 +186,19 @@ export class Controller {
     this.queue.push(queued, this.options.scheduling.rank(queued, this.view));
   }
 
-  private candidatesFor(call: LlmCall): InstanceView[] {
+  /** Instances that serve the call's model and can hold it. The per-model list is cached and
+   *  returned as is when every instance in it is long enough (the common case: no allocation). */
+  private candidatesFor(call: LlmCall): readonly InstanceView[] {
+    const key = call.model ?? "";
+    let group = this.modelGroups.get(key);
+    if (!group) {
+      const views = this.views.filter((v) => call.model === undefined || v.spec.model === call.model);
+      group = { views, shortest_max_model_len: Math.min(...views.map((v) => v.spec.max_model_len)) };
+      this.modelGroups.set(key, group);
+    }
     const total = call.prompt_tokens + call.output_tokens;
-    return this.views.filter(
-      (v) => (call.model === undefined || v.spec.model === call.model) && total <= v.spec.max_model_len,
-    );
+    if (total <= group.shortest_max_model_len) return group.views;
+    return group.views.filter((v) => total <= v.spec.max_model_len);
   }
 
   /** Why no instance could ever serve this call (a short stable code), or undefined if some can.

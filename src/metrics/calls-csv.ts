@@ -72,7 +72,11 @@ function csvCell(value: string | number | null): string {
  *  same way, and sub-nanosecond noise from float arithmetic does not leak into diffs. */
 export function formatCsvNumber(value: number): string {
   if (!Number.isFinite(value)) throw new Error(`calls.csv: cannot write non-finite number ${value}`);
-  let text = value.toFixed(9);
-  if (text.includes(".")) text = text.replace(/0+$/, "").replace(/\.$/, "");
-  return text === "-0" ? "0" : text;
+  if (Number.isSafeInteger(value)) return value === 0 ? "0" : String(value); // token counts: the common case
+  const text = value.toFixed(9);
+  let end = text.length;
+  while (text.charCodeAt(end - 1) === 48 /* 0 */) end--;
+  if (text.charCodeAt(end - 1) === 46 /* . */) end--;
+  const trimmed = text.slice(0, end);
+  return trimmed === "-0" ? "0" : trimmed;
 }

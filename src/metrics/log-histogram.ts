@@ -30,6 +30,10 @@ export class LogHistogram {
   private sumCompensation = 0;
   private min = Infinity;
   private max = -Infinity;
+  // One-entry memo of the last bucket: the simulator records the same gap (a step's duration) for
+  // every call decoding in that step, so most records skip the logarithm.
+  private lastValue = NaN;
+  private lastSlot = 0;
 
   /** Record one value (≥ 0, finite). O(1), allocates nothing. */
   record(value: number): void {
@@ -37,9 +41,14 @@ export class LogHistogram {
       throw new Error(`LogHistogram: cannot record ${value} (values must be finite and ≥ 0)`);
     }
     let slot: number;
-    if (value < MIN_S) slot = 0;
-    else if (value > MAX_S) slot = BUCKETS + 1;
-    else slot = 1 + Math.min(BUCKETS - 1, Math.max(0, Math.ceil(Math.log(value / MIN_S) * INV_LOG_GAMMA)));
+    if (value === this.lastValue) slot = this.lastSlot;
+    else {
+      if (value < MIN_S) slot = 0;
+      else if (value > MAX_S) slot = BUCKETS + 1;
+      else slot = 1 + Math.min(BUCKETS - 1, Math.max(0, Math.ceil(Math.log(value / MIN_S) * INV_LOG_GAMMA)));
+      this.lastValue = value;
+      this.lastSlot = slot;
+    }
     this.counts[slot]++;
     this.n++;
     const t = this.sum + value;

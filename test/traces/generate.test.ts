@@ -65,8 +65,9 @@ describe("generator", () => {
     );
     for (const r of requests) {
       expect(r.prompt_tokens).toBeGreaterThanOrEqual(513);
-      expect(r.prompt_tokens).toBeLessThanOrEqual(8192);
+      expect(r.prompt_tokens).toBeLessThanOrEqual(6144);
       expect(r.output_tokens).toBeLessThanOrEqual(2048);
+      expect(r.prompt_tokens + r.output_tokens).toBeLessThanOrEqual(8192); // fits llama-3-8b's context
     }
   });
 
