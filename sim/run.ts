@@ -49,6 +49,8 @@ export interface SimRunOptions {
 export interface SimRunOutput {
   report: Report;
   result: SimulationResult;
+  /** What the trace reader counted (rows read, zero-token rows clamped to 1). */
+  trace_stats: TraceStats;
 }
 
 export const DEFAULT_SEED = 42;
@@ -100,7 +102,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunOutpu
     summary: recorder.summary(),
     instances: recorder.instances(instances.map((i) => i.spec)),
   });
-  return { report, result };
+  return { report, result, trace_stats: stats };
 }
 
 function workloadArrivals(workload: Workload, rng: RngStreams, stats: TraceStats): AsyncIterable<RequestSpec[]> {

@@ -97,7 +97,7 @@ async function runSim(flags: SimFlags): Promise<void> {
   const total = workload.kind === "generated" ? workload.options.count : workload.limit;
   const progress = progressReporter(total, flags.progress);
   try {
-    const { report } = await runSimulation({
+    const { report, trace_stats } = await runSimulation({
       cluster,
       clusterFile: flags.config,
       workload,
@@ -115,6 +115,12 @@ async function runSim(flags: SimFlags): Promise<void> {
     if (report.summary.calls.arrived === 0) throw new InputError(`${workload.kind === "trace" ? workload.path : "workload"}: no requests to simulate`);
     if (!flags.quiet) {
       process.stdout.write(formatSummaryTable(report.summary, report.instances) + "\n");
+    }
+    const clamped = trace_stats.clamped_prompt_rows + trace_stats.clamped_output_rows;
+    if (clamped > 0) {
+      process.stderr.write(
+        `tandem: note: ${trace_stats.clamped_prompt_rows} rows with 0 prompt tokens and ${trace_stats.clamped_output_rows} with 0 output tokens were counted as 1 token (docs/traces.md)\n`,
+      );
     }
     process.stdout.write(`wrote ${reportPath} and ${join(flags.out, "calls.csv")}\n`);
   } finally {
