@@ -11,13 +11,18 @@ export type LengthDistribution =
 const SYNTAX = "expected fixed:N, uniform:A,B or lognormal:MEAN,CV";
 
 function numbers(text: string, spec: string, option: string, count: number): number[] {
+  return distributionParams(text, spec, option, count, SYNTAX);
+}
+
+/** The comma-separated numeric parameters after `kind:` in a distribution string. */
+export function distributionParams(text: string, spec: string, option: string, count: number, syntax: string): number[] {
   const parts = text.split(",");
   if (parts.length !== count) {
-    throw inputError(option, `${JSON.stringify(spec)} has ${parts.length} parameter(s), needs ${count}; ${SYNTAX}`);
+    throw inputError(option, `${JSON.stringify(spec)} has ${parts.length} parameter(s), needs ${count}; ${syntax}`);
   }
   return parts.map((part) => {
     const value = part.trim() === "" ? NaN : Number(part);
-    if (!Number.isFinite(value)) throw inputError(option, `${JSON.stringify(spec)}: ${JSON.stringify(part)} is not a number; ${SYNTAX}`);
+    if (!Number.isFinite(value)) throw inputError(option, `${JSON.stringify(spec)}: ${JSON.stringify(part)} is not a number; ${syntax}`);
     return value;
   });
 }

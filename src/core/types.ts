@@ -36,6 +36,11 @@ export interface LlmCall {
   priority?: number;
   /** Key of this call's output as a prompt segment of later calls; undefined = nobody reuses it. */
   output_key?: string;
+  /** Set for calls that are steps of a workflow. */
+  workflow_id?: string;
+  step_id?: string;
+  agent?: string;
+  priority_class?: "high" | "medium" | "low";
 }
 
 export type CallStatus = "finished" | "failed" | "rejected";

@@ -1,0 +1,40 @@
+import { InputError } from "../core/errors.ts";
+import { ancestorsOf, buildDag, type WorkflowDag } from "./dag.ts";
+import { composePrompts, promptTokens } from "./prompt.ts";
+import type { WorkflowSpec } from "./types.ts";
+
+/** Checks what a schema cannot: step references, acyclicity, agents, history ancestry, non-empty
+ *  prompts. Returns the DAG so callers need not build it twice. `where` is "file:line" or similar. */
+export function validateWorkflow(workflow: WorkflowSpec, where: string): WorkflowDag {
+  const at = `${where}: workflow "${workflow.id}"`;
+  if (workflow.steps.length === 0) throw new InputError(`${at}: steps: expected at least one step`);
+  const dag = buildDag(workflow, where);
+  workflow.steps.forEach((step, i) => {
+    const field = `${at}: steps[${i}]`;
+    if (step.kind === "tool") {
+      if (!(Number.isFinite(step.duration_s) && step.duration_s >= 0)) {
+        throw new InputError(`${field}.duration_s: ${step.duration_s}; expected a duration ≥ 0 seconds`);
+      }
+      return;
+    }
+    if (!Object.hasOwn(workflow.agents, step.agent)) {
+      const known = Object.keys(workflow.agents);
+      throw new InputError(`${field}.agent: unknown agent "${step.agent}"; expected one of ${known.length ? known.join(", ") : "(no agents defined)"}`);
+    }
+    if (step.history !== undefined) {
+      const h = dag.index.get(step.history);
+      if (h === undefined) throw new InputError(`${field}.history: step "${step.history}" does not exist`);
+      if (dag.steps[h].kind !== "llm") throw new InputError(`${field}.history: step "${step.history}" is a tool step; expected an LLM step`);
+      if (!ancestorsOf(dag, i).has(h)) {
+        throw new InputError(`${field}.history: step "${step.history}" is not among this step's predecessors; expected an ancestor LLM step`);
+      }
+    }
+  });
+  const prompts = composePrompts(workflow, dag);
+  prompts.forEach((segments, i) => {
+    if (segments && promptTokens(segments) < 1) {
+      throw new InputError(`${at}: steps[${i}]: the prompt is empty (no system prompt, history, inputs or input_tokens); expected at least 1 token`);
+    }
+  });
+  return dag;
+}
