@@ -2,11 +2,14 @@ import { Controller } from "../src/core/controller.ts";
 import { InputError, invariant } from "../src/core/errors.ts";
 import type { InstanceSpec, LlmCall, RequestSpec } from "../src/core/types.ts";
 import type { Recorder } from "../src/metrics/recorder.ts";
+import type { AgentSummary } from "../src/metrics/report-schema.ts";
 import type { DispatchPolicy } from "../src/policies/dispatch/policy.ts";
 import type { SchedulingPolicy } from "../src/policies/scheduling/policy.ts";
 import { VirtualClock } from "./des/clock.ts";
 import { EventQueue } from "./des/event-queue.ts";
 import type { RngStreams } from "./des/rng.ts";
+import type { WorkflowSpec } from "../src/workflow/types.ts";
+import { simCallEstimator } from "./estimator.ts";
 import type { EngineConfig } from "./engine/config.ts";
 import { Engine, type EngineListener, type EngineStats } from "./engine/engine.ts";
 import { PrefixInterner, SegmentTokenIdentity } from "./engine/token-identity.ts";
@@ -44,19 +47,35 @@ export interface SimulationProgress {
 
 export interface SimulationResult {
   end_s: number;
+  /** Requests or workflows that arrived. */
   arrived: number;
   events: number;
   engines: { id: string; stats: EngineStats; num_gpu_blocks: number }[];
+  /** The controller's per-agent profiles at the end (empty for request traces). */
+  agents: AgentSummary[];
 }
 
 const STEP_START = 0;
 const STEP_END = 1;
 const OBSERVE = 2;
 const WAKE = 3;
+const TOOL_END = 4;
 
 interface SimEvent {
   readonly kind: number;
   readonly slot: EngineSlot | undefined;
+}
+
+interface ToolEvent extends SimEvent {
+  readonly workflowId: string;
+  readonly stepId: string;
+}
+
+/** What arrives: a single request (request traces) or a whole workflow. */
+export type Arrival = RequestSpec | WorkflowSpec;
+
+function isWorkflow(arrival: Arrival): arrival is WorkflowSpec {
+  return (arrival as WorkflowSpec).steps !== undefined;
 }
 
 /** An engine with its two reusable events (each engine has at most one of each pending). */
@@ -85,7 +104,7 @@ export function callFromRequest(request: RequestSpec): LlmCall {
  *  time and carries out its actions on simulated engines. Arrivals are pulled batch by batch, so a
  *  trace is never held in memory whole. */
 export async function simulate(
-  arrivals: AsyncIterable<RequestSpec[]>,
+  arrivals: AsyncIterable<Arrival[]>,
   options: SimulationOptions,
 ): Promise<SimulationResult> {
   const clock = new VirtualClock();
@@ -97,6 +116,7 @@ export async function simulate(
     dispatch: options.dispatch,
     recorder: options.recorder,
     random: options.rng.stream("policy"),
+    estimator: simCallEstimator(options.instances),
   });
   const oracle = options.observability.mode === "oracle";
   const slots = new Map<string, EngineSlot>();
@@ -166,6 +186,9 @@ export async function simulate(
             queue.push(now, slot.startEvent);
           }
           if (oracle) observe(slot, now);
+        } else if (action.kind === "startTool") {
+          const toolEvent: ToolEvent = { kind: TOOL_END, slot: undefined, workflowId: action.workflowId, stepId: action.stepId };
+          queue.push(now + action.duration_s, toolEvent);
         } else if (action.kind === "wakeMeAt") {
           queue.push(Math.max(now, action.at_s), wakeEvent);
         }
@@ -182,7 +205,7 @@ export async function simulate(
   };
 
   const iterator = arrivals[Symbol.asyncIterator]();
-  let batch: RequestSpec[] = [];
+  let batch: Arrival[] = [];
   let index = 0;
   let lastProgress = 0;
 
@@ -207,13 +230,20 @@ export async function simulate(
 
     if (arrivalTime <= eventTime) {
       // Arrivals win ties, so calls arriving at a step boundary join the next step.
-      const request = batch[index++];
-      clock.advanceTo(request.arrival_s);
-      if (controller.hasOpenCall(request.id)) {
-        throw new InputError(`trace: request id "${request.id}" appears twice while the first is still in flight`);
-      }
+      const arrival = batch[index++];
+      clock.advanceTo(arrival.arrival_s);
       arrived++;
-      controller.callArrived(clock.now_s, callFromRequest(request));
+      if (isWorkflow(arrival)) {
+        if (controller.orchestrator.run(arrival.id)) {
+          throw new InputError(`workflows: workflow id "${arrival.id}" appears twice while the first is still running`);
+        }
+        controller.workflowArrived(clock.now_s, arrival);
+      } else {
+        if (controller.hasOpenCall(arrival.id)) {
+          throw new InputError(`trace: request id "${arrival.id}" appears twice while the first is still in flight`);
+        }
+        controller.callArrived(clock.now_s, callFromRequest(arrival));
+      }
       carryOutActions(clock.now_s);
       ensureObserving(clock.now_s);
       continue;
@@ -249,10 +279,17 @@ export async function simulate(
         carryOutActions(now);
         break;
       }
+      case TOOL_END: {
+        const tool = event as ToolEvent;
+        controller.toolFinished(now, tool.workflowId, tool.stepId);
+        carryOutActions(now);
+        break;
+      }
     }
   }
 
   invariant(controller.openCalls === 0, `${controller.openCalls} calls never closed`);
+  invariant(controller.orchestrator.running === 0, `${controller.orchestrator.running} workflows never closed`);
   const end_s = clock.now_s;
   for (const slot of slotList) {
     invariant(slot.engine.blocks.usedBlocks === 0, `engine ${slot.engine.id} leaked KV blocks`);
@@ -260,6 +297,7 @@ export async function simulate(
   }
   options.onProgress?.({ sim_time_s: end_s, arrived });
   return {
+    agents: controller.agentSummaries(),
     end_s,
     arrived,
     events,

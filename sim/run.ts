@@ -101,6 +101,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunOutpu
     },
     summary: recorder.summary(),
     instances: recorder.instances(instances.map((i) => i.spec)),
+    agents: result.agents,
   });
   return { report, result, trace_stats: stats };
 }

@@ -6,6 +6,10 @@ import type { ControllerAction, ControllerEvent } from "./events.ts";
 import { RankedQueue } from "./ranked-queue.ts";
 import type { CallUsage, InstanceSnapshot, InstanceSpec, LlmCall } from "./types.ts";
 import type { ControllerView, InstanceView, QueuedCall } from "./view.ts";
+import { agentSummaries } from "../workflow/agent-profiles.ts";
+import { Orchestrator, type CallEstimator, type ReleasedStep, type WorkflowRun } from "../workflow/orchestrator.ts";
+import type { WorkflowSpec } from "../workflow/types.ts";
+import type { AgentSummary } from "../metrics/report-schema.ts";
 
 export interface ControllerOptions {
   instances: readonly InstanceSpec[];
@@ -16,12 +20,15 @@ export interface ControllerOptions {
   random: () => number;
   /** Times a call that failed before streaming may be dispatched again. */
   max_retries?: number;
+  /** Zero-queueing call times, for workflow critical paths (omitted: critical paths count tools only). */
+  estimator?: CallEstimator;
 }
 
 interface InFlight {
   readonly queued: QueuedCall;
   instance: InstanceView | undefined;
   attempts: number;
+  dispatched_s: number;
 }
 
 /** The shared scheduler/dispatcher: a pure state machine, events in, actions out. It owns no timer,
@@ -38,6 +45,8 @@ export class Controller {
   private actions: ControllerAction[] = [];
   private readonly view: ControllerView;
   private readonly maxRetries: number;
+  /** The workflow layer: releases DAG steps as calls and tools, keeps agent profiles. */
+  readonly orchestrator: Orchestrator;
 
   constructor(private readonly options: ControllerOptions) {
     this.views = options.instances.map((spec, index) => ({
@@ -57,6 +66,7 @@ export class Controller {
       random: options.random,
     };
     this.maxRetries = options.max_retries ?? 3;
+    this.orchestrator = new Orchestrator(options.estimator);
   }
 
   get now_s(): number {
@@ -82,6 +92,10 @@ export class Controller {
 
   handle(event: ControllerEvent): void {
     switch (event.kind) {
+      case "workflowArrived":
+        return this.workflowArrived(event.at_s, event.workflow);
+      case "toolFinished":
+        return this.toolFinished(event.at_s, event.workflowId, event.stepId);
       case "callArrived":
         return this.callArrived(event.at_s, event.call);
       case "callFirstToken":
@@ -110,6 +124,40 @@ export class Controller {
 
   callArrived(at_s: number, call: LlmCall): void {
     this.advance(at_s);
+    this.accept(at_s, call);
+    this.dispatchReady();
+  }
+
+  /** A workflow arrives: its first ready steps are released at once. */
+  workflowArrived(at_s: number, workflow: WorkflowSpec): void {
+    this.advance(at_s);
+    const { run, released } = this.orchestrator.arrive(at_s, workflow);
+    this.options.recorder.workflowArrived(at_s, {
+      id: workflow.id,
+      app: workflow.app,
+      tenant: workflow.tenant,
+      priority_class: workflow.priority_class,
+      slo_s: workflow.slo_s,
+      critical_path_s: run.critical_path_s,
+      llm_steps: run.llm_steps,
+      tool_steps: run.dag.steps.length - run.llm_steps,
+    });
+    this.startSteps(at_s, run, released);
+    this.dispatchReady();
+  }
+
+  toolFinished(at_s: number, workflowId: string, stepId: string): void {
+    this.advance(at_s);
+    this.stepFinished(at_s, workflowId, stepId);
+    this.dispatchReady();
+  }
+
+  /** Per-agent profiles as the report's `agents` section. */
+  agentSummaries(): AgentSummary[] {
+    return agentSummaries(this.orchestrator.profiles.all());
+  }
+
+  private accept(at_s: number, call: LlmCall): void {
     invariant(!this.calls.has(call.id), `call ${call.id} arrived twice`);
     const queued: QueuedCall = { call, seq: this.seq++, enqueued_s: at_s };
     this.options.recorder.callArrived(at_s, call);
@@ -117,11 +165,40 @@ export class Controller {
     if (reason) {
       this.options.recorder.callRejected(at_s, call.id, reason);
       this.actions.push({ kind: "reject", callId: call.id, reason });
+      this.failWorkflowOf(at_s, call, reason);
       return;
     }
-    this.calls.set(call.id, { queued, instance: undefined, attempts: 0 });
+    this.calls.set(call.id, { queued, instance: undefined, attempts: 0, dispatched_s: NaN });
     this.enqueue(queued);
-    this.dispatchReady();
+  }
+
+  private startSteps(at_s: number, run: WorkflowRun, released: ReleasedStep[]): void {
+    for (const step of released) {
+      if (run.failed) return; // an earlier step of this batch was rejected
+      if (step.kind === "llm") this.accept(at_s, step.call);
+      else this.actions.push({ kind: "startTool", workflowId: step.workflow_id, stepId: step.step_id, duration_s: step.duration_s });
+    }
+  }
+
+  private stepFinished(at_s: number, workflowId: string, stepId: string): void {
+    const { released, completed } = this.orchestrator.stepFinished(at_s, workflowId, stepId);
+    const run = completed ?? this.orchestrator.run(workflowId);
+    if (run) this.startSteps(at_s, run, released);
+    if (completed) this.options.recorder.workflowClosed(at_s, workflowId, "completed", null);
+  }
+
+  /** A step failed, so its workflow fails: nothing more is released, and its calls still waiting
+   *  here are rejected; calls already at an instance run to their end. */
+  private failWorkflowOf(at_s: number, call: LlmCall, reason: string): void {
+    if (call.workflow_id === undefined) return;
+    const run = this.orchestrator.fail(call.workflow_id);
+    if (!run) return;
+    this.options.recorder.workflowClosed(at_s, run.id, "failed", `step ${call.step_id}: ${reason}`);
+    for (const queued of this.queue.removeWhere((q) => q.call.workflow_id === run.id)) {
+      this.calls.delete(queued.call.id);
+      this.options.recorder.callRejected(at_s, queued.call.id, "workflow_failed");
+      this.actions.push({ kind: "reject", callId: queued.call.id, reason: "workflow_failed" });
+    }
   }
 
   callFirstToken(at_s: number, callId: string): void {
@@ -136,8 +213,13 @@ export class Controller {
 
   callFinished(at_s: number, callId: string, usage: CallUsage): void {
     this.advance(at_s);
-    this.release(callId);
+    const inFlight = this.release(callId);
     this.options.recorder.callFinished(at_s, callId, usage);
+    const call = inFlight.queued.call;
+    if (call.workflow_id !== undefined) {
+      this.orchestrator.recordCall(call, at_s - inFlight.queued.enqueued_s, inFlight.dispatched_s - inFlight.queued.enqueued_s);
+      this.stepFinished(at_s, call.workflow_id, call.step_id!);
+    }
     this.dispatchReady();
   }
 
@@ -152,14 +234,16 @@ export class Controller {
     } else {
       this.release(callId);
       this.options.recorder.callFailed(at_s, callId, reason);
+      this.failWorkflowOf(at_s, inFlight.queued.call, reason);
     }
     this.dispatchReady();
   }
 
   callRejected(at_s: number, callId: string, reason: string): void {
     this.advance(at_s);
-    this.release(callId);
+    const inFlight = this.release(callId);
     this.options.recorder.callRejected(at_s, callId, reason);
+    this.failWorkflowOf(at_s, inFlight.queued.call, reason);
     this.dispatchReady();
   }
 
@@ -226,6 +310,7 @@ export class Controller {
       const inFlight = this.calls.get(head.call.id)!;
       inFlight.instance = target;
       inFlight.attempts++;
+      inFlight.dispatched_s = this.now;
       target.outstanding++;
       target.outstanding_tokens += head.call.prompt_tokens + head.call.output_tokens;
       this.options.recorder.callDispatched(this.now, head.call.id, target.spec.id);
@@ -246,10 +331,11 @@ export class Controller {
     inFlight.instance = undefined;
   }
 
-  private release(callId: string): void {
+  private release(callId: string): InFlight {
     const inFlight = this.calls.get(callId);
     invariant(inFlight, `completion reported for unknown call ${callId}`);
     this.detachFromInstance(inFlight);
     this.calls.delete(callId);
+    return inFlight;
   }
 }

@@ -1,7 +1,10 @@
+import type { WorkflowSpec } from "../workflow/types.ts";
 import type { CallUsage, InstanceSnapshot, LlmCall } from "./types.ts";
 
 /** What happened, as a host reports it to the controller. Every event carries its time. */
 export type ControllerEvent =
+  | { kind: "workflowArrived"; at_s: number; workflow: WorkflowSpec }
+  | { kind: "toolFinished"; at_s: number; workflowId: string; stepId: string }
   | { kind: "callArrived"; at_s: number; call: LlmCall }
   | { kind: "callFirstToken"; at_s: number; callId: string }
   | { kind: "callTokens"; at_s: number; callId: string; count: number }
@@ -17,4 +20,6 @@ export type ControllerEvent =
 export type ControllerAction =
   | { kind: "dispatch"; call: LlmCall; instanceId: string; enginePriority: number | undefined }
   | { kind: "reject"; callId: string; reason: string }
+  /** Run a workflow's tool step; the host reports toolFinished after `duration_s`. */
+  | { kind: "startTool"; workflowId: string; stepId: string; duration_s: number }
   | { kind: "wakeMeAt"; at_s: number };

@@ -62,9 +62,11 @@ export function callRowToCsv(row: CallRow): string {
   return line;
 }
 
-function csvCell(value: string | number | null): string {
+/** One CSV cell: empty for null, numbers as formatCsvNumber, strings quoted when needed. */
+export function csvCell(value: string | number | boolean | null): string {
   if (value === null) return "";
   if (typeof value === "number") return formatCsvNumber(value);
+  if (typeof value === "boolean") return value ? "true" : "false";
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 

@@ -14,16 +14,22 @@ export const RELATIVE_ACCURACY = 0.001;
 export const MIN_S = 1e-6;
 export const MAX_S = 1e4;
 
-// A hair tighter than promised so that rounding in Math.log near a bucket edge cannot push the
-// error past RELATIVE_ACCURACY.
-const ALPHA = RELATIVE_ACCURACY * (1 - 1e-6);
-const GAMMA = (1 + ALPHA) / (1 - ALPHA);
-const INV_LOG_GAMMA = 1 / Math.log(GAMMA);
-const BUCKETS = Math.ceil(Math.log(MAX_S / MIN_S) * INV_LOG_GAMMA) + 1;
+/** Range and accuracy of one histogram; the defaults suit latencies in seconds. Token counts use
+ *  a range like [1, 1e6]; per-agent profiles a coarser accuracy to stay small. */
+export interface LogHistogramOptions {
+  min?: number;
+  max?: number;
+  relative_accuracy?: number;
+}
 
 export class LogHistogram {
-  // counts[0] = underflow, counts[1 + i] = bucket i, counts[BUCKETS + 1] = overflow.
-  private readonly counts = new Float64Array(BUCKETS + 2);
+  private readonly minValue: number;
+  private readonly maxValueBound: number;
+  private readonly gamma: number;
+  private readonly invLogGamma: number;
+  private readonly buckets: number;
+  // counts[0] = underflow, counts[1 + i] = bucket i, counts[buckets + 1] = overflow.
+  private readonly counts: Float64Array;
   private n = 0;
   // Neumaier-compensated sum: hundreds of millions of small gaps would otherwise drift the mean.
   private sum = 0;
@@ -35,6 +41,18 @@ export class LogHistogram {
   private lastValue = NaN;
   private lastSlot = 0;
 
+  constructor(options: LogHistogramOptions = {}) {
+    this.minValue = options.min ?? MIN_S;
+    this.maxValueBound = options.max ?? MAX_S;
+    // A hair tighter than promised so that rounding in Math.log near a bucket edge cannot push the
+    // error past the promised accuracy.
+    const alpha = (options.relative_accuracy ?? RELATIVE_ACCURACY) * (1 - 1e-6);
+    this.gamma = (1 + alpha) / (1 - alpha);
+    this.invLogGamma = 1 / Math.log(this.gamma);
+    this.buckets = Math.ceil(Math.log(this.maxValueBound / this.minValue) * this.invLogGamma) + 1;
+    this.counts = new Float64Array(this.buckets + 2);
+  }
+
   /** Record one value (≥ 0, finite). O(1), allocates nothing. */
   record(value: number): void {
     if (!(value >= 0 && value < Infinity)) {
@@ -43,9 +61,10 @@ export class LogHistogram {
     let slot: number;
     if (value === this.lastValue) slot = this.lastSlot;
     else {
-      if (value < MIN_S) slot = 0;
-      else if (value > MAX_S) slot = BUCKETS + 1;
-      else slot = 1 + Math.min(BUCKETS - 1, Math.max(0, Math.ceil(Math.log(value / MIN_S) * INV_LOG_GAMMA)));
+      const buckets = this.buckets;
+      if (value < this.minValue) slot = 0;
+      else if (value > this.maxValueBound) slot = buckets + 1;
+      else slot = 1 + Math.min(buckets - 1, Math.max(0, Math.ceil(Math.log(value / this.minValue) * this.invLogGamma)));
       this.lastValue = value;
       this.lastSlot = slot;
     }
@@ -98,9 +117,9 @@ export class LogHistogram {
 
   private slotValue(slot: number): number {
     if (slot === 0) return this.min;
-    if (slot === BUCKETS + 1) return this.max;
-    const upper = MIN_S * Math.pow(GAMMA, slot - 1);
-    const representative = (2 * upper) / (GAMMA + 1);
+    if (slot === this.buckets + 1) return this.max;
+    const upper = this.minValue * Math.pow(this.gamma, slot - 1);
+    const representative = (2 * upper) / (this.gamma + 1);
     // Every value in the bucket lies in [min, max]; clamping can only move closer to it.
     return Math.min(this.max, Math.max(this.min, representative));
   }

@@ -8,6 +8,7 @@ import { exactDistribution, sketchedDistribution } from "./distribution.ts";
 import { FloatSeries } from "./float-series.ts";
 import { LogHistogram } from "./log-histogram.ts";
 import type { InstanceSummary, Summary } from "./report-schema.ts";
+import { WorkflowRecorder, type WorkflowArrival, type WorkflowRow, type WorkflowStatus } from "./workflow-recorder.ts";
 
 /** Latency targets; a completed call meets the SLO when it is within every one given (≤). */
 export interface SloConfig {
@@ -20,6 +21,8 @@ export interface RecorderOptions {
   slo: SloConfig;
   /** Called once per call, when it closes (finished, failed or rejected). */
   onCallClosed?: (row: CallRow) => void;
+  /** Called once per workflow, when it completes or fails. */
+  onWorkflowClosed?: (row: WorkflowRow) => void;
 }
 
 /** A call in flight. A class with every field set up front keeps one hidden shape for V8. */
@@ -73,6 +76,7 @@ export class Recorder {
   private readonly e2e_s = new FloatSeries();
   private readonly queue_s = new FloatSeries();
   private readonly itl_s = new LogHistogram();
+  private readonly workflows: WorkflowRecorder;
 
   constructor(opts: RecorderOptions) {
     for (const key of ["ttft_s", "tpot_s", "e2e_s"] as const) {
@@ -83,6 +87,16 @@ export class Recorder {
     }
     this.slo = { ...opts.slo };
     this.onCallClosed = opts.onCallClosed;
+    this.workflows = new WorkflowRecorder(opts.onWorkflowClosed);
+  }
+
+  workflowArrived(at_s: number, info: WorkflowArrival): void {
+    this.workflows.arrivedAt(at_s, info);
+  }
+
+  workflowClosed(at_s: number, workflowId: string, status: WorkflowStatus, reason: string | null): void {
+    this.workflows.closedAt(at_s, workflowId, status, reason);
+    if (at_s > this.lastClose_s) this.lastClose_s = at_s;
   }
 
   callArrived(at_s: number, call: LlmCall): void {
@@ -249,6 +263,7 @@ export class Recorder {
       preemptions,
       rejections: sortedRecord(this.rejections),
       failures: sortedRecord(this.failures),
+      ...this.workflows.summary(),
     };
   }
 

@@ -53,6 +53,29 @@ export const SummarySchema = z.strictObject({
   preemptions: count,
   rejections: z.record(z.string(), count),
   failures: z.record(z.string(), count),
+  /** Workflow-level results; all zero for request traces (no workflows). */
+  workflows: z.strictObject({ arrived: count, completed: count, failed: count, slo_attainment: fraction }),
+  workflow_makespan_s: DistributionSchema,
+  /** makespan / critical path, over completed workflows with a known critical path. */
+  workflow_slowdown: DistributionSchema,
+});
+
+/** Token counts: mean exact, percentiles from a log histogram (1% relative accuracy). */
+export const TokenDistributionSchema = z.strictObject({
+  mean: z.number().nonnegative(),
+  p50: z.number().nonnegative(),
+  p90: z.number().nonnegative(),
+  p99: z.number().nonnegative(),
+});
+
+/** One agent's online profile at the end of the run (per app: `app/agent`). */
+export const AgentSummarySchema = z.strictObject({
+  agent: z.string(),
+  calls: count,
+  latency_s: DistributionSchema,
+  queue_s: DistributionSchema,
+  input_tokens: TokenDistributionSchema,
+  output_tokens: TokenDistributionSchema,
 });
 
 export const InstanceSummarySchema = z.strictObject({
@@ -99,11 +122,13 @@ export const ReportSchema = z.strictObject({
   run: RunInfoSchema,
   summary: SummarySchema,
   instances: z.array(InstanceSummarySchema),
+  agents: z.array(AgentSummarySchema),
 });
 
 export type Distribution = z.infer<typeof DistributionSchema>;
 export type Summary = z.infer<typeof SummarySchema>;
 export type InstanceSummary = z.infer<typeof InstanceSummarySchema>;
+export type AgentSummary = z.infer<typeof AgentSummarySchema>;
 export type RunInfo = z.infer<typeof RunInfoSchema>;
 export type Report = z.infer<typeof ReportSchema>;
 export type ReportParts = Omit<Report, "schema">;

@@ -23,6 +23,7 @@ function parts(): ReportParts {
     },
     summary: recorder.summary(),
     instances: recorder.instances(SPECS),
+    agents: [],
   };
 }
 
@@ -40,7 +41,7 @@ describe("report", () => {
 
   it("orders keys by the schema, not by how the caller built the object", () => {
     const p = parts();
-    const shuffled = { instances: p.instances, summary: p.summary, run: p.run, mode: p.mode, tandem_version: p.tandem_version };
+    const shuffled = { agents: p.agents, instances: p.instances, summary: p.summary, run: p.run, mode: p.mode, tandem_version: p.tandem_version };
     expect(reportToJson(buildReport(shuffled))).toBe(reportToJson(buildReport(p)));
   });
 

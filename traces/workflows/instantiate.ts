@@ -1,0 +1,38 @@
+import type { PriorityClass, WorkflowSpec } from "../../src/workflow/types.ts";
+
+/** Fields an arrival generator may set on every workflow it emits. */
+export interface WorkflowOverrides {
+  tenant?: string;
+  priority_class?: PriorityClass;
+  slo_s?: number;
+}
+
+/** A deep, frozen copy of a template: instances share its agents and steps (no per-arrival copy of
+ *  the DAG), and freezing makes any attempt to edit one instance's steps fail loudly instead of
+ *  changing every other instance. */
+export function frozenTemplate(template: WorkflowSpec): WorkflowSpec {
+  const copy = structuredClone(template);
+  for (const step of copy.steps) {
+    Object.freeze(step.after);
+    Object.freeze(step);
+  }
+  for (const agent of Object.values(copy.agents)) Object.freeze(agent);
+  Object.freeze(copy.steps);
+  Object.freeze(copy.agents);
+  return Object.freeze(copy);
+}
+
+/** Arrival number `k` of a template: id `${template.id}#${k}` (unique per arrival, so prompt keys
+ *  and metrics never mix two runs of the same task), its own arrival time, and the overrides; step
+ *  ids stay as in the template. */
+export function instantiate(template: WorkflowSpec, k: number, arrival_s: number, overrides: WorkflowOverrides = {}): WorkflowSpec {
+  return withOverrides({ ...template, id: `${template.id}#${k}`, arrival_s }, overrides);
+}
+
+/** Sets the given overrides on `workflow` (a fresh object the caller owns) and returns it. */
+export function withOverrides(workflow: WorkflowSpec, overrides: WorkflowOverrides): WorkflowSpec {
+  if (overrides.tenant !== undefined) workflow.tenant = overrides.tenant;
+  if (overrides.priority_class !== undefined) workflow.priority_class = overrides.priority_class;
+  if (overrides.slo_s !== undefined) workflow.slo_s = overrides.slo_s;
+  return workflow;
+}
