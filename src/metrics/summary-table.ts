@@ -1,9 +1,19 @@
 /** Plain-text rendering of a run summary for the terminal: latencies in ms, rates per second. */
-import type { Distribution, InstanceSummary, Summary } from "./report-schema.ts";
+import type { AgentSummary, Distribution, InstanceSummary, Summary } from "./report-schema.ts";
 
-export function formatSummaryTable(summary: Summary, instances: InstanceSummary[]): string {
+export function formatSummaryTable(summary: Summary, instances: InstanceSummary[], agents: AgentSummary[] = []): string {
   const { calls, throughput, slo } = summary;
   const lines: string[] = [];
+  const wf = summary.workflows;
+  if (wf.arrived > 0) {
+    const m = summary.workflow_makespan_s;
+    const sd = summary.workflow_slowdown;
+    lines.push(`workflows    ${wf.arrived} arrived, ${wf.completed} completed, ${wf.failed} failed`);
+    lines.push(
+      `makespan     mean ${fixed(m.mean, 3)} s, p50 ${fixed(m.p50, 3)} s, p90 ${fixed(m.p90, 3)} s, p99 ${fixed(m.p99, 3)} s; ` +
+        `slowdown mean ${fixed(sd.mean, 2)}×, p99 ${fixed(sd.p99, 2)}×`,
+    );
+  }
 
   lines.push(
     `calls        ${calls.arrived} arrived, ${calls.completed} completed, ${calls.failed} failed, ` +
@@ -60,6 +70,23 @@ export function formatSummaryTable(summary: Summary, instances: InstanceSummary[
           percent(i.peak_kv_usage),
           percent(i.prefix_hit_rate),
           String(i.preemptions),
+        ]),
+      ),
+    );
+  }
+  if (agents.length > 0) {
+    lines.push("");
+    lines.push(
+      ...renderTable(
+        ["agent", "calls", "latency mean ms", "p99 ms", "queue mean ms", "input tok mean", "output tok mean"],
+        agents.map((a) => [
+          a.agent,
+          String(a.calls),
+          ms(a.latency_s.mean),
+          ms(a.latency_s.p99),
+          ms(a.queue_s.mean),
+          fixed(a.input_tokens.mean, 0),
+          fixed(a.output_tokens.mean, 0),
         ]),
       ),
     );

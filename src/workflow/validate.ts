@@ -25,7 +25,8 @@ export function validateWorkflow(workflow: WorkflowSpec, where: string): Workflo
       const h = dag.index.get(step.history);
       if (h === undefined) throw new InputError(`${field}.history: step "${step.history}" does not exist`);
       if (dag.steps[h].kind !== "llm") throw new InputError(`${field}.history: step "${step.history}" is a tool step; expected an LLM step`);
-      if (!ancestorsOf(dag, i).has(h)) {
+      // A direct predecessor is the common case; only otherwise walk the ancestors (O(steps)).
+      if (!step.after.includes(step.history) && !ancestorsOf(dag, i).has(h)) {
         throw new InputError(`${field}.history: step "${step.history}" is not among this step's predecessors; expected an ancestor LLM step`);
       }
     }
