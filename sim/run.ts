@@ -2,6 +2,7 @@ import { DEFAULT_CLUSTER, type ClusterConfig } from "../src/config/cluster-schem
 import type { RequestSpec } from "../src/core/types.ts";
 import type { CallRow } from "../src/metrics/calls-csv.ts";
 import { Recorder } from "../src/metrics/recorder.ts";
+import type { WorkflowRow } from "../src/metrics/workflow-recorder.ts";
 import { buildReport, type Report } from "../src/metrics/report-schema.ts";
 import { createDispatchPolicy, createSchedulingPolicy } from "../src/policies/registry.ts";
 import { TANDEM_VERSION } from "../src/version.ts";
@@ -17,7 +18,12 @@ import {
 } from "../traces/index.ts";
 import { buildSimInstances } from "./cluster.ts";
 import { RngStreams } from "./des/rng.ts";
-import { simulate, type SimulationProgress, type SimulationResult } from "./host.ts";
+import { simulate, type Arrival, type SimulationProgress, type SimulationResult } from "./host.ts";
+import { appByName } from "../traces/apps/registry.ts";
+import { resolveAppParams } from "../traces/apps/params.ts";
+import type { WorkflowTiming } from "../traces/workflows/arrival-times.ts";
+import type { WorkflowOverrides } from "../traces/workflows/instantiate.ts";
+import { importAppWorldFolder, readWorkflowTrace, workflowArrivals } from "../traces/workflows/index.ts";
 
 /** A request workload: a trace file (optionally re-timed) or the synthetic generator. */
 export type Workload =
@@ -31,7 +37,21 @@ export type Workload =
       cv?: number;
       time_scale?: number;
     }
-  | { kind: "generated"; options: GenerateOptions };
+  | { kind: "generated"; options: GenerateOptions }
+  /** A tandem workflow JSONL trace (arrival times from the file). */
+  | { kind: "workflows"; path: string; limit?: number }
+  /** AppWorld DAG templates, instantiated at the given arrival times. */
+  | {
+      kind: "appworld";
+      dir: string;
+      timing: WorkflowTiming;
+      limit?: number;
+      overrides?: WorkflowOverrides;
+      system_tokens?: number;
+      tool_duration?: string;
+    }
+  /** Workflows of an agent-app generator (traces/apps), with `key=value` parameters. */
+  | { kind: "app"; name: string; params: Record<string, string>; timing: WorkflowTiming; limit?: number; overrides?: WorkflowOverrides };
 
 export interface SimRunOptions {
   cluster?: ClusterConfig;
@@ -43,6 +63,7 @@ export interface SimRunOptions {
   seed?: number;
   observability?: { mode?: "scraped" | "oracle"; interval_s?: number };
   onCallClosed?: (row: CallRow) => void;
+  onWorkflowClosed?: (row: WorkflowRow) => void;
   onProgress?: (progress: SimulationProgress) => void;
 }
 
@@ -74,10 +95,10 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunOutpu
   };
   const instances = await buildSimInstances(cluster, clusterFile);
   const slo = cluster.slo ?? {};
-  const recorder = new Recorder({ slo, onCallClosed: options.onCallClosed });
+  const recorder = new Recorder({ slo, onCallClosed: options.onCallClosed, onWorkflowClosed: options.onWorkflowClosed });
 
   const stats = emptyStats();
-  const arrivals = workloadArrivals(workload, rng, stats);
+  const arrivals = await workloadArrivals(workload, seed, rng, stats);
   const result = await simulate(arrivals, {
     instances,
     scheduling,
@@ -106,33 +127,75 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunOutpu
   return { report, result, trace_stats: stats };
 }
 
-function workloadArrivals(workload: Workload, rng: RngStreams, stats: TraceStats): AsyncIterable<RequestSpec[]> {
-  if (workload.kind === "generated") return generateBatches(workload.options);
-  const source = readTrace(workload.path, workload.format, { limit: workload.limit, stats });
-  return retime(source, {
-    arrival: workload.arrival,
-    rate: workload.rate,
-    cv: workload.cv,
-    time_scale: workload.time_scale,
-    random: rng.stream("arrivals"),
-  });
+/** The workload as a batched stream of arrivals (requests or workflows). */
+export async function workloadArrivals(workload: Workload, seed: number, rng: RngStreams, stats: TraceStats): Promise<AsyncIterable<Arrival[]>> {
+  switch (workload.kind) {
+    case "generated":
+      return generateBatches(workload.options);
+    case "trace": {
+      const source = readTrace(workload.path, workload.format, { limit: workload.limit, stats });
+      return retime(source, {
+        arrival: workload.arrival,
+        rate: workload.rate,
+        cv: workload.cv,
+        time_scale: workload.time_scale,
+        random: rng.stream("arrivals"),
+      });
+    }
+    case "workflows":
+      return readWorkflowTrace(workload.path, { seed, limit: workload.limit });
+    case "appworld": {
+      const templates = await importAppWorldFolder(workload.dir, {
+        seed,
+        system_tokens: workload.system_tokens,
+        tool_duration: workload.tool_duration,
+      });
+      return workflowArrivals({ source: { kind: "templates", templates }, timing: workload.timing, seed, limit: workload.limit, ...workload.overrides });
+    }
+    case "app": {
+      const app = appByName(workload.name);
+      const params = resolveAppParams(app, workload.params);
+      return workflowArrivals({ source: { kind: "app", name: app.name, app, params }, timing: workload.timing, seed, limit: workload.limit, ...workload.overrides });
+    }
+  }
 }
 
 function traceInfo(workload: Workload, rows: number): Report["run"]["trace"] {
-  if (workload.kind === "generated") {
-    const o = workload.options;
-    return { source: "generated", format: "tandem", rows, arrival: o.arrival ?? "poisson", rate: o.rate, cv: o.cv };
+  switch (workload.kind) {
+    case "generated": {
+      const o = workload.options;
+      return { source: "generated", format: "tandem", rows, arrival: o.arrival ?? "poisson", rate: o.rate, cv: o.cv };
+    }
+    case "trace":
+      return {
+        source: workload.path,
+        format: workload.format,
+        rows,
+        limit: workload.limit,
+        arrival: workload.arrival,
+        rate: workload.rate,
+        cv: workload.cv,
+        time_scale: workload.time_scale,
+      };
+    case "workflows":
+      return { source: workload.path, format: "workflows", rows, limit: workload.limit, arrival: "trace" };
+    case "appworld":
+    case "app": {
+      const t = workload.timing;
+      return {
+        source: workload.kind === "app" ? `app:${workload.name}` : workload.dir,
+        format: workload.kind,
+        rows,
+        limit: workload.limit,
+        arrival: t.kind === "timestamps" ? `timestamps:${t.path}` : t.kind,
+        rate: t.kind === "poisson" || t.kind === "gamma" ? t.rate : undefined,
+        cv: t.kind === "gamma" ? t.cv : undefined,
+        sample_interval: t.kind === "timestamps" ? (t.sample_interval ?? 1) : undefined,
+        scale_factor: t.kind === "timestamps" ? (t.scale_factor ?? 1) : undefined,
+        app_params: workload.kind === "app" ? resolveAppParams(appByName(workload.name), workload.params).toJSON() : undefined,
+      };
+    }
   }
-  return {
-    source: workload.path,
-    format: workload.format,
-    rows,
-    limit: workload.limit,
-    arrival: workload.arrival,
-    rate: workload.rate,
-    cv: workload.cv,
-    time_scale: workload.time_scale,
-  };
 }
 
 /** One entry per distinct latency model (instances of a group share one). */

@@ -109,6 +109,11 @@ export const RunInfoSchema = z.strictObject({
     rate: rate.optional(),
     cv: rate.optional(),
     time_scale: z.number().positive().optional(),
+    /** Workflow arrivals from a timestamp trace (Kairos): every k-th row, s arrivals per row. */
+    sample_interval: count.optional(),
+    scale_factor: count.optional(),
+    /** The app generator's parameters, defaults included. */
+    app_params: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
   }),
   policies: z.strictObject({ scheduling: z.string(), dispatch: z.string() }),
   observability: z.strictObject({ mode: z.enum(["scraped", "oracle"]), interval_s: seconds }),

@@ -64,8 +64,9 @@ describe("AppWorld import of a hand-made DAG", () => {
       { kind: "llm", id: "n4", after: ["n1"], agent: "App", input_tokens: 8, output_tokens: 3 },
       { kind: "llm", id: "n6", after: ["n4"], agent: "App", history: "n4", input_tokens: 11, output_tokens: 1 },
       { kind: "tool", id: "n9", after: ["n6"], tool: "api:send_message", duration_s: 0, output_tokens: 0 },
-      // Reply (20) + message (21) addressed to the Supervisor; messages to App are not its input.
-      { kind: "llm", id: "n11", after: ["n9"], agent: "Supervisor", history: "n0", input_tokens: 11, output_tokens: 1 },
+      // The message (21 chars) addressed to the Supervisor; the reply it repeats is not counted
+      // again, and messages to App are not its input.
+      { kind: "llm", id: "n11", after: ["n9"], agent: "Supervisor", history: "n0", input_tokens: 6, output_tokens: 1 },
       { kind: "tool", id: "n12", after: ["n11"], tool: "code_execution", duration_s: 0, output_tokens: 0 },
       // A new session: no history, and session 1's messages do not count; no message → task text.
       { kind: "llm", id: "n14", after: ["n12"], agent: "App", input_tokens: 10, output_tokens: 2 },

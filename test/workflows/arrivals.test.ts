@@ -166,3 +166,17 @@ describe("app arrivals", () => {
     );
   });
 });
+
+describe("arrivals from the app generators of traces/apps", () => {
+  it("every registered app gives timed, uniquely named workflows, the same for the same seed", async () => {
+    const { APPS, resolveAppParams } = await import("../../traces/apps/index.ts");
+    for (const app of Object.values(APPS)) {
+      const params = resolveAppParams(app, {}, "--param");
+      const run = () => collect(workflowArrivals({ source: { kind: "app", name: app.name, app, params }, timing: { kind: "fixed", count: 3, interval_s: 1.5 }, seed: 2 }));
+      const wfs = await run();
+      expect(times(wfs)).toEqual([0, 1.5, 3]);
+      expect(new Set(wfs.map((w) => w.id)).size).toBe(3);
+      expect(await run()).toEqual(wfs);
+    }
+  });
+});

@@ -114,15 +114,16 @@ export function appWorldWorkflow(dag: AppWorldDag, file: string, options: AppWor
 }
 
 /** Characters of the messages that reached response `r` after node `since`: agent_message nodes
- *  addressed to its agent, and agent_reply nodes sent to it. */
+ *  addressed to its agent. An agent_reply is not counted: in AppWorld its text reaches the
+ *  receiving agent again as the agent_message carrying the send_message result, and counting
+ *  both would put it into the prompt twice. */
 function messageChars(dag: AppWorldDag, graph: NodeGraph, r: number, since: number | undefined): number {
   const agent = dag.nodes[r].agent;
   const stop = since === undefined ? new Set<number>() : ancestorsAndSelf(graph, since);
   let chars = 0;
   for (const m of ancestorsExcept(graph, r, stop)) {
     const node = dag.nodes[m];
-    const toIt = (node.type === "agent_message" && node.agent === agent) || (node.type === "agent_reply" && node.to_agent === agent);
-    if (toIt) chars += charsOf(node);
+    if (node.type === "agent_message" && node.agent === agent) chars += charsOf(node);
   }
   return chars;
 }

@@ -30,7 +30,7 @@ export function checkTiming(timing: WorkflowTiming): void {
   switch (timing.kind) {
     case "timestamps":
       if (typeof timing.path !== "string" || timing.path === "") {
-        throw inputError("--arrival-trace", `got ${JSON.stringify(timing.path)}; expected the path of an Azure-format CSV`);
+        throw inputError("--arrivals", `got ${JSON.stringify(timing.path)}; expected the path of an Azure-format CSV`);
       }
       if (timing.sample_interval !== undefined) integerAtLeast1(timing.sample_interval, "--sample-interval", "keep every k-th row");
       if (timing.scale_factor !== undefined) integerAtLeast1(timing.scale_factor, "--scale-factor", "arrivals per kept row");
