@@ -14,6 +14,7 @@ import type { EngineConfig } from "./engine/config.ts";
 import { Engine, type EngineListener, type EngineStats } from "./engine/engine.ts";
 import { PrefixInterner, SegmentTokenIdentity } from "./engine/token-identity.ts";
 import type { LatencyModel } from "./latency/model.ts";
+import { modelNames, normaliseModelName } from "./latency/models.ts";
 
 /** One simulated instance: what the router knows of it plus how the engine behaves. */
 export interface SimInstance {
@@ -86,6 +87,24 @@ interface EngineSlot {
   startPending: boolean;
 }
 
+/** A preset's canonical name for a model alias; unknown names stay as they are. */
+export function canonicalModelName(model: string): string {
+  const key = normaliseModelName(model);
+  return modelNames().includes(key) ? key : model;
+}
+
+/** An agent bound to a model that no instance serves is an error in the workflow, not a run of
+ *  rejected calls: say which workflow, agent and model, and what the cluster serves. */
+function checkAgentModels(workflow: WorkflowSpec, served: ReadonlySet<string>): void {
+  for (const [agent, spec] of Object.entries(workflow.agents)) {
+    if (spec.model !== undefined && !served.has(canonicalModelName(spec.model))) {
+      throw new InputError(
+        `workflow "${workflow.id}": agents.${agent}.model: "${spec.model}" is not served by any instance; the cluster serves ${[...served].join(", ")}`,
+      );
+    }
+  }
+}
+
 /** Requests in a trace as calls for the controller: one unique segment unless the trace gave some. */
 export function callFromRequest(request: RequestSpec): LlmCall {
   return {
@@ -117,7 +136,9 @@ export async function simulate(
     recorder: options.recorder,
     random: options.rng.stream("policy"),
     estimator: simCallEstimator(options.instances),
+    resolveModel: canonicalModelName,
   });
+  const servedModels = new Set(options.instances.map((i) => i.spec.model));
   const oracle = options.observability.mode === "oracle";
   const slots = new Map<string, EngineSlot>();
   const slotList: EngineSlot[] = [];
@@ -237,6 +258,7 @@ export async function simulate(
         if (controller.orchestrator.run(arrival.id)) {
           throw new InputError(`workflows: workflow id "${arrival.id}" appears twice while the first is still running`);
         }
+        checkAgentModels(arrival, servedModels);
         controller.workflowArrived(clock.now_s, arrival);
       } else {
         if (controller.hasOpenCall(arrival.id)) {

@@ -22,6 +22,9 @@ export interface ControllerOptions {
   max_retries?: number;
   /** Zero-queueing call times, for workflow critical paths (omitted: critical paths count tools only). */
   estimator?: CallEstimator;
+  /** Maps a call's model name to the name instances use (aliases such as `meta-llama/Meta-Llama-3-8B`
+   *  → `llama-3-8b`); default: names must match exactly. */
+  resolveModel?: (model: string) => string;
 }
 
 interface InFlight {
@@ -276,7 +279,8 @@ export class Controller {
     const key = call.model ?? "";
     let group = this.modelGroups.get(key);
     if (!group) {
-      const views = this.views.filter((v) => call.model === undefined || v.spec.model === call.model);
+      const model = this.modelOf(call);
+      const views = this.views.filter((v) => model === undefined || v.spec.model === model);
       group = { views, shortest_max_model_len: Math.min(...views.map((v) => v.spec.max_model_len)) };
       this.modelGroups.set(key, group);
     }
@@ -285,10 +289,16 @@ export class Controller {
     return group.views.filter((v) => total <= v.spec.max_model_len);
   }
 
+  private modelOf(call: LlmCall): string | undefined {
+    if (call.model === undefined) return undefined;
+    return this.options.resolveModel ? this.options.resolveModel(call.model) : call.model;
+  }
+
   /** Why no instance could ever serve this call (a short stable code), or undefined if some can.
    *  Checked at the router, as vLLM's API server checks prompt + max_tokens against max_model_len. */
   private unservableReason(call: LlmCall): string | undefined {
-    const sameModel = this.views.filter((v) => call.model === undefined || v.spec.model === call.model);
+    const model = this.modelOf(call);
+    const sameModel = this.views.filter((v) => model === undefined || v.spec.model === model);
     if (sameModel.length === 0) return "no_instance_for_model";
     const total = call.prompt_tokens + call.output_tokens;
     if (sameModel.every((v) => total > v.spec.max_model_len)) return "exceeds_max_model_len";
