@@ -25,6 +25,19 @@ describe("determinism", () => {
     }
   });
 
+  it("a generated multi-agent workload gives a byte-identical report, workflows.csv included", async () => {
+    const once = async () => {
+      const rows: string[] = [];
+      const { report } = await runSimulation({
+        workload: { kind: "app", name: "supervisor", params: {}, timing: { kind: "poisson", rate: 2, count: 30 } },
+        seed: 11,
+        onWorkflowClosed: (row) => rows.push(JSON.stringify(row)),
+      });
+      return reportToJson(report) + rows.join("\n");
+    };
+    expect(await once()).toBe(await once());
+  });
+
   it("a different seed gives a different run", async () => {
     const a = await run(7, "least-outstanding");
     const b = await run(8, "least-outstanding");
