@@ -12,7 +12,7 @@ import type { WorkflowSpec } from "../src/workflow/types.ts";
 import { simCallEstimator } from "./estimator.ts";
 import type { EngineConfig } from "./engine/config.ts";
 import { Engine, type EngineListener, type EngineStats } from "./engine/engine.ts";
-import { PrefixInterner, SegmentTokenIdentity } from "./engine/token-identity.ts";
+import { PrefixInterner, SegmentTokenIdentity } from "../src/core/prefix-identity.ts";
 import type { LatencyModel } from "./latency/model.ts";
 import { modelNames, normaliseModelName } from "./latency/models.ts";
 

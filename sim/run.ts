@@ -4,7 +4,7 @@ import type { CallRow } from "../src/metrics/calls-csv.ts";
 import { Recorder } from "../src/metrics/recorder.ts";
 import type { WorkflowRow } from "../src/metrics/workflow-recorder.ts";
 import { buildReport, type Report } from "../src/metrics/report-schema.ts";
-import { createDispatchPolicy, createSchedulingPolicy } from "../src/policies/registry.ts";
+import { createDispatchPolicy, createSchedulingPolicy, type PolicyChoice } from "../src/policies/registry.ts";
 import { TANDEM_VERSION } from "../src/version.ts";
 import {
   DEFAULT_WORKLOAD,
@@ -58,8 +58,8 @@ export interface SimRunOptions {
   /** Name of the config file (for error messages and relative paths); "(built-in)" for the default. */
   clusterFile?: string;
   workload?: Workload;
-  scheduling?: string;
-  dispatch?: string;
+  scheduling?: PolicyChoice;
+  dispatch?: PolicyChoice;
   seed?: number;
   observability?: { mode?: "scraped" | "oracle"; interval_s?: number };
   onCallClosed?: (row: CallRow) => void;
@@ -85,10 +85,10 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunOutpu
   const workload = options.workload ?? { kind: "generated", options: DEFAULT_WORKLOAD };
   const seed = options.seed ?? cluster.seed ?? DEFAULT_SEED;
   const rng = new RngStreams(seed);
-  const schedulingName = options.scheduling ?? cluster.policies?.scheduling ?? "fcfs";
-  const dispatchName = options.dispatch ?? cluster.policies?.dispatch ?? "least-outstanding";
-  const scheduling = createSchedulingPolicy(schedulingName, options.scheduling ? "--scheduling" : `${clusterFile}: policies.scheduling`);
-  const dispatch = createDispatchPolicy(dispatchName, options.dispatch ? "--dispatch" : `${clusterFile}: policies.dispatch`);
+  const schedulingChoice = options.scheduling ?? cluster.policies?.scheduling ?? "fcfs";
+  const dispatchChoice = options.dispatch ?? cluster.policies?.dispatch ?? "least-outstanding";
+  const scheduling = createSchedulingPolicy(schedulingChoice, options.scheduling ? "--scheduling" : `${clusterFile}: policies.scheduling`);
+  const dispatch = createDispatchPolicy(dispatchChoice, options.dispatch ? "--dispatch" : `${clusterFile}: policies.dispatch`);
   const observability = {
     mode: options.observability?.mode ?? cluster.observability?.mode ?? "scraped",
     interval_s: options.observability?.interval_s ?? cluster.observability?.interval_s ?? DEFAULT_OBSERVE_INTERVAL_S,
@@ -116,7 +116,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunOutpu
       seed,
       config: JSON.parse(JSON.stringify(cluster)),
       trace: traceInfo(workload, result.arrived),
-      policies: { scheduling: scheduling.name, dispatch: dispatch.name },
+      policies: { scheduling: scheduling.name, dispatch: dispatch.name, scheduling_params: paramsOf(schedulingChoice), dispatch_params: paramsOf(dispatchChoice) },
       observability,
       latency_model: distinctLatencyInfos(instances.map((i) => i.latency.info)),
     },
@@ -196,6 +196,10 @@ function traceInfo(workload: Workload, rows: number): Report["run"]["trace"] {
       };
     }
   }
+}
+
+function paramsOf(choice: PolicyChoice): Record<string, unknown> | undefined {
+  return typeof choice === "string" ? undefined : JSON.parse(JSON.stringify(choice.params ?? {}));
 }
 
 /** One entry per distinct latency model (instances of a group share one). */

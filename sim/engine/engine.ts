@@ -5,7 +5,7 @@ import { addDecode, addPrefillChunk, emptyBatchShape, resetBatchShape, type Batc
 import { BlockManager } from "./block-manager.ts";
 import type { EngineConfig } from "./config.ts";
 import { EngineRequest } from "./request.ts";
-import type { TokenIdentity } from "./token-identity.ts";
+import type { TokenIdentity } from "../../src/core/prefix-identity.ts";
 
 /** Where an engine reports what its requests did. Called synchronously during `enqueue` and
  *  `finishStep`. */

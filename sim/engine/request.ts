@@ -1,5 +1,5 @@
 import type { LlmCall } from "../../src/core/types.ts";
-import type { TokenIdentity } from "./token-identity.ts";
+import type { TokenIdentity } from "../../src/core/prefix-identity.ts";
 
 /** A call inside one engine: how far its KV has been computed and which blocks hold it. */
 export class EngineRequest {

@@ -7,7 +7,7 @@ import { InputError } from "../core/errors.ts";
 import { CALLS_CSV_HEADER, callRowToCsv } from "../metrics/calls-csv.ts";
 import { reportToJson } from "../metrics/report-schema.ts";
 import { formatSummaryTable } from "../metrics/summary-table.ts";
-import { DISPATCH_POLICIES, SCHEDULING_POLICIES } from "../policies/registry.ts";
+import { DISPATCH_POLICIES, SCHEDULING_POLICIES, parsePolicyParams, type PolicyChoice } from "../policies/registry.ts";
 import { DEFAULT_SEED, runSimulation, type Workload } from "../../sim/run.ts";
 import { DEFAULT_WORKLOAD } from "../../traces/index.ts";
 import { nonNegativeInteger, oneOf, positiveNumber, runAction } from "./errors.ts";
@@ -16,10 +16,14 @@ import { WORKFLOWS_CSV_HEADER, workflowRowToCsv } from "../metrics/workflows-csv
 import { BufferedFileWriter } from "./file-sink.ts";
 import { progressReporter } from "./progress.ts";
 
+const collectPair = (value: string, previous: string[]) => [...previous, value];
+
 interface SimFlags extends WorkloadFlags {
   config?: string;
   dispatch?: string;
   scheduling?: string;
+  schedulingParam: string[];
+  dispatchParam: string[];
   seed?: number;
   observe?: "scraped" | "oracle";
   observeInterval?: number;
@@ -40,6 +44,8 @@ export function simCommand(): Command {
     .option("--config <file>", "cluster config, YAML or JSON (see docs/config.md)")
     .option("--dispatch <name>", `dispatch policy: ${Object.keys(DISPATCH_POLICIES).join(", ")} (default: config, else least-outstanding)`)
     .option("--scheduling <name>", `scheduling policy: ${Object.keys(SCHEDULING_POLICIES).join(", ")} (default: config, else fcfs)`)
+    .option("--scheduling-param <key=value>", "a scheduling-policy parameter (repeatable; docs/policies.md)", collectPair, [] as string[])
+    .option("--dispatch-param <key=value>", "a dispatch-policy parameter (repeatable; docs/policies.md)", collectPair, [] as string[])
     .option("--seed <n>", `random seed (default: config, else ${DEFAULT_SEED})`, nonNegativeInteger)
     .option("--observe <mode>", "what policies see: scraped (periodic /metrics-like snapshots) or oracle (exact state)", oneOf(["scraped", "oracle"] as const))
     .option("--observe-interval <s>", "seconds between scraped snapshots (default 0.1)", positiveNumber)
@@ -47,6 +53,17 @@ export function simCommand(): Command {
     .option("--no-progress", "never show a progress bar")
     .option("--quiet", "do not print the summary table")
     .action((flags: SimFlags) => runAction(() => runSim(flags)));
+}
+
+/** The policy a flag names, with its `--…-param` pairs; params without a name apply to the
+ *  config's policy. Undefined: the config decides. */
+function policyChoice(name: string | undefined, pairs: string[], flag: string, fromConfig: PolicyChoice | undefined): PolicyChoice | undefined {
+  if (pairs.length === 0) return name;
+  const params = parsePolicyParams(pairs, `${flag}-param`);
+  const base = name ?? (typeof fromConfig === "string" ? fromConfig : fromConfig?.name);
+  if (base === undefined) throw new InputError(`${flag}-param needs a policy: give ${flag} NAME`);
+  const configParams = name === undefined && typeof fromConfig === "object" ? fromConfig.params : undefined;
+  return { name: base, params: { ...configParams, ...params } };
 }
 
 /** Requests or workflows the run will see, when known up front (for the progress bar). */
@@ -74,8 +91,8 @@ async function runSim(flags: SimFlags): Promise<void> {
       cluster,
       clusterFile: flags.config,
       workload,
-      scheduling: flags.scheduling,
-      dispatch: flags.dispatch,
+      scheduling: policyChoice(flags.scheduling, flags.schedulingParam, "--scheduling", cluster.policies?.scheduling),
+      dispatch: policyChoice(flags.dispatch, flags.dispatchParam, "--dispatch", cluster.policies?.dispatch),
       seed: flags.seed,
       observability: { mode: flags.observe, interval_s: flags.observeInterval },
       onCallClosed: (row) => csv.write(callRowToCsv(row) + "\n"),

@@ -37,6 +37,12 @@ export const InstanceGroupSchema = z.strictObject({
   endpoints: z.array(z.string().url()).optional(),
 });
 
+/** A policy by name, or by name with parameters (checked by the policy's own schema). */
+export const PolicyChoiceSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).optional() }),
+]);
+
 export const SloSchema = z.strictObject({
   ttft_s: z.number().positive().optional(),
   tpot_s: z.number().positive().optional(),
@@ -50,8 +56,8 @@ export const ClusterConfigSchema = z.strictObject({
   slo: SloSchema.optional(),
   policies: z
     .strictObject({
-      scheduling: z.string().min(1).optional(),
-      dispatch: z.string().min(1).optional(),
+      scheduling: PolicyChoiceSchema.optional(),
+      dispatch: PolicyChoiceSchema.optional(),
     })
     .optional(),
   observability: z

@@ -48,6 +48,7 @@ export class Controller {
   private actions: ControllerAction[] = [];
   private readonly view: ControllerView;
   private readonly maxRetries: number;
+  private pendingWake_s = NaN;
   /** The workflow layer: releases DAG steps as calls and tools, keeps agent profiles. */
   readonly orchestrator: Orchestrator;
 
@@ -60,16 +61,24 @@ export class Controller {
       observed: undefined,
     }));
     for (const view of this.views) this.viewById.set(view.spec.id, view);
+    this.maxRetries = options.max_retries ?? 3;
+    this.orchestrator = new Orchestrator(options.estimator);
     const controller = this;
+    const orchestrator = this.orchestrator;
     this.view = {
       get now_s() {
         return controller.now;
       },
       instances: this.views,
       random: options.random,
+      workflows: {
+        remainingCriticalPath_s: (id) => orchestrator.remainingCriticalPath_s(id, controller.now),
+        remainingPathThrough_s: (id, step) => orchestrator.remainingPathThrough_s(id, step, controller.now),
+        attainedService_s: (id) => orchestrator.attainedService_s(id),
+        expectedCall_s: (call) => orchestrator.expectedCall_s(call),
+        predictedOutputTokens: (call, fallback) => orchestrator.predictedOutputTokens(call, fallback),
+      },
     };
-    this.maxRetries = options.max_retries ?? 3;
-    this.orchestrator = new Orchestrator(options.estimator);
   }
 
   get now_s(): number {
@@ -216,7 +225,7 @@ export class Controller {
 
   callFinished(at_s: number, callId: string, usage: CallUsage): void {
     this.advance(at_s);
-    const inFlight = this.release(callId);
+    const inFlight = this.release(callId, usage);
     this.options.recorder.callFinished(at_s, callId, usage);
     const call = inFlight.queued.call;
     if (call.workflow_id !== undefined) {
@@ -261,6 +270,7 @@ export class Controller {
 
   tick(at_s: number): void {
     this.advance(at_s);
+    if (at_s >= this.pendingWake_s) this.pendingWake_s = NaN;
     if (this.queue.size > 0) this.dispatchReady();
   }
 
@@ -315,7 +325,15 @@ export class Controller {
       if (!head) return;
       const candidates = this.candidatesFor(head.call);
       const target = this.options.dispatch.choose(head.call, candidates, this.view);
-      if (!target) return; // held: order is preserved, retried on the next event
+      if (!target) {
+        // Held: order is preserved; retried on the next event, or when the policy asks.
+        const retry_s = this.options.dispatch.retryAt_s?.(this.view);
+        if (retry_s !== undefined && retry_s > this.now && retry_s !== this.pendingWake_s) {
+          this.pendingWake_s = retry_s;
+          this.actions.push({ kind: "wakeMeAt", at_s: retry_s });
+        }
+        return;
+      }
       this.queue.pop();
       const inFlight = this.calls.get(head.call.id)!;
       inFlight.instance = target;
@@ -324,6 +342,8 @@ export class Controller {
       target.outstanding++;
       target.outstanding_tokens += head.call.prompt_tokens + head.call.output_tokens;
       this.options.recorder.callDispatched(this.now, head.call.id, target.spec.id);
+      scheduling.callDispatched?.(head.call, target, this.view);
+      this.options.dispatch.callDispatched?.(head.call, target, this.view);
       this.actions.push({
         kind: "dispatch",
         call: head.call,
@@ -341,11 +361,15 @@ export class Controller {
     inFlight.instance = undefined;
   }
 
-  private release(callId: string): InFlight {
+  private release(callId: string, usage?: CallUsage): InFlight {
     const inFlight = this.calls.get(callId);
     invariant(inFlight, `completion reported for unknown call ${callId}`);
+    const instance = inFlight.instance;
     this.detachFromInstance(inFlight);
     this.calls.delete(callId);
+    const call = inFlight.queued.call;
+    this.options.scheduling.callClosed?.(call, instance, usage, this.view);
+    this.options.dispatch.callClosed?.(call, instance, usage, this.view);
     return inFlight;
   }
 }

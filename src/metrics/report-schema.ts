@@ -115,7 +115,13 @@ export const RunInfoSchema = z.strictObject({
     /** The app generator's parameters, defaults included. */
     app_params: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
   }),
-  policies: z.strictObject({ scheduling: z.string(), dispatch: z.string() }),
+  policies: z.strictObject({
+    scheduling: z.string(),
+    dispatch: z.string(),
+    /** Parameters given to the policies (absent: defaults). */
+    scheduling_params: jsonBlob.optional(),
+    dispatch_params: jsonBlob.optional(),
+  }),
   observability: z.strictObject({ mode: z.enum(["scraped", "oracle"]), interval_s: seconds }),
   latency_model: jsonBlob,
 });

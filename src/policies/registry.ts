@@ -1,34 +1,67 @@
 import { InputError } from "../core/errors.ts";
+import { zodInputError } from "../config/zod-issue.ts";
 import type { SchedulingPolicy } from "./scheduling/policy.ts";
 import type { DispatchPolicy } from "./dispatch/policy.ts";
 import { createFcfs } from "./scheduling/fcfs.ts";
 import { createRoundRobin } from "./dispatch/round-robin.ts";
 import { createLeastOutstanding } from "./dispatch/least-outstanding.ts";
 import { createLeastKv } from "./dispatch/least-kv.ts";
+import { entry, NO_PARAMS, type PolicyEntry } from "./entry.ts";
+import { SCHEDULING_ENTRIES } from "./scheduling/entries.ts";
+import { DISPATCH_ENTRIES } from "./dispatch/entries.ts";
 
-/** Registering a policy is one line here. Factories, because policies may keep state per run. */
-export const SCHEDULING_POLICIES: Record<string, () => SchedulingPolicy> = {
-  fcfs: createFcfs,
+/** Registering a policy is one line here, or in the entries file of its kind. */
+export const SCHEDULING_POLICIES: Record<string, PolicyEntry<SchedulingPolicy>> = {
+  fcfs: entry("first come, first served", NO_PARAMS, createFcfs),
+  ...SCHEDULING_ENTRIES,
 };
 
-export const DISPATCH_POLICIES: Record<string, () => DispatchPolicy> = {
-  "round-robin": createRoundRobin,
-  "least-outstanding": createLeastOutstanding,
-  "least-kv": createLeastKv,
+export const DISPATCH_POLICIES: Record<string, PolicyEntry<DispatchPolicy>> = {
+  "round-robin": entry("instances in turn", NO_PARAMS, createRoundRobin),
+  "least-outstanding": entry("fewest calls in flight by the router's own count", NO_PARAMS, createLeastOutstanding),
+  "least-kv": entry("lowest observed KV-cache usage", NO_PARAMS, createLeastKv),
+  ...DISPATCH_ENTRIES,
 };
 
-function lookup<T>(registry: Record<string, () => T>, kind: string, name: string, where: string): T {
-  const factory = Object.hasOwn(registry, name) ? registry[name] : undefined;
-  if (!factory) {
+/** A policy as a config names it: a bare name, or a name with parameters. */
+export type PolicyChoice = string | { name: string; params?: Record<string, unknown> };
+
+function lookup<T>(registry: Record<string, PolicyEntry<T>>, kind: string, choice: PolicyChoice, where: string): T {
+  const name = typeof choice === "string" ? choice : choice.name;
+  const params = typeof choice === "string" ? {} : (choice.params ?? {});
+  const policy = Object.hasOwn(registry, name) ? registry[name] : undefined;
+  if (!policy) {
     throw new InputError(`${where}: unknown ${kind} policy "${name}"; expected one of ${Object.keys(registry).join(", ")}`);
   }
-  return factory();
+  const parsed = policy.params.safeParse(params);
+  if (!parsed.success) throw zodInputError(`${where}: ${name} params`, parsed.error);
+  return policy.create(parsed.data as never);
 }
 
-export function createSchedulingPolicy(name: string, where = "--scheduling"): SchedulingPolicy {
-  return lookup(SCHEDULING_POLICIES, "scheduling", name, where);
+export function createSchedulingPolicy(choice: PolicyChoice, where = "--scheduling"): SchedulingPolicy {
+  return lookup(SCHEDULING_POLICIES, "scheduling", choice, where);
 }
 
-export function createDispatchPolicy(name: string, where = "--dispatch"): DispatchPolicy {
-  return lookup(DISPATCH_POLICIES, "dispatch", name, where);
+export function createDispatchPolicy(choice: PolicyChoice, where = "--dispatch"): DispatchPolicy {
+  return lookup(DISPATCH_POLICIES, "dispatch", choice, where);
+}
+
+/** `key=value` pairs from the command line as policy params: numbers and booleans parsed, the rest
+ *  kept as strings; dotted keys build nested objects (`weights.queue=2`). */
+export function parsePolicyParams(pairs: readonly string[], flag: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new InputError(`${flag}: ${JSON.stringify(pair)}; expected key=value`);
+    const path = pair.slice(0, eq).trim().split(".");
+    const text = pair.slice(eq + 1).trim();
+    const value = text === "true" ? true : text === "false" ? false : text !== "" && Number.isFinite(Number(text)) ? Number(text) : text;
+    let target = out;
+    for (const key of path.slice(0, -1)) {
+      if (typeof target[key] !== "object" || target[key] === null) target[key] = {};
+      target = target[key] as Record<string, unknown>;
+    }
+    target[path[path.length - 1]] = value;
+  }
+  return out;
 }

@@ -36,6 +36,12 @@ export class WorkflowRun {
   failed = false;
   /** Sum of the latencies of finished LLM calls: the service the workflow has attained. */
   attained_service_s = 0;
+  /** Remaining-path cache: tail_s[i] = longest remaining path starting at step i, valid while
+   *  (at_s, profiles version, step version) are unchanged. */
+  tail_s: Float64Array | undefined;
+  tail_key = "";
+  /** Bumped whenever a step is released or finishes. */
+  version = 0;
 
   constructor(
     readonly spec: WorkflowSpec,
@@ -79,6 +85,8 @@ export class WorkflowRun {
 export class Orchestrator {
   private readonly runs = new Map<string, WorkflowRun>();
   readonly profiles = new AgentProfiles();
+  /** Bumped whenever a profile changes, which changes every prediction. */
+  private profilesVersion = 0;
 
   constructor(private readonly estimator: CallEstimator | undefined) {}
 
@@ -108,6 +116,7 @@ export class Orchestrator {
     const i = run.dag.index.get(stepId)!;
     run.status[i] = DONE;
     run.unfinished--;
+    run.version++;
     const released: ReleasedStep[] = [];
     for (const s of run.dag.successors[i]) if (--run.pending[s] === 0) released.push(this.release(run, s, at_s));
     if (run.unfinished === 0) {
@@ -121,6 +130,7 @@ export class Orchestrator {
   recordCall(call: LlmCall, latency_s: number, queue_s: number): void {
     if (call.agent === undefined) return;
     this.profiles.of(call.agent).record(latency_s, queue_s, call.prompt_tokens, call.output_tokens);
+    this.profilesVersion++;
     const run = call.workflow_id === undefined ? undefined : this.runs.get(call.workflow_id);
     if (run) run.attained_service_s += latency_s;
   }
@@ -140,11 +150,57 @@ export class Orchestrator {
   remainingCriticalPath_s(workflowId: string, now_s: number): number {
     const run = this.runs.get(workflowId);
     if (!run) return 0;
-    return longestPath(run.dag, (i) => {
-      if (run.status[i] === DONE) return 0;
-      const estimate = this.expected_s(run, i);
-      return run.status[i] === RUNNING ? Math.max(0, estimate - (now_s - run.released_s[i])) : estimate;
-    }).length_s;
+    const tail = this.tails(run, now_s);
+    let longest = 0;
+    for (let i = 0; i < tail.length; i++) if (tail[i] > longest) longest = tail[i];
+    return longest;
+  }
+
+  /** Longest remaining path that starts at `stepId` (its own remaining time included). */
+  remainingPathThrough_s(workflowId: string, stepId: string, now_s: number): number {
+    const run = this.runs.get(workflowId);
+    const i = run?.dag.index.get(stepId);
+    if (!run || i === undefined) return 0;
+    return this.tails(run, now_s)[i];
+  }
+
+  attainedService_s(workflowId: string): number {
+    return this.runs.get(workflowId)?.attained_service_s ?? 0;
+  }
+
+  /** Expected latency of a workflow call: its agent's mean, else the step's static estimate. */
+  expectedCall_s(call: LlmCall): number {
+    const run = call.workflow_id === undefined ? undefined : this.runs.get(call.workflow_id);
+    const i = run?.dag.index.get(call.step_id ?? "");
+    if (run && i !== undefined) return this.expected_s(run, i);
+    const profile = call.agent === undefined ? undefined : this.profiles.get(call.agent);
+    return profile && profile.calls > 0 ? profile.mean_latency_s : 0;
+  }
+
+  /** Predicted output length: the agent's mean so far, else `fallback_tokens` (a router does not
+   *  know a call's output length in advance). */
+  predictedOutputTokens(call: LlmCall, fallback_tokens: number): number {
+    const profile = call.agent === undefined ? undefined : this.profiles.get(call.agent);
+    return profile && profile.calls > 0 ? profile.mean_output_tokens : fallback_tokens;
+  }
+
+  /** tail[i]: the longest remaining path from step i to the end, cached per (time, versions). */
+  private tails(run: WorkflowRun, now_s: number): Float64Array {
+    const key = `${now_s}|${this.profilesVersion}|${run.version}`;
+    if (run.tail_s && run.tail_key === key) return run.tail_s;
+    const dag = run.dag;
+    const tail = run.tail_s ?? new Float64Array(dag.steps.length);
+    for (let k = dag.topological.length - 1; k >= 0; k--) {
+      const i = dag.topological[k];
+      let after = 0;
+      for (const s of dag.successors[i]) if (tail[s] > after) after = tail[s];
+      const own =
+        run.status[i] === DONE ? 0 : run.status[i] === RUNNING ? Math.max(0, this.expected_s(run, i) - (now_s - run.released_s[i])) : this.expected_s(run, i);
+      tail[i] = own + after;
+    }
+    run.tail_s = tail;
+    run.tail_key = key;
+    return tail;
   }
 
   /** Expected duration of step `i`: an agent's mean observed latency, else the static estimate. */
@@ -159,6 +215,7 @@ export class Orchestrator {
 
   private release(run: WorkflowRun, i: number, at_s: number): ReleasedStep {
     run.status[i] = RUNNING;
+    run.version++;
     run.released_s[i] = at_s;
     const step = run.dag.steps[i];
     if (step.kind === "tool") return { kind: "tool", workflow_id: run.id, step_id: step.id, duration_s: step.duration_s };

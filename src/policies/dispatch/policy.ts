@@ -1,11 +1,14 @@
 import type { LlmCall } from "../../core/types.ts";
-import type { ControllerView, InstanceView } from "../../core/view.ts";
+import type { CallObserver, ControllerView, InstanceView } from "../../core/view.ts";
 
 /** Picks the instance for a call among `candidates` (the instances that serve its model and can
- *  hold it), or returns undefined to hold the call at the controller until state changes. */
-export interface DispatchPolicy {
+ *  hold it), or returns undefined to hold the call at the controller: it is retried on the next
+ *  event, or at `retryAt_s` if the policy names a time (e.g. the next time slot). */
+export interface DispatchPolicy extends CallObserver {
   readonly name: string;
   choose(call: LlmCall, candidates: readonly InstanceView[], view: ControllerView): InstanceView | undefined;
+  /** After a hold: when to try again even if nothing else happens (undefined = on the next event). */
+  retryAt_s?(view: ControllerView): number | undefined;
 }
 
 /** The candidate minimising `score`; ties go to the lower config index, so choices are stable. */

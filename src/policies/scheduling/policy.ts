@@ -1,9 +1,9 @@
-import type { ControllerView, QueuedCall } from "../../core/view.ts";
+import type { CallObserver, ControllerView, QueuedCall } from "../../core/view.ts";
 
 /** Orders the calls waiting at the controller. Lower `rank` is dispatched first; equal ranks keep
- *  arrival order. A policy whose ranks change while calls wait (e.g. by elapsed time) sets
- *  `dynamic`, and the controller re-ranks the queue before each dispatch round. */
-export interface SchedulingPolicy {
+ *  arrival order. A policy whose ranks change while calls wait (by elapsed time, by other calls
+ *  finishing) sets `dynamic`, and the controller re-ranks the queue before each dispatch round. */
+export interface SchedulingPolicy extends CallObserver {
   readonly name: string;
   readonly dynamic: boolean;
   rank(queued: QueuedCall, view: ControllerView): number;

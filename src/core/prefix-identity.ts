@@ -1,4 +1,4 @@
-import type { LlmCall } from "../../src/core/types.ts";
+import type { LlmCall } from "./types.ts";
 
 /** Gives each full KV block of a call's token sequence (prompt, then output) a number identifying
  *  its content together with everything before it — the block-hash chain of vLLM's prefix cache. */
