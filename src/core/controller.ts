@@ -3,7 +3,7 @@ import type { DispatchPolicy } from "../policies/dispatch/policy.ts";
 import type { SchedulingPolicy } from "../policies/scheduling/policy.ts";
 import { invariant } from "./errors.ts";
 import type { ControllerAction, ControllerEvent } from "./events.ts";
-import { RankedQueue } from "./ranked-queue.ts";
+import { WaitingQueues } from "./waiting-queues.ts";
 import type { CallUsage, InstanceSnapshot, InstanceSpec, LlmCall } from "./types.ts";
 import type { ControllerView, InstanceView, QueuedCall } from "./view.ts";
 import { agentSummaries } from "../workflow/agent-profiles.ts";
@@ -40,7 +40,7 @@ interface InFlight {
 export class Controller {
   private now = 0;
   private seq = 0;
-  private readonly queue = new RankedQueue<QueuedCall>();
+  private readonly queue = new WaitingQueues();
   private readonly calls = new Map<string, InFlight>();
   private readonly views: InstanceView[];
   private readonly viewById = new Map<string, InstanceView>();
@@ -280,7 +280,7 @@ export class Controller {
   }
 
   private enqueue(queued: QueuedCall): void {
-    this.queue.push(queued, this.options.scheduling.rank(queued, this.view));
+    this.queue.push(this.modelOf(queued.call) ?? "", queued, this.options.scheduling.rank(queued, this.view));
   }
 
   /** Instances that serve the call's model and can hold it. The per-model list is cached and
@@ -315,15 +315,23 @@ export class Controller {
     return undefined;
   }
 
-  /** Hands waiting calls to the dispatch policy in scheduling order until it holds one. */
+  /** Hands waiting calls to the dispatch policy in scheduling order, per model, until it holds
+   *  one (or the model has no instance ready). */
   private dispatchReady(): void {
     if (this.queue.size === 0) return;
     const scheduling = this.options.scheduling;
     if (scheduling.dynamic) this.queue.rerank((queued) => scheduling.rank(queued, this.view));
+    for (const key of this.queue.keys()) this.dispatchModel(key);
+  }
+
+  private dispatchModel(key: string): void {
+    const queue = this.queue.queue(key)!;
+    const scheduling = this.options.scheduling;
     for (;;) {
-      const head = this.queue.peek();
+      const head = queue.peek();
       if (!head) return;
       const candidates = this.candidatesFor(head.call);
+      if (candidates.length === 0) return; // every instance of the model is asleep or starting
       const target = this.options.dispatch.choose(head.call, candidates, this.view);
       if (!target) {
         // Held: order is preserved; retried on the next event, or when the policy asks.
@@ -334,7 +342,7 @@ export class Controller {
         }
         return;
       }
-      this.queue.pop();
+      this.queue.pop(key);
       const inFlight = this.calls.get(head.call.id)!;
       inFlight.instance = target;
       inFlight.attempts++;
