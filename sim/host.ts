@@ -3,6 +3,7 @@ import { InputError, invariant } from "../src/core/errors.ts";
 import type { InstanceSpec, LlmCall, RequestSpec } from "../src/core/types.ts";
 import type { Recorder } from "../src/metrics/recorder.ts";
 import type { AgentSummary } from "../src/metrics/report-schema.ts";
+import type { ModelTraffic } from "../src/core/model-traffic.ts";
 import type { DispatchPolicy } from "../src/policies/dispatch/policy.ts";
 import type { SchedulingPolicy } from "../src/policies/scheduling/policy.ts";
 import { VirtualClock } from "./des/clock.ts";
@@ -10,6 +11,8 @@ import { EventQueue } from "./des/event-queue.ts";
 import type { RngStreams } from "./des/rng.ts";
 import type { WorkflowSpec } from "../src/workflow/types.ts";
 import { simCallEstimator } from "./estimator.ts";
+import { colocatedBlocks, type MemoryShare } from "./colocation.ts";
+import type { LifecyclePolicy } from "../src/policies/lifecycle/policy.ts";
 import type { EngineConfig } from "./engine/config.ts";
 import { Engine, type EngineListener, type EngineStats } from "./engine/engine.ts";
 import { PrefixInterner, SegmentTokenIdentity } from "../src/core/prefix-identity.ts";
@@ -22,6 +25,17 @@ export interface SimInstance {
   engine: EngineConfig;
   num_gpu_blocks: number;
   latency: LatencyModel;
+  /** Set when the instance shares GPUs with others (config `colocate`): its KV pool is elastic. */
+  memory?: MemoryShare;
+}
+
+/** Lifecycle policies and how long their transitions take in simulated time. */
+export interface SimLifecycle {
+  policies: LifecyclePolicy[];
+  /** vLLM /wake_up: reloading weights from CPU memory. */
+  wake_latency_s: number;
+  /** A stopped instance's boot until it serves. */
+  startup_s: number;
 }
 
 export interface ObservabilityConfig {
@@ -38,6 +52,7 @@ export interface SimulationOptions {
   recorder: Recorder;
   rng: RngStreams;
   observability: ObservabilityConfig;
+  lifecycle?: SimLifecycle;
   onProgress?: (progress: SimulationProgress) => void;
 }
 
@@ -54,6 +69,8 @@ export interface SimulationResult {
   engines: { id: string; stats: EngineStats; num_gpu_blocks: number }[];
   /** The controller's per-agent profiles at the end (empty for request traces). */
   agents: AgentSummary[];
+  /** Per-model traffic statistics at the end. */
+  models: ModelTraffic[];
 }
 
 const STEP_START = 0;
@@ -61,6 +78,7 @@ const STEP_END = 1;
 const OBSERVE = 2;
 const WAKE = 3;
 const TOOL_END = 4;
+const LIFECYCLE_DONE = 5;
 
 interface SimEvent {
   readonly kind: number;
@@ -82,9 +100,16 @@ function isWorkflow(arrival: Arrival): arrival is WorkflowSpec {
 /** An engine with its two reusable events (each engine has at most one of each pending). */
 interface EngineSlot {
   readonly engine: Engine;
+  readonly instance: SimInstance;
   readonly startEvent: SimEvent;
   readonly endEvent: SimEvent;
   startPending: boolean;
+  /** Awake or being brought up (waking, starting): counts for its GPUs' memory. */
+  holdsMemory: boolean;
+}
+
+interface LifecycleEvent extends SimEvent {
+  readonly slot: EngineSlot;
 }
 
 /** A preset's canonical name for a model alias; unknown names stay as they are. */
@@ -137,6 +162,7 @@ export async function simulate(
     random: options.rng.stream("policy"),
     estimator: simCallEstimator(options.instances),
     resolveModel: canonicalModelName,
+    lifecycle: options.lifecycle?.policies,
   });
   const servedModels = new Set(options.instances.map((i) => i.spec.model));
   const oracle = options.observability.mode === "oracle";
@@ -166,10 +192,13 @@ export async function simulate(
     );
     const slot: EngineSlot = {
       engine,
+      instance,
       startEvent: { kind: STEP_START, slot: undefined },
       endEvent: { kind: STEP_END, slot: undefined },
       startPending: false,
+      holdsMemory: instance.spec.initial_state !== "stopped",
     };
+    if (!slot.holdsMemory) engine.sleep(); // a stopped spare holds no memory until started
     (slot.startEvent as { slot: EngineSlot }).slot = slot;
     (slot.endEvent as { slot: EngineSlot }).slot = slot;
     slots.set(instance.spec.id, slot);
@@ -195,6 +224,36 @@ export async function simulate(
 
   const observe = (slot: EngineSlot, now: number) => controller.instanceObserved(now, slot.engine.snapshot(now));
 
+  /** Re-splits a GPU set's KV pool after a member slept or woke: shrink first, then grow. */
+  const rebalance = (changed: EngineSlot) => {
+    const colocate = changed.instance.memory?.colocate;
+    if (colocate === undefined) return;
+    const members = slotList.filter((s) => s.instance.memory?.colocate === colocate);
+    const targets = colocatedBlocks(members.map((m) => ({ share: m.instance.memory!, awake: m.holdsMemory })));
+    const order = members.map((m, i) => i).sort((a, b) => (targets[a] - members[a].engine.blocks.numBlocks) - (targets[b] - members[b].engine.blocks.numBlocks));
+    for (const i of order) {
+      const member = members[i];
+      if (!member.holdsMemory || member.engine.asleep) continue;
+      member.engine.resize(targets[i]);
+    }
+  };
+
+  /** Blocks an instance gets when it wakes: its fair share of its GPUs, but never more than the
+   *  others (which may hold blocks they could not give back yet) left free; or its full capacity. */
+  const blocksOnWake = (slot: EngineSlot) => {
+    const share = slot.instance.memory;
+    if (!share) return slot.instance.num_gpu_blocks;
+    const members = slotList.filter((s) => s.instance.memory?.colocate === share.colocate);
+    const targets = colocatedBlocks(members.map((m) => ({ share: m.instance.memory!, awake: m.holdsMemory })));
+    let free_bytes = share.budget_bytes;
+    for (const m of members) {
+      if (!m.holdsMemory) continue;
+      free_bytes -= m.instance.memory!.fixed_bytes;
+      if (m !== slot && !m.engine.asleep) free_bytes -= m.engine.blocks.numBlocks * m.instance.memory!.block_bytes;
+    }
+    return Math.min(targets[members.indexOf(slot)], Math.floor(Math.max(0, free_bytes) / share.block_bytes));
+  };
+
   const carryOutActions = (now: number) => {
     for (let actions = controller.drain(); actions.length > 0; actions = controller.drain()) {
       for (const action of actions) {
@@ -212,6 +271,17 @@ export async function simulate(
           queue.push(now + action.duration_s, toolEvent);
         } else if (action.kind === "wakeMeAt") {
           queue.push(Math.max(now, action.at_s), wakeEvent);
+        } else if (action.kind === "sleep" || action.kind === "stopInstance") {
+          const slot = slots.get(action.instanceId)!;
+          invariant(slot.engine.sleep(), `engine ${action.instanceId} was told to sleep with work in it`);
+          slot.holdsMemory = false;
+          rebalance(slot);
+          observe(slot, now);
+        } else if (action.kind === "wake" || action.kind === "startInstance") {
+          const slot = slots.get(action.instanceId)!;
+          const delay_s = action.kind === "wake" ? options.lifecycle!.wake_latency_s : options.lifecycle!.startup_s;
+          const done: LifecycleEvent = { kind: LIFECYCLE_DONE, slot };
+          queue.push(now + delay_s, done);
         }
         // "reject" needs nothing here: the recorder has already counted it.
       }
@@ -301,6 +371,16 @@ export async function simulate(
         carryOutActions(now);
         break;
       }
+      case LIFECYCLE_DONE: {
+        const slot = (event as LifecycleEvent).slot;
+        slot.holdsMemory = true;
+        rebalance(slot); // the others shrink to make room first
+        slot.engine.wake(Math.max(1, blocksOnWake(slot)));
+        controller.instanceStateChanged(now, slot.engine.id, "awake");
+        observe(slot, now);
+        carryOutActions(now);
+        break;
+      }
       case TOOL_END: {
         const tool = event as ToolEvent;
         controller.toolFinished(now, tool.workflowId, tool.stepId);
@@ -310,7 +390,7 @@ export async function simulate(
     }
   }
 
-  invariant(controller.openCalls === 0, `${controller.openCalls} calls never closed`);
+  invariant(controller.openCalls === 0, `${controller.openCalls} calls never closed (${controller.waitingCalls} waiting at the controller)`);
   invariant(controller.orchestrator.running === 0, `${controller.orchestrator.running} workflows never closed`);
   const end_s = clock.now_s;
   for (const slot of slotList) {
@@ -320,6 +400,7 @@ export async function simulate(
   options.onProgress?.({ sim_time_s: end_s, arrived });
   return {
     agents: controller.agentSummaries(),
+    models: controller.traffic.snapshot(end_s),
     end_s,
     arrived,
     events,

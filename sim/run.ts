@@ -18,7 +18,10 @@ import {
 } from "../traces/index.ts";
 import { buildSimInstances } from "./cluster.ts";
 import { RngStreams } from "./des/rng.ts";
-import { simulate, type Arrival, type SimulationProgress, type SimulationResult } from "./host.ts";
+import { simulate, type Arrival, type SimLifecycle, type SimulationProgress, type SimulationResult } from "./host.ts";
+import type { LifecyclePolicy } from "../src/policies/lifecycle/policy.ts";
+import { createSleepWake } from "../src/policies/lifecycle/sleep-wake.ts";
+import { createAutoscale } from "../src/policies/lifecycle/autoscale.ts";
 import { appByName } from "../traces/apps/registry.ts";
 import { resolveAppParams } from "../traces/apps/params.ts";
 import type { WorkflowTiming } from "../traces/workflows/arrival-times.ts";
@@ -106,6 +109,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunOutpu
     recorder,
     rng,
     observability,
+    lifecycle: lifecycleFrom(cluster),
     onProgress: options.onProgress,
   });
 
@@ -123,6 +127,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunOutpu
     summary: recorder.summary(),
     instances: recorder.instances(instances.map((i) => i.spec)),
     agents: result.agents,
+    models: result.models,
   });
   return { report, result, trace_stats: stats };
 }
@@ -196,6 +201,16 @@ function traceInfo(workload: Workload, rows: number): Report["run"]["trace"] {
       };
     }
   }
+}
+
+/** The config's lifecycle section as policies and transition times (undefined: none). */
+function lifecycleFrom(cluster: ClusterConfig): SimLifecycle | undefined {
+  const config = cluster.lifecycle;
+  if (!config || (!config.sleep && !config.autoscale)) return undefined;
+  const policies: LifecyclePolicy[] = [];
+  if (config.sleep) policies.push(createSleepWake(config.sleep));
+  if (config.autoscale) policies.push(createAutoscale(config.autoscale));
+  return { policies, wake_latency_s: config.sleep?.wake_latency_s ?? 0, startup_s: config.autoscale?.startup_s ?? 0 };
 }
 
 function paramsOf(choice: PolicyChoice): Record<string, unknown> | undefined {

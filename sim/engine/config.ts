@@ -20,6 +20,22 @@ export interface EngineConfig {
   num_gpu_blocks_override: number | undefined;
   /** Waiting requests beyond this are rejected (HTTP 429 in live); undefined = unbounded. */
   max_waiting: number | undefined;
+  /** Blocks of the CPU KV tier below the GPU prefix cache (LMCache-style offload); 0 = no CPU tier.
+   *  Keys evicted from the GPU move here (LRU); a hit here is swapped back in. */
+  cpu_kv_blocks: number;
+  /** Blocks of the disk KV tier below the CPU tier; 0 = no disk tier. CPU evictions move here (LRU),
+   *  or GPU evictions directly when there is no CPU tier. */
+  disk_kv_blocks: number;
+  /** CPU → GPU transfer bandwidth (PCIe 4.0 ×16 is ~25 GB/s in practice). */
+  cpu_bandwidth_bytes_per_s: number;
+  /** Disk → GPU transfer bandwidth (a fast NVMe drive). */
+  disk_bandwidth_bytes_per_s: number;
+  /** Bytes of one KV block on one GPU (KV bytes per token per GPU × block_size); sim/cluster.ts
+   *  derives it from the model. The default is Llama-3-8B's (128 KiB per token, 16-token blocks). */
+  kv_block_bytes: number;
+  /** Prefix-aware admission: the engine looks at the first N waiting requests (queue order) and
+   *  admits the one with the longest cached prefix first (ties keep queue order); 0 or 1 = off. */
+  waiting_reorder_window: number;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -33,4 +49,10 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   scheduling_policy: "fcfs",
   num_gpu_blocks_override: undefined,
   max_waiting: undefined,
+  cpu_kv_blocks: 0,
+  disk_kv_blocks: 0,
+  cpu_bandwidth_bytes_per_s: 25e9,
+  disk_bandwidth_bytes_per_s: 5e9,
+  kv_block_bytes: 128 * 1024 * 16,
+  waiting_reorder_window: 0,
 };

@@ -33,6 +33,12 @@ export const InstanceGroupSchema = z.strictObject({
   count: positiveInt.default(1),
   engine: EngineOverridesSchema.optional(),
   latency: LatencySchema.optional(),
+  /** Instances with the same `colocate` name share one set of GPUs (same gpu and tensor_parallel):
+   *  their KV pools split what the awake ones' weights leave free, and grow when one sleeps. */
+  colocate: z.string().min(1).optional(),
+  /** With lifecycle.autoscale: the group may grow to this many instances (the extra ones start
+   *  stopped, as spares); default = count. */
+  max_count: positiveInt.optional(),
   /** Live mode: base URLs of real servers for this group, one per instance (used by a later issue). */
   endpoints: z.array(z.string().url()).optional(),
 });
@@ -67,6 +73,29 @@ export const ClusterConfigSchema = z.strictObject({
     })
     .optional(),
   seed: z.number().int().nonnegative().optional(),
+  /** Lifecycle policies: kvcached-style sleep/wake of idle models, and autoscaling. */
+  lifecycle: z
+    .strictObject({
+      sleep: z
+        .strictObject({
+          idle_s: z.number().positive().default(30),
+          min_sleep_s: z.number().nonnegative().default(0),
+          wake_latency_s: z.number().nonnegative().default(2),
+          min_awake_per_model: z.number().int().nonnegative().default(0),
+        })
+        .optional(),
+      autoscale: z
+        .strictObject({
+          queue_per_instance: z.number().positive().default(8),
+          kv_usage: z.number().gt(0).lte(1).default(0.9),
+          idle_s: z.number().positive().default(60),
+          min_instances: z.number().int().nonnegative().default(1),
+          cooldown_s: z.number().nonnegative().default(10),
+          startup_s: z.number().nonnegative().default(30),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 export type ClusterConfig = z.infer<typeof ClusterConfigSchema>;

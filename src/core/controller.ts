@@ -4,12 +4,15 @@ import type { SchedulingPolicy } from "../policies/scheduling/policy.ts";
 import { invariant } from "./errors.ts";
 import type { ControllerAction, ControllerEvent } from "./events.ts";
 import { WaitingQueues } from "./waiting-queues.ts";
+import { ModelTrafficStats } from "./model-traffic.ts";
 import type { CallUsage, InstanceSnapshot, InstanceSpec, LlmCall } from "./types.ts";
 import type { ControllerView, InstanceView, QueuedCall } from "./view.ts";
 import { agentSummaries } from "../workflow/agent-profiles.ts";
 import { Orchestrator, type CallEstimator, type ReleasedStep, type WorkflowRun } from "../workflow/orchestrator.ts";
 import type { WorkflowSpec } from "../workflow/types.ts";
 import type { AgentSummary } from "../metrics/report-schema.ts";
+import type { LifecyclePolicy } from "../policies/lifecycle/policy.ts";
+import type { InstanceState } from "./view.ts";
 
 export interface ControllerOptions {
   instances: readonly InstanceSpec[];
@@ -25,6 +28,8 @@ export interface ControllerOptions {
   /** Maps a call's model name to the name instances use (aliases such as `meta-llama/Meta-Llama-3-8B`
    *  → `llama-3-8b`); default: names must match exactly. */
   resolveModel?: (model: string) => string;
+  /** Sleep/wake and scaling policies, applied after every event (none: instances stay as they are). */
+  lifecycle?: LifecyclePolicy[];
 }
 
 interface InFlight {
@@ -49,18 +54,29 @@ export class Controller {
   private readonly view: ControllerView;
   private readonly maxRetries: number;
   private pendingWake_s = NaN;
+  private pendingLifecycle_s = NaN;
+  /** Instances not awake: while 0, candidate lists need no state filtering. */
+  private notAwake = 0;
   /** The workflow layer: releases DAG steps as calls and tools, keeps agent profiles. */
   readonly orchestrator: Orchestrator;
+  /** Per-model request rate, latency, success and idle time (kvcached's router statistics). */
+  readonly traffic = new ModelTrafficStats();
 
   constructor(private readonly options: ControllerOptions) {
     this.views = options.instances.map((spec, index) => ({
       spec,
       index,
+      state: spec.initial_state ?? "awake",
+      state_since_s: 0,
+      last_activity_s: 0,
       outstanding: 0,
       outstanding_tokens: 0,
       observed: undefined,
     }));
-    for (const view of this.views) this.viewById.set(view.spec.id, view);
+    for (const view of this.views) {
+      this.viewById.set(view.spec.id, view);
+      if (view.state !== "awake") this.notAwake++;
+    }
     this.maxRetries = options.max_retries ?? 3;
     this.orchestrator = new Orchestrator(options.estimator);
     const controller = this;
@@ -74,7 +90,9 @@ export class Controller {
       workflows: {
         remainingCriticalPath_s: (id) => orchestrator.remainingCriticalPath_s(id, controller.now),
         remainingPathThrough_s: (id, step) => orchestrator.remainingPathThrough_s(id, step, controller.now),
+        remainingPathAfter_s: (id, step) => orchestrator.remainingPathAfter_s(id, step, controller.now),
         attainedService_s: (id) => orchestrator.attainedService_s(id),
+        attainedServiceOnPath_s: (id, step) => orchestrator.attainedServiceOnPath_s(id, step),
         expectedCall_s: (call) => orchestrator.expectedCall_s(call),
         predictedOutputTokens: (call, fallback) => orchestrator.predictedOutputTokens(call, fallback),
       },
@@ -124,6 +142,8 @@ export class Controller {
         return this.instanceObserved(event.at_s, event.snapshot);
       case "tick":
         return this.tick(event.at_s);
+      case "instanceStateChanged":
+        return this.instanceStateChanged(event.at_s, event.instanceId, event.state);
     }
   }
 
@@ -173,9 +193,11 @@ export class Controller {
     invariant(!this.calls.has(call.id), `call ${call.id} arrived twice`);
     const queued: QueuedCall = { call, seq: this.seq++, enqueued_s: at_s };
     this.options.recorder.callArrived(at_s, call);
+    this.traffic.arrived(this.trafficKey(call), at_s);
     const reason = this.unservableReason(call);
     if (reason) {
       this.options.recorder.callRejected(at_s, call.id, reason);
+      this.traffic.closed(this.trafficKey(call), "rejected", 0);
       this.actions.push({ kind: "reject", callId: call.id, reason });
       this.failWorkflowOf(at_s, call, reason);
       return;
@@ -209,6 +231,10 @@ export class Controller {
     for (const queued of this.queue.removeWhere((q) => q.call.workflow_id === run.id)) {
       this.calls.delete(queued.call.id);
       this.options.recorder.callRejected(at_s, queued.call.id, "workflow_failed");
+      this.traffic.closed(this.trafficKey(queued.call), "rejected", 0);
+      // Closed without ever being dispatched: policies drop their bookkeeping of it.
+      this.options.scheduling.callClosed?.(queued.call, undefined, undefined, this.view);
+      this.options.dispatch.callClosed?.(queued.call, undefined, undefined, this.view);
       this.actions.push({ kind: "reject", callId: queued.call.id, reason: "workflow_failed" });
     }
   }
@@ -244,7 +270,7 @@ export class Controller {
       this.detachFromInstance(inFlight);
       this.enqueue(inFlight.queued);
     } else {
-      this.release(callId);
+      this.release(callId, undefined, "failed");
       this.options.recorder.callFailed(at_s, callId, reason);
       this.failWorkflowOf(at_s, inFlight.queued.call, reason);
     }
@@ -253,7 +279,7 @@ export class Controller {
 
   callRejected(at_s: number, callId: string, reason: string): void {
     this.advance(at_s);
-    const inFlight = this.release(callId);
+    const inFlight = this.release(callId, undefined, "rejected");
     this.options.recorder.callRejected(at_s, callId, reason);
     this.failWorkflowOf(at_s, inFlight.queued.call, reason);
     this.dispatchReady();
@@ -271,7 +297,47 @@ export class Controller {
   tick(at_s: number): void {
     this.advance(at_s);
     if (at_s >= this.pendingWake_s) this.pendingWake_s = NaN;
-    if (this.queue.size > 0) this.dispatchReady();
+    if (this.queue.size > 0 || this.options.lifecycle) this.dispatchReady();
+  }
+
+  instanceStateChanged(at_s: number, instanceId: string, state: InstanceState): void {
+    this.advance(at_s);
+    const view = this.viewById.get(instanceId);
+    invariant(view, `state change of unknown instance ${instanceId}`);
+    this.setState(view, state);
+    this.dispatchReady();
+  }
+
+  private setState(view: InstanceView, state: InstanceState): void {
+    if (view.state === state) return;
+    if (view.state !== "awake") this.notAwake--;
+    if (state !== "awake") this.notAwake++;
+    view.state = state;
+    view.state_since_s = this.now;
+    view.last_activity_s = this.now;
+  }
+
+  /** Lifecycle policies decide; decisions take effect in the view at once and go to the host. */
+  private runLifecycle(): void {
+    const context = { waitingByModel: this.queue.sizes() };
+    let next = Infinity;
+    for (const policy of this.options.lifecycle!) {
+      for (const decision of policy.decide(this.view, context)) {
+        const view = this.viewById.get(decision.instanceId);
+        invariant(view, `lifecycle decision about unknown instance ${decision.instanceId}`);
+        const state: InstanceState =
+          decision.kind === "sleep" ? "asleep" : decision.kind === "wake" ? "waking" : decision.kind === "startInstance" ? "starting" : "stopped";
+        this.setState(view, state);
+        if (decision.kind === "sleep" || decision.kind === "wake") this.traffic.transition(view.spec.model, decision.kind);
+        this.actions.push({ kind: decision.kind, instanceId: decision.instanceId });
+      }
+      const check = policy.nextCheck_s?.(this.view);
+      if (check !== undefined) next = Math.min(next, check);
+    }
+    if (next < Infinity && next > this.now && next !== this.pendingLifecycle_s) {
+      this.pendingLifecycle_s = next;
+      this.actions.push({ kind: "wakeMeAt", at_s: next });
+    }
   }
 
   private advance(at_s: number): void {
@@ -295,8 +361,13 @@ export class Controller {
       this.modelGroups.set(key, group);
     }
     const total = call.prompt_tokens + call.output_tokens;
-    if (total <= group.shortest_max_model_len) return group.views;
-    return group.views.filter((v) => total <= v.spec.max_model_len);
+    if (total <= group.shortest_max_model_len && this.notAwake === 0) return group.views;
+    return group.views.filter((v) => v.state === "awake" && total <= v.spec.max_model_len);
+  }
+
+  /** The model a call's traffic counts under: its own, else the instance it went to, else "(any)". */
+  private trafficKey(call: LlmCall, instance?: InstanceView): string {
+    return this.modelOf(call) ?? instance?.spec.model ?? "(any)";
   }
 
   private modelOf(call: LlmCall): string | undefined {
@@ -318,6 +389,11 @@ export class Controller {
   /** Hands waiting calls to the dispatch policy in scheduling order, per model, until it holds
    *  one (or the model has no instance ready). */
   private dispatchReady(): void {
+    this.dispatchWaiting();
+    if (this.options.lifecycle) this.runLifecycle();
+  }
+
+  private dispatchWaiting(): void {
     if (this.queue.size === 0) return;
     const scheduling = this.options.scheduling;
     if (scheduling.dynamic) this.queue.rerank((queued) => scheduling.rank(queued, this.view));
@@ -349,6 +425,7 @@ export class Controller {
       inFlight.dispatched_s = this.now;
       target.outstanding++;
       target.outstanding_tokens += head.call.prompt_tokens + head.call.output_tokens;
+      target.last_activity_s = this.now;
       this.options.recorder.callDispatched(this.now, head.call.id, target.spec.id);
       scheduling.callDispatched?.(head.call, target, this.view);
       this.options.dispatch.callDispatched?.(head.call, target, this.view);
@@ -365,14 +442,16 @@ export class Controller {
     const instance = inFlight.instance;
     if (!instance) return;
     instance.outstanding--;
+    instance.last_activity_s = this.now;
     instance.outstanding_tokens -= inFlight.queued.call.prompt_tokens + inFlight.queued.call.output_tokens;
     inFlight.instance = undefined;
   }
 
-  private release(callId: string, usage?: CallUsage): InFlight {
+  private release(callId: string, usage?: CallUsage, status: "finished" | "failed" | "rejected" = "finished"): InFlight {
     const inFlight = this.calls.get(callId);
     invariant(inFlight, `completion reported for unknown call ${callId}`);
     const instance = inFlight.instance;
+    this.traffic.closed(this.trafficKey(inFlight.queued.call, instance), status, this.now - inFlight.queued.enqueued_s);
     this.detachFromInstance(inFlight);
     this.calls.delete(callId);
     const call = inFlight.queued.call;

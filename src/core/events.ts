@@ -1,5 +1,6 @@
 import type { WorkflowSpec } from "../workflow/types.ts";
 import type { CallUsage, InstanceSnapshot, LlmCall } from "./types.ts";
+import type { InstanceState } from "./view.ts";
 
 /** What happened, as a host reports it to the controller. Every event carries its time. */
 export type ControllerEvent =
@@ -14,6 +15,8 @@ export type ControllerEvent =
   | { kind: "callFailed"; at_s: number; callId: string; reason: string; retryable: boolean }
   | { kind: "callRejected"; at_s: number; callId: string; reason: string }
   | { kind: "instanceObserved"; at_s: number; snapshot: InstanceSnapshot }
+  /** The host finished a lifecycle transition (woke up, started, stopped). */
+  | { kind: "instanceStateChanged"; at_s: number; instanceId: string; state: InstanceState }
   | { kind: "tick"; at_s: number };
 
 /** What the controller asks its host to do. */
@@ -22,4 +25,7 @@ export type ControllerAction =
   | { kind: "reject"; callId: string; reason: string }
   /** Run a workflow's tool step; the host reports toolFinished after `duration_s`. */
   | { kind: "startTool"; workflowId: string; stepId: string; duration_s: number }
-  | { kind: "wakeMeAt"; at_s: number };
+  | { kind: "wakeMeAt"; at_s: number }
+  /** Lifecycle: put an instance to sleep (vLLM /sleep), wake it (/wake_up; the host reports
+   *  `awake` when done), start a stopped one (reports `awake` after its start-up), or stop one. */
+  | { kind: "sleep" | "wake" | "startInstance" | "stopInstance"; instanceId: string };

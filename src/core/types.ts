@@ -79,4 +79,8 @@ export interface InstanceSpec {
   /** KV capacity in tokens (num_gpu_blocks × block_size); known to a live router from
    *  vllm:cache_config_info. */
   kv_capacity_tokens: number;
+  /** The config group the instance belongs to (autoscaling acts per group). */
+  group?: string;
+  /** How the instance starts: running, or a stopped spare an autoscaler may start. */
+  initial_state?: "awake" | "stopped";
 }

@@ -2,8 +2,18 @@ import type { CallUsage, InstanceSnapshot, InstanceSpec, LlmCall } from "./types
 
 /** What the router knows about one instance: its static spec, its own bookkeeping of what it sent
  *  there, and the last scraped snapshot (which lags reality, as a live /metrics scrape does). */
+/** An instance's lifecycle as the router knows it (it issued the actions): only `awake` instances
+ *  take calls. `asleep`: weights and KV offloaded (vLLM sleep mode); `waking`: reloading;
+ *  `starting`: a scaled-up instance booting; `stopped`: not running (scaled down or spare). */
+export type InstanceState = "awake" | "asleep" | "waking" | "starting" | "stopped";
+
 export interface InstanceView {
   readonly spec: InstanceSpec;
+  state: InstanceState;
+  /** When `state` last changed. */
+  state_since_s: number;
+  /** Last time a call was dispatched here or finished here (for idle detection). */
+  last_activity_s: number;
   /** Position in the cluster config, for stable tie-breaks. */
   readonly index: number;
   /** Calls dispatched here that have not finished, failed or been rejected yet. */
@@ -28,8 +38,14 @@ export interface WorkflowSignals {
   remainingCriticalPath_s(workflowId: string): number;
   /** Longest remaining path that starts at this step (its own expected time included). */
   remainingPathThrough_s(workflowId: string, stepId: string): number;
-  /** Service the workflow has received so far: summed latency of its finished LLM calls. */
+  /** Longest remaining path that starts after this step (over its successors; its own time excluded). */
+  remainingPathAfter_s(workflowId: string, stepId: string): number;
+  /** Service the workflow has received so far: summed service time (dispatch to finish) of its
+   *  finished LLM calls. */
   attainedService_s(workflowId: string): number;
+  /** Service attained along the heaviest chain of finished steps leading to this step: the maximum
+   *  over its predecessors of (their own path service + their service time); 0 for a first step. */
+  attainedServiceOnPath_s(workflowId: string, stepId: string): number;
   /** Expected latency of a call (its agent's mean, else the zero-queueing estimate). */
   expectedCall_s(call: LlmCall): number;
   /** Predicted output length of a call: its agent's mean output so far, else `fallback_tokens`. */

@@ -97,6 +97,22 @@ export const InstanceSummarySchema = z.strictObject({
   preemptions: count,
 });
 
+/** Per-model traffic statistics at the end of the run (kvcached's router statistics). */
+export const ModelTrafficSchema = z.strictObject({
+  model: z.string(),
+  requests: count,
+  completed: count,
+  failed: count,
+  rejected: count,
+  mean_latency_s: seconds,
+  rate_per_s: rate,
+  recent_rate_per_s: rate,
+  success_rate: fraction,
+  idle_s: seconds,
+  sleeps: count,
+  wakes: count,
+});
+
 export const RunInfoSchema = z.strictObject({
   seed: z.number().int(),
   config: jsonBlob,
@@ -134,12 +150,14 @@ export const ReportSchema = z.strictObject({
   summary: SummarySchema,
   instances: z.array(InstanceSummarySchema),
   agents: z.array(AgentSummarySchema),
+  models: z.array(ModelTrafficSchema),
 });
 
 export type Distribution = z.infer<typeof DistributionSchema>;
 export type Summary = z.infer<typeof SummarySchema>;
 export type InstanceSummary = z.infer<typeof InstanceSummarySchema>;
 export type AgentSummary = z.infer<typeof AgentSummarySchema>;
+export type ModelTrafficSummary = z.infer<typeof ModelTrafficSchema>;
 export type RunInfo = z.infer<typeof RunInfoSchema>;
 export type Report = z.infer<typeof ReportSchema>;
 export type ReportParts = Omit<Report, "schema">;

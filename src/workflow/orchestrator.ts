@@ -34,11 +34,20 @@ export class WorkflowRun {
   readonly llm_steps: number;
   unfinished: number;
   failed = false;
-  /** Sum of the latencies of finished LLM calls: the service the workflow has attained. */
+  /** Summed service time (dispatch to finish) of finished LLM calls: the service the workflow has
+   *  attained. Time held at the controller is not service. */
   attained_service_s = 0;
-  /** Remaining-path cache: tail_s[i] = longest remaining path starting at step i, valid while
-   *  (at_s, profiles version, step version) are unchanged. */
+  /** Service time of each finished LLM step (0 for tools and unfinished steps). */
+  readonly service_s: Float64Array;
+  /** For each released step: the service attained along the heaviest chain of steps leading to it
+   *  (the maximum over its predecessors of their own path service plus their service). */
+  readonly path_service_s: Float64Array;
+  /** Remaining-path cache: tail_s[i] = longest remaining path starting at step i, after_s[i] = the
+   *  longest one starting after it (over its successors), tail_max_s = the longest of all; valid
+   *  while (at_s, profiles version, step version) are unchanged. */
   tail_s: Float64Array | undefined;
+  after_s: Float64Array | undefined;
+  tail_max_s = 0;
   tail_key = "";
   /** Bumped whenever a step is released or finishes. */
   version = 0;
@@ -55,6 +64,8 @@ export class WorkflowRun {
     this.status = new Uint8Array(n);
     this.released_s = new Float64Array(n);
     this.estimate_s = new Float64Array(n);
+    this.service_s = new Float64Array(n);
+    this.path_service_s = new Float64Array(n);
     let llm = 0;
     dag.steps.forEach((step, i) => {
       if (step.kind === "tool") {
@@ -126,13 +137,18 @@ export class Orchestrator {
     return { released, completed: undefined };
   }
 
-  /** Updates the agent's profile with a finished call. */
+  /** Updates the agent's profile with a finished call (`latency_s` from arrival at the controller,
+   *  `queue_s` of it spent held there) and its workflow's attained service. */
   recordCall(call: LlmCall, latency_s: number, queue_s: number): void {
     if (call.agent === undefined) return;
     this.profiles.of(call.agent).record(latency_s, queue_s, call.prompt_tokens, call.output_tokens);
     this.profilesVersion++;
     const run = call.workflow_id === undefined ? undefined : this.runs.get(call.workflow_id);
-    if (run) run.attained_service_s += latency_s;
+    if (!run) return;
+    const service_s = Math.max(0, latency_s - queue_s);
+    run.attained_service_s += service_s;
+    const i = run.dag.index.get(call.step_id ?? "");
+    if (i !== undefined) run.service_s[i] = service_s;
   }
 
   /** Stops a workflow: nothing more is released. Returns it, or undefined if it was not running. */
@@ -150,10 +166,8 @@ export class Orchestrator {
   remainingCriticalPath_s(workflowId: string, now_s: number): number {
     const run = this.runs.get(workflowId);
     if (!run) return 0;
-    const tail = this.tails(run, now_s);
-    let longest = 0;
-    for (let i = 0; i < tail.length; i++) if (tail[i] > longest) longest = tail[i];
-    return longest;
+    this.tails(run, now_s);
+    return run.tail_max_s;
   }
 
   /** Longest remaining path that starts at `stepId` (its own remaining time included). */
@@ -164,8 +178,25 @@ export class Orchestrator {
     return this.tails(run, now_s)[i];
   }
 
+  /** Longest remaining path that starts after `stepId` (over its successors; its own time excluded). */
+  remainingPathAfter_s(workflowId: string, stepId: string, now_s: number): number {
+    const run = this.runs.get(workflowId);
+    const i = run?.dag.index.get(stepId);
+    if (!run || i === undefined) return 0;
+    this.tails(run, now_s);
+    return run.after_s![i];
+  }
+
   attainedService_s(workflowId: string): number {
     return this.runs.get(workflowId)?.attained_service_s ?? 0;
+  }
+
+  /** Service attained along the heaviest chain of finished steps that leads to `stepId` (Autellix
+   *  ATLAS's program-level priority); 0 for a first step or an unknown workflow. */
+  attainedServiceOnPath_s(workflowId: string, stepId: string): number {
+    const run = this.runs.get(workflowId);
+    const i = run?.dag.index.get(stepId);
+    return run && i !== undefined ? run.path_service_s[i] : 0;
   }
 
   /** Expected latency of a workflow call: its agent's mean, else the step's static estimate. */
@@ -190,6 +221,8 @@ export class Orchestrator {
     if (run.tail_s && run.tail_key === key) return run.tail_s;
     const dag = run.dag;
     const tail = run.tail_s ?? new Float64Array(dag.steps.length);
+    const afterOf = run.after_s ?? new Float64Array(dag.steps.length);
+    let longest = 0;
     for (let k = dag.topological.length - 1; k >= 0; k--) {
       const i = dag.topological[k];
       let after = 0;
@@ -197,8 +230,12 @@ export class Orchestrator {
       const own =
         run.status[i] === DONE ? 0 : run.status[i] === RUNNING ? Math.max(0, this.expected_s(run, i) - (now_s - run.released_s[i])) : this.expected_s(run, i);
       tail[i] = own + after;
+      afterOf[i] = after;
+      if (tail[i] > longest) longest = tail[i];
     }
     run.tail_s = tail;
+    run.after_s = afterOf;
+    run.tail_max_s = longest;
     run.tail_key = key;
     return tail;
   }
@@ -217,6 +254,9 @@ export class Orchestrator {
     run.status[i] = RUNNING;
     run.version++;
     run.released_s[i] = at_s;
+    let path_s = 0;
+    for (const p of run.dag.predecessors[i]) path_s = Math.max(path_s, run.path_service_s[p] + run.service_s[p]);
+    run.path_service_s[i] = path_s;
     const step = run.dag.steps[i];
     if (step.kind === "tool") return { kind: "tool", workflow_id: run.id, step_id: step.id, duration_s: step.duration_s };
     const spec = run.spec;

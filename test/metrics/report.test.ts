@@ -24,6 +24,7 @@ function parts(): ReportParts {
     summary: recorder.summary(),
     instances: recorder.instances(SPECS),
     agents: [],
+    models: [],
   };
 }
 
@@ -41,7 +42,7 @@ describe("report", () => {
 
   it("orders keys by the schema, not by how the caller built the object", () => {
     const p = parts();
-    const shuffled = { agents: p.agents, instances: p.instances, summary: p.summary, run: p.run, mode: p.mode, tandem_version: p.tandem_version };
+    const shuffled = { models: p.models, agents: p.agents, instances: p.instances, summary: p.summary, run: p.run, mode: p.mode, tandem_version: p.tandem_version };
     expect(reportToJson(buildReport(shuffled))).toBe(reportToJson(buildReport(p)));
   });
 
