@@ -5,7 +5,7 @@ import type { InstanceSpec } from "../src/core/types.ts";
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "./engine/config.ts";
 import type { SimInstance } from "./host.ts";
 import { loadLatencyModelFile } from "./latency/load.ts";
-import { kvCapacity } from "./latency/memory.ts";
+import { kvBytesPerTokenPerGpu, kvCapacity } from "./latency/memory.ts";
 import type { LatencyModel } from "./latency/model.ts";
 import { modelSpec } from "./latency/models.ts";
 import { gpuSpec } from "./latency/gpus.ts";
@@ -21,7 +21,9 @@ export async function buildSimInstances(config: ClusterConfig, file: string): Pr
     const where = `${file}: instances[${g}]`;
     const model = modelSpec(group.model, `${where}.model`);
     const gpu = gpuSpec(group.gpu, `${where}.gpu`);
-    const engine: EngineConfig = { ...DEFAULT_ENGINE_CONFIG, ...config.engine, ...group.engine };
+    const merged = { ...DEFAULT_ENGINE_CONFIG, ...config.engine, ...group.engine };
+    // A KV block's bytes on one GPU, for the transfer times of the CPU/disk tiers.
+    const engine: EngineConfig = { ...merged, kv_block_bytes: kvBytesPerTokenPerGpu(model, group.tensor_parallel) * merged.block_size };
     const max_model_len = engine.max_model_len ?? model.max_position_embeddings;
     if (max_model_len > model.max_position_embeddings) {
       throw inputError(`${where}.engine.max_model_len`, `${max_model_len} exceeds ${model.name}'s context length ${model.max_position_embeddings}`);

@@ -1,6 +1,6 @@
 import type { CallEstimator } from "../src/workflow/orchestrator.ts";
 import { addDecode, addPrefillChunk, emptyBatchShape, resetBatchShape } from "./latency/model.ts";
-import type { SimInstance } from "./host.ts";
+import { canonicalModelName, type SimInstance } from "./host.ts";
 
 /** Zero-queueing call times from the cluster's latency models: the call alone on an idle instance
  *  of its model, its uncached prompt prefilled in budget-sized chunks after the cached prefix, then
@@ -12,7 +12,7 @@ export function simCallEstimator(instances: readonly SimInstance[]): CallEstimat
   const shape = emptyBatchShape();
   return {
     isolatedCall_s(model, prompt_tokens, uncached_tokens, output_tokens) {
-      const instance = (model !== undefined ? byModel.get(model) : undefined) ?? instances[0];
+      const instance = (model !== undefined ? byModel.get(canonicalModelName(model)) : undefined) ?? instances[0];
       if (!instance) return 0;
       const budget = instance.engine.max_num_batched_tokens;
       const latency = instance.latency;

@@ -53,6 +53,8 @@ export interface SimulationOptions {
   rng: RngStreams;
   observability: ObservabilityConfig;
   lifecycle?: SimLifecycle;
+  /** Names the workload in error messages (a trace path, `app:NAME`). */
+  source?: string;
   onProgress?: (progress: SimulationProgress) => void;
 }
 
@@ -120,11 +122,11 @@ export function canonicalModelName(model: string): string {
 
 /** An agent bound to a model that no instance serves is an error in the workflow, not a run of
  *  rejected calls: say which workflow, agent and model, and what the cluster serves. */
-function checkAgentModels(workflow: WorkflowSpec, served: ReadonlySet<string>): void {
+function checkAgentModels(source: string, workflow: WorkflowSpec, served: ReadonlySet<string>): void {
   for (const [agent, spec] of Object.entries(workflow.agents)) {
     if (spec.model !== undefined && !served.has(canonicalModelName(spec.model))) {
       throw new InputError(
-        `workflow "${workflow.id}": agents.${agent}.model: "${spec.model}" is not served by any instance; the cluster serves ${[...served].join(", ")}`,
+        `${source}: workflow "${workflow.id}": agents.${agent}.model: "${spec.model}" is not served by any instance; the cluster serves ${[...served].join(", ")}`,
       );
     }
   }
@@ -165,6 +167,7 @@ export async function simulate(
     lifecycle: options.lifecycle?.policies,
   });
   const servedModels = new Set(options.instances.map((i) => i.spec.model));
+  const source = options.source ?? "workload";
   const oracle = options.observability.mode === "oracle";
   const slots = new Map<string, EngineSlot>();
   const slotList: EngineSlot[] = [];
@@ -326,13 +329,16 @@ export async function simulate(
       arrived++;
       if (isWorkflow(arrival)) {
         if (controller.orchestrator.run(arrival.id)) {
-          throw new InputError(`workflows: workflow id "${arrival.id}" appears twice while the first is still running`);
+          throw new InputError(`${source}: workflow id "${arrival.id}" appears twice while the first is still running`);
         }
-        checkAgentModels(arrival, servedModels);
+        checkAgentModels(source, arrival, servedModels);
         controller.workflowArrived(clock.now_s, arrival);
       } else {
         if (controller.hasOpenCall(arrival.id)) {
-          throw new InputError(`trace: request id "${arrival.id}" appears twice while the first is still in flight`);
+          throw new InputError(`${source}: request id "${arrival.id}" appears twice while the first is still in flight`);
+        }
+        if (arrival.model !== undefined && !servedModels.has(canonicalModelName(arrival.model))) {
+          throw new InputError(`${source}: request "${arrival.id}": model "${arrival.model}" is not served by any instance; the cluster serves ${[...servedModels].join(", ")}`);
         }
         controller.callArrived(clock.now_s, callFromRequest(arrival));
       }
@@ -344,6 +350,10 @@ export async function simulate(
     const event = queue.pop();
     clock.advanceTo(eventTime);
     const now = clock.now_s;
+    // Scrapes go on while anything is in flight or still to arrive (tools and held calls included).
+    if (!observePending && (controller.openCalls > 0 || controller.orchestrator.running > 0 || index < batch.length || !sourceDone)) {
+      ensureObserving(now);
+    }
     switch (event.kind) {
       case STEP_START: {
         const slot = event.slot!;
@@ -363,7 +373,6 @@ export async function simulate(
         observePending = false;
         for (const slot of slotList) observe(slot, now);
         carryOutActions(now);
-        if (controller.openCalls > 0 || index < batch.length || !sourceDone) ensureObserving(now);
         break;
       }
       case WAKE: {

@@ -110,6 +110,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunOutpu
     rng,
     observability,
     lifecycle: lifecycleFrom(cluster),
+    source: traceInfo(workload, 0).source,
     onProgress: options.onProgress,
   });
 

@@ -14,6 +14,14 @@ export function fileError(path: string, err: unknown, writing = false): Error {
     case "EACCES":
     case "EPERM":
       return inputError(path, "permission denied");
+    case "ENOTDIR":
+      return inputError(path, "a part of the path is a file, not a directory");
+    case "EEXIST":
+      return inputError(path, "already exists and is not a directory");
+    case "EROFS":
+      return inputError(path, "read-only file system");
+    case "ENOSPC":
+      return inputError(path, "no space left on the device");
     default:
       return err instanceof Error ? err : new Error(String(err));
   }

@@ -4,6 +4,7 @@ import { EXIT_BAD_INPUT } from "./errors.ts";
 import { simCommand } from "./sim-command.ts";
 import { traceCommand } from "./trace-command.ts";
 import { presetsCommand } from "./presets-command.ts";
+import { compareCommand } from "./compare-command.ts";
 
 const program = new Command("tandem")
   .description("Scheduling and dispatch for multi-agent LLM serving: simulate policies on traces (docs in README.md)")
@@ -12,6 +13,7 @@ const program = new Command("tandem")
   .exitOverride();
 
 program.addCommand(simCommand());
+program.addCommand(compareCommand());
 program.addCommand(traceCommand());
 program.addCommand(presetsCommand());
 

@@ -1,19 +1,14 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { Command } from "commander";
 import { DEFAULT_CLUSTER } from "../config/cluster-schema.ts";
 import { loadClusterConfig } from "../config/load.ts";
 import { InputError } from "../core/errors.ts";
-import { CALLS_CSV_HEADER, callRowToCsv } from "../metrics/calls-csv.ts";
-import { reportToJson } from "../metrics/report-schema.ts";
 import { formatSummaryTable } from "../metrics/summary-table.ts";
 import { DISPATCH_POLICIES, SCHEDULING_POLICIES, parsePolicyParams, type PolicyChoice } from "../policies/registry.ts";
 import { DEFAULT_SEED, runSimulation, type Workload } from "../../sim/run.ts";
 import { DEFAULT_WORKLOAD } from "../../traces/index.ts";
 import { nonNegativeInteger, oneOf, positiveNumber, runAction } from "./errors.ts";
 import { addWorkloadOptions, workloadFromFlags, type WorkloadFlags } from "./workload-options.ts";
-import { WORKFLOWS_CSV_HEADER, workflowRowToCsv } from "../metrics/workflows-csv.ts";
-import { BufferedFileWriter } from "./file-sink.ts";
+import { RunOutput } from "./run-output.ts";
 import { progressReporter } from "./progress.ts";
 
 const collectPair = (value: string, previous: string[]) => [...previous, value];
@@ -78,14 +73,12 @@ function expectedArrivals(workload: Workload): number | undefined {
 async function runSim(flags: SimFlags): Promise<void> {
   const workload = workloadFromFlags(flags);
   const cluster = flags.config ? await loadClusterConfig(flags.config) : DEFAULT_CLUSTER;
-  mkdirSync(flags.out, { recursive: true });
-  const csv = new BufferedFileWriter(join(flags.out, "calls.csv"));
-  csv.write(CALLS_CSV_HEADER + "\n");
+  if (workload.kind === "generated" && flags.seed === undefined && cluster.seed !== undefined) {
+    workload.options = { ...workload.options, seed: cluster.seed };
+  }
   const hasWorkflows = workload.kind === "workflows" || workload.kind === "appworld" || workload.kind === "app";
-  const workflowsCsv = hasWorkflows ? new BufferedFileWriter(join(flags.out, "workflows.csv")) : undefined;
-  workflowsCsv?.write(WORKFLOWS_CSV_HEADER + "\n");
-  const total = expectedArrivals(workload);
-  const progress = progressReporter(total, flags.progress);
+  const output = new RunOutput(flags.out, hasWorkflows);
+  const progress = progressReporter(expectedArrivals(workload), flags.progress);
   try {
     const { report, trace_stats } = await runSimulation({
       cluster,
@@ -95,16 +88,13 @@ async function runSim(flags: SimFlags): Promise<void> {
       dispatch: policyChoice(flags.dispatch, flags.dispatchParam, "--dispatch", cluster.policies?.dispatch),
       seed: flags.seed,
       observability: { mode: flags.observe, interval_s: flags.observeInterval },
-      onCallClosed: (row) => csv.write(callRowToCsv(row) + "\n"),
-      onWorkflowClosed: workflowsCsv && ((row) => workflowsCsv.write(workflowRowToCsv(row) + "\n")),
+      onCallClosed: output.onCallClosed,
+      onWorkflowClosed: output.onWorkflowClosed,
       onProgress: (p) => progress.update(p),
     });
     progress.stop();
-    csv.close();
-    workflowsCsv?.close();
-    const reportPath = join(flags.out, "report.json");
-    writeFileSync(reportPath, reportToJson(report));
     if (report.summary.calls.arrived === 0 && report.summary.workflows.arrived === 0) throw new InputError("workload: nothing to simulate");
+    const files = output.commit(report);
     if (!flags.quiet) {
       process.stdout.write(formatSummaryTable(report.summary, report.instances, report.agents) + "\n");
     }
@@ -114,8 +104,10 @@ async function runSim(flags: SimFlags): Promise<void> {
         `tandem: note: ${trace_stats.clamped_prompt_rows} rows with 0 prompt tokens and ${trace_stats.clamped_output_rows} with 0 output tokens were counted as 1 token (docs/traces.md)\n`,
       );
     }
-    const files = [reportPath, join(flags.out, "calls.csv"), ...(workflowsCsv ? [workflowsCsv.path] : [])];
     process.stdout.write(`wrote ${files.join(", ")}\n`);
+  } catch (error) {
+    output.abort();
+    throw error;
   } finally {
     progress.stop();
   }

@@ -22,8 +22,8 @@ interface GenFlags {
   tenant?: string;
   priorityClass?: "high" | "medium" | "low";
   slo?: number;
-  count: number;
-  rate: number;
+  count?: number;
+  rate?: number;
   arrival: ArrivalProcess;
   cv?: number;
   prompt: string;
@@ -58,9 +58,9 @@ export function traceCommand(): Command {
     .option("--tenant <name>", "tenant of every workflow")
     .addOption(new Option("--priority-class <class>", "priority class of every workflow").choices(["high", "medium", "low"]))
     .option("--slo <s>", "makespan SLO of every workflow, seconds", positiveNumber)
-    .option("--count <n>", "number of requests (or workflows)", positiveInteger, DEFAULT_WORKLOAD.count)
-    .option("--rate <r>", "mean arrival rate per second", positiveNumber, DEFAULT_WORKLOAD.rate)
-    .option("--arrival <process>", `arrival process: ${ARRIVAL_PROCESSES.join(", ")}`, oneOf(ARRIVAL_PROCESSES), "poisson")
+    .option("--count <n>", `number of requests (default ${DEFAULT_WORKLOAD.count}) or workflows (default 100)`, positiveInteger)
+    .option("--rate <r>", `mean arrival rate per second (requests: default ${DEFAULT_WORKLOAD.rate}; workflows: required unless --interval or --arrivals)`, positiveNumber)
+    .option("--arrival <process>", `arrival process: ${ARRIVAL_PROCESSES.join(", ")} (default poisson; workflows: poisson or gamma)`, oneOf(ARRIVAL_PROCESSES))
     .option("--cv <c>", "coefficient of variation of gamma inter-arrival gaps", positiveNumber)
     .option("--prompt <dist>", "prompt length: fixed:N, uniform:A,B or lognormal:MEAN,CV", DEFAULT_WORKLOAD.prompt)
     .option("--output <dist>", "output length, same syntax", DEFAULT_WORKLOAD.output)
@@ -76,9 +76,9 @@ export function traceCommand(): Command {
       runAction(async () => {
         if (flags.app !== undefined || flags.appworld !== undefined) return generateWorkflows(flags);
         const requests = generateRequests({
-          count: flags.count,
-          rate: flags.rate,
-          arrival: flags.arrival,
+          count: flags.count ?? DEFAULT_WORKLOAD.count,
+          rate: flags.rate ?? DEFAULT_WORKLOAD.rate,
+          arrival: flags.arrival ?? "poisson",
           cv: flags.cv,
           prompt: flags.prompt,
           output: flags.output,
@@ -123,6 +123,21 @@ async function* oneBatch(workflows: WorkflowSpec[]): AsyncGenerator<WorkflowSpec
 
 /** `trace gen --app/--appworld`: the same workload `sim` would run, written as workflow JSONL. */
 async function generateWorkflows(flags: GenFlags): Promise<void> {
+  const requestOnly: [string, unknown][] = [
+    ["--prompt", flags.prompt !== DEFAULT_WORKLOAD.prompt ? flags.prompt : undefined],
+    ["--output", flags.output !== DEFAULT_WORKLOAD.output ? flags.output : undefined],
+    ["--prompt-min", flags.promptMin],
+    ["--prompt-max", flags.promptMax],
+    ["--output-min", flags.outputMin],
+    ["--output-max", flags.outputMax],
+    ["--prefix-groups", flags.prefixGroups],
+    ["--prefix-tokens", flags.prefixTokens],
+    ["--prefix-zipf", flags.prefixZipf],
+  ];
+  for (const [flag, value] of requestOnly) {
+    if (value !== undefined) throw new InputError(`${flag} applies to request traces; with --app use --param (docs/apps.md)`);
+  }
+  if (flags.arrival === "constant") throw new InputError("--arrival constant: for evenly spaced workflows use --interval S");
   const workloadFlags: WorkloadFlags = {
     app: flags.app,
     appworld: flags.appworld,
@@ -132,7 +147,7 @@ async function generateWorkflows(flags: GenFlags): Promise<void> {
     scaleFactor: flags.scaleFactor,
     interval: flags.interval,
     count: flags.count,
-    rate: flags.arrivals !== undefined || flags.interval !== undefined ? undefined : flags.rate,
+    rate: flags.rate,
     arrival: flags.arrival === "gamma" ? "gamma" : undefined,
     cv: flags.cv,
     tenant: flags.tenant,

@@ -6,7 +6,7 @@ import { DEFAULT_WORKLOAD, RETIME_ARRIVALS, TRACE_FORMATS, type RetimeArrival } 
 import { APP_NAMES } from "../../traces/apps/registry.ts";
 import { parseParamPairs } from "../../traces/apps/params.ts";
 import type { WorkflowTiming } from "../../traces/workflows/arrival-times.ts";
-import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber } from "./errors.ts";
+import { nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber } from "./errors.ts";
 
 /** The workload flags shared by the commands that run one (sim today; compare and live later). */
 export interface WorkloadFlags {
@@ -48,11 +48,7 @@ export function addWorkloadOptions(command: Command): Command {
     .option("--sample-interval <k>", "with --arrivals: keep every k-th row", positiveInteger)
     .option("--scale-factor <s>", "with --arrivals: each kept row becomes s workflow arrivals", positiveInteger)
     .option("--count <n>", "with --rate or --interval: number of workflows (default 100)", positiveInteger)
-    .option("--interval <s>", "workflows arrive every S seconds (instead of --rate)", (v: string) => {
-      const n = Number(v);
-      if (!(v.trim() !== "" && n >= 0 && n < Infinity)) throw new InputError(`--interval: got ${v}; expected seconds ≥ 0`);
-      return n;
-    })
+    .option("--interval <s>", "workflows arrive every S seconds (instead of --rate)", nonNegativeNumber)
     .option("--limit <n>", "use only the first N requests or workflows", positiveInteger)
     .option("--rate <r>", "arrival rate per second: re-times a trace as Poisson, or paces generated workflows", positiveNumber)
     .option("--arrival <process>", `arrival process: ${RETIME_ARRIVALS.join(", ")} (default: trace, or poisson with --rate)`, oneOf(RETIME_ARRIVALS))

@@ -56,11 +56,12 @@ function markedCells(column: Column, rows: readonly CompareRow[]): string[] {
   return printed.map((t) => (t === null ? "- " : t === best.text ? `${t}*` : `${t} `));
 }
 
-/** Left-aligned first column, the rest right-aligned, two spaces apart. */
+/** Left-aligned first column, the rest right-aligned; every cell after the first ends in its mark
+ *  slot (`*` or a space), so one space between columns reads as two. */
 function renderTable(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] + 1) : c.padStart(widths[i]))).join(" ").trimEnd();
+  return [line(header), line(widths.map((w, i) => (i === 0 ? "-".repeat(w) : "-".repeat(w - 1) + " "))), ...rows.map(line)];
 }
 
 /** The means table, one block per rate (in the order the rates were given). */

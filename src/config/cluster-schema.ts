@@ -15,6 +15,14 @@ export const EngineOverridesSchema = z.strictObject({
   scheduling_policy: z.enum(["fcfs", "priority"]).optional(),
   num_gpu_blocks_override: positiveInt.optional(),
   max_waiting: positiveInt.optional(),
+  /** KV tiers below the GPU prefix cache (docs/engine.md): capacities in blocks (0 = off) and
+   *  transfer bandwidths to the GPU. */
+  cpu_kv_blocks: z.number().int().nonnegative().optional(),
+  disk_kv_blocks: z.number().int().nonnegative().optional(),
+  cpu_bandwidth_bytes_per_s: z.number().positive().finite().optional(),
+  disk_bandwidth_bytes_per_s: z.number().positive().finite().optional(),
+  /** Prefix-aware admission among the first N waiting requests; 0 = off. */
+  waiting_reorder_window: z.number().int().nonnegative().optional(),
 });
 
 /** How step times are computed: the analytic roofline (default) or a fitted model file. */

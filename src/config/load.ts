@@ -19,11 +19,11 @@ export async function loadClusterConfig(path: string): Promise<ClusterConfig> {
 export function parseClusterConfig(text: string, file: string): ClusterConfig {
   let document: unknown;
   try {
-    document = parseYaml(text, { prettyErrors: false });
+    document = parseYaml(text, { prettyErrors: true });
   } catch (error) {
     const linePos = (error as { linePos?: { line: number }[] }).linePos;
     const line = linePos?.[0]?.line;
-    const message = (error as Error).message.split("\n")[0];
+    const message = (error as Error).message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
     throw new InputError(`${file}${line ? `:${line}` : ""}: not valid YAML or JSON (${message})`);
   }
   const parsed = ClusterConfigSchema.safeParse(document);

@@ -65,8 +65,15 @@ export interface InstanceSnapshot {
   kv_usage: number;
   prefix_queried_tokens: number;
   prefix_hit_tokens: number;
+  /** prefix_hit_tokens by the KV tier the hit came from (sim; absent when unknown, as in live,
+   *  where the recorder reports all hits as GPU hits). They add up to prefix_hit_tokens. */
+  gpu_hit_tokens?: number;
+  cpu_hit_tokens?: number;
+  disk_hit_tokens?: number;
   preemptions: number;
   awake: boolean;
+  /** KV capacity now, in tokens, when it can change (elastic KV, sleep); absent = the spec's. */
+  kv_capacity_tokens?: number;
 }
 
 /** Static description of one serving instance, as the cluster config names it. */

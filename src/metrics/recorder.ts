@@ -228,12 +228,27 @@ export class Recorder {
     let queried = 0;
     let hits = 0;
     let preemptions = 0;
+    let tiered = false;
+    const tierHits = { gpu: 0, cpu: 0, disk: 0 };
     for (const id of sortedKeys(this.instanceTotals)) {
       const last = this.instanceTotals.get(id)!.last;
       if (last === null) continue;
       queried += last.prefix_queried_tokens;
       hits += last.prefix_hit_tokens;
       preemptions += last.preemptions;
+      const tiers = hitsByTier(last);
+      if (tiers === undefined) continue;
+      tiered = true;
+      tierHits.gpu += tiers.gpu;
+      tierHits.cpu += tiers.cpu;
+      tierHits.disk += tiers.disk;
+    }
+    const prefix_cache: Summary["prefix_cache"] = { queried_tokens: queried, hit_tokens: hits, hit_rate: ratio(hits, queried) };
+    if (tiered) {
+      // Instances that report no tiers count all their hits as GPU hits, so the three add up.
+      prefix_cache.gpu_hit_tokens = hits - tierHits.cpu - tierHits.disk;
+      prefix_cache.cpu_hit_tokens = tierHits.cpu;
+      prefix_cache.disk_hit_tokens = tierHits.disk;
     }
 
     return {
@@ -259,7 +274,7 @@ export class Recorder {
         ...this.slo,
         attainment: this.completed > 0 ? this.metSlo / this.completed : 0,
       },
-      prefix_cache: { queried_tokens: queried, hit_tokens: hits, hit_rate: ratio(hits, queried) },
+      prefix_cache,
       preemptions,
       rejections: sortedRecord(this.rejections),
       failures: sortedRecord(this.failures),
@@ -278,6 +293,10 @@ export class Recorder {
       const t = this.instanceTotals.get(spec.id) ?? new InstanceTotals();
       const queried = t.last?.prefix_queried_tokens ?? 0;
       const hits = t.last?.prefix_hit_tokens ?? 0;
+      const tiers = t.last === null ? undefined : hitsByTier(t.last);
+      const byTier = tiers === undefined
+        ? {}
+        : { prefix_gpu_hit_tokens: tiers.gpu, prefix_cpu_hit_tokens: tiers.cpu, prefix_disk_hit_tokens: tiers.disk };
       return {
         id: spec.id,
         model: spec.model,
@@ -294,6 +313,7 @@ export class Recorder {
         prefix_queried_tokens: queried,
         prefix_hit_tokens: hits,
         prefix_hit_rate: ratio(hits, queried),
+        ...byTier,
         preemptions: t.last?.preemptions ?? 0,
       };
     });
@@ -382,6 +402,17 @@ function sortedRecord(counts: Map<string, number>): Record<string, number> {
   const record: Record<string, number> = {};
   for (const key of sortedKeys(counts)) record[key] = counts.get(key)!;
   return record;
+}
+
+/** A snapshot's prefix hits by KV tier, or undefined when it does not report tiers. GPU hits are
+ *  what the lower tiers leave of the total, so the three always add up to prefix_hit_tokens. */
+function hitsByTier(snapshot: InstanceSnapshot): { gpu: number; cpu: number; disk: number } | undefined {
+  if (snapshot.gpu_hit_tokens === undefined && snapshot.cpu_hit_tokens === undefined && snapshot.disk_hit_tokens === undefined) {
+    return undefined;
+  }
+  const cpu = snapshot.cpu_hit_tokens ?? 0;
+  const disk = snapshot.disk_hit_tokens ?? 0;
+  return { gpu: snapshot.prefix_hit_tokens - cpu - disk, cpu, disk };
 }
 
 /** a / b, or 0 when b is 0 (hit rate with no queries, mean of nothing): never NaN in a report. */

@@ -49,7 +49,16 @@ export const SummarySchema = z.strictObject({
     e2e_s: seconds.optional(),
     attainment: fraction,
   }),
-  prefix_cache: z.strictObject({ queried_tokens: count, hit_tokens: count, hit_rate: fraction }),
+  prefix_cache: z.strictObject({
+    queried_tokens: count,
+    hit_tokens: count,
+    hit_rate: fraction,
+    /** hit_tokens by the KV tier they came from (they add up to hit_tokens); present when the
+     *  instances report tiers (sim), absent when unknown (live). */
+    gpu_hit_tokens: count.optional(),
+    cpu_hit_tokens: count.optional(),
+    disk_hit_tokens: count.optional(),
+  }),
   preemptions: count,
   rejections: z.record(z.string(), count),
   failures: z.record(z.string(), count),
@@ -94,6 +103,10 @@ export const InstanceSummarySchema = z.strictObject({
   prefix_queried_tokens: count,
   prefix_hit_tokens: count,
   prefix_hit_rate: fraction,
+  /** prefix_hit_tokens by KV tier (sim; absent when unknown). */
+  prefix_gpu_hit_tokens: count.optional(),
+  prefix_cpu_hit_tokens: count.optional(),
+  prefix_disk_hit_tokens: count.optional(),
   preemptions: count,
 });
 

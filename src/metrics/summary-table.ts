@@ -29,7 +29,8 @@ export function formatSummaryTable(summary: Summary, instances: InstanceSummary[
   );
   lines.push(
     `prefix cache ${percent(summary.prefix_cache.hit_rate)} hit rate ` +
-      `(${summary.prefix_cache.hit_tokens} of ${summary.prefix_cache.queried_tokens} tokens)`,
+      `(${summary.prefix_cache.hit_tokens} of ${summary.prefix_cache.queried_tokens} tokens)` +
+      tierText(summary.prefix_cache),
   );
   lines.push(`preemptions  ${summary.preemptions}`);
   if (calls.rejected > 0) lines.push(`rejections   ${reasonsText(summary.rejections)}`);
@@ -113,6 +114,14 @@ function ms(seconds: number): string {
 
 function percent(fraction: number): string {
   return `${(fraction * 100).toFixed(1)}%`;
+}
+
+/** Hits by KV tier, shown only when a lower tier served any. */
+function tierText(cache: Summary["prefix_cache"]): string {
+  const cpu = cache.cpu_hit_tokens ?? 0;
+  const disk = cache.disk_hit_tokens ?? 0;
+  if (cpu === 0 && disk === 0) return "";
+  return `; by tier GPU ${cache.gpu_hit_tokens ?? cache.hit_tokens - cpu - disk}, CPU ${cpu}, disk ${disk}`;
 }
 
 function sloText(slo: Summary["slo"]): string {

@@ -134,12 +134,26 @@ describe("preemption", () => {
     expect(s.engine.blocks.usedBlocks).toBe(0);
   });
 
-  it("in priority mode preempts the lowest-priority request and serves the waiting queue by priority", () => {
+  it("in priority mode serves the waiting queue by priority", () => {
     const s = setup({ scheduling_policy: "priority", max_num_seqs: 1 }, 100);
     s.add("low", 16, 2, undefined, 5);
     s.add("high", 16, 2, undefined, 1);
     s.step();
     expect(s.log.first).toEqual(["high"]);
+  });
+
+  it("in priority mode preempts the lowest-priority running request, even when it is not the newest", () => {
+    // 6 blocks: "low" (priority 9) is admitted first, then "high" (priority 0); each grows by a
+    // block every 16 decode tokens, and when blocks run out the victim must be "low", although
+    // "high" is the newest.
+    const s = setup({ scheduling_policy: "priority" }, 6);
+    s.add("low", 32, 40, undefined, 9);
+    s.step();
+    s.add("high", 32, 40, undefined, 0);
+    s.drain();
+    expect(s.requests.get("low")!.preemptions).toBeGreaterThan(0);
+    expect(s.requests.get("high")!.preemptions).toBe(0);
+    expect(s.log.finished.sort()).toEqual(["high", "low"]);
   });
 });
 

@@ -10,7 +10,9 @@ export const CAPACITY_PARAMS = z.strictObject({
   /** Calls in flight allowed per instance: one number for all, or instance id → number (instances
    *  not named get 64). */
   max_concurrency: z
-    .union([z.number().int().positive(), z.record(z.string(), z.number().int().positive())])
+    .union([z.number().int().positive(), z.record(z.string(), z.number().int().positive())], {
+      error: "expected a positive integer, or a map of instance id → positive integer",
+    })
     .default(DEFAULT_MAX_CONCURRENCY),
   /** Instance id → the agents (`app/agent`) or apps (`app`) it serves; instances not named serve all. */
   task_types: z.record(z.string(), z.array(z.string().min(1)).min(1)).default({}),
@@ -34,8 +36,9 @@ export function supportsTaskType(types: readonly string[] | undefined, agent: st
  *  key or its app; instances without an entry take every type). Among the eligible instances with
  *  spare capacity the least loaded — lowest outstanding / cap, then fewest outstanding, then config
  *  order — gets the call; when none has room the call is held at the controller and retried on the
- *  next event (a call closing frees a slot). A call whose type no candidate serves is a config
- *  error and is reported as one, since holding it would hold it forever.
+ *  next event (a call closing frees a slot, an instance waking adds room). A call whose type no
+ *  instance of its model serves is a config error and is reported as one, since holding it would
+ *  hold it forever.
  *  Source: AgentSched (per-model capacity limits, task-type routing, bounded concurrency). */
 export function createCapacity(params: CapacityParams): DispatchPolicy {
   let checked = false;

@@ -10,7 +10,7 @@ import { VTC_PARAMS, createVtc } from "./vtc.ts";
 
 /** Scheduling policies beyond fcfs, one line each: name → entry(description, params, factory). */
 export const SCHEDULING_ENTRIES: Record<string, PolicyEntry<SchedulingPolicy>> = {
-  "priority-class": entry("high, medium, low classes in order; FCFS within a class; class → engine priority", PRIORITY_CLASS_PARAMS, createPriorityClass),
+  "priority-class": entry("high, then medium, then low class; FCFS within a class", PRIORITY_CLASS_PARAMS, createPriorityClass),
   kairos: entry("workflow with the least remaining critical-path work first (Kairos)", KAIROS_PARAMS, createKairos),
   plas: entry("program-level least attained service, K geometric levels (Autellix PLAS)", PLAS_PARAMS, createPlas),
   atlas: entry("least service attained along the call's critical path, K levels (Autellix ATLAS)", ATLAS_PARAMS, createAtlas),

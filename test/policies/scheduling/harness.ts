@@ -2,6 +2,7 @@ import { Controller } from "../../../src/core/controller.ts";
 import type { ControllerAction } from "../../../src/core/events.ts";
 import type { CallUsage, InstanceSpec, LlmCall } from "../../../src/core/types.ts";
 import { Recorder } from "../../../src/metrics/recorder.ts";
+import type { InstanceView } from "../../../src/core/view.ts";
 import type { DispatchPolicy } from "../../../src/policies/dispatch/policy.ts";
 import { createSchedulingPolicy, type PolicyChoice } from "../../../src/policies/registry.ts";
 import type { CallEstimator } from "../../../src/workflow/orchestrator.ts";
@@ -10,27 +11,31 @@ import type { LlmStepSpec, WorkflowSpec } from "../../../src/workflow/types.ts";
 export const INSTANCE: InstanceSpec = { id: "i0", model: "m", gpu: "g", tensor_parallel: 1, max_model_len: 100_000, kv_capacity_tokens: 1e6 };
 
 /** A test-only dispatch policy with a gate: while `held`, every call waits at the controller, so a
- *  queue builds up; once opened, calls go to the first candidate in scheduling order. */
+ *  queue builds up; once opened, calls go to the first candidate in scheduling order. With `limit`,
+ *  an instance takes at most that many calls in flight (by the router's own count), so calls leave
+ *  the queue one at a time as others finish. */
 export class Gate implements DispatchPolicy {
   readonly name = "gate";
   held = false;
-  choose(_call: LlmCall, candidates: readonly import("../../../src/core/view.ts").InstanceView[]) {
-    return this.held ? undefined : candidates[0];
+  constructor(readonly limit = Infinity) {}
+  choose(_call: LlmCall, candidates: readonly InstanceView[]): InstanceView | undefined {
+    if (this.held) return undefined;
+    return candidates.find((c) => c.outstanding < this.limit);
   }
 }
 
 /** Zero-queueing estimate used by these tests: 10 ms per output token, nothing else. */
 export const TEN_MS_PER_TOKEN: CallEstimator = { isolatedCall_s: (_model, _prompt, _uncached, output) => output * 0.01 };
 
-export function gatedController(scheduling: PolicyChoice, estimator: CallEstimator | undefined = TEN_MS_PER_TOKEN) {
-  const gate = new Gate();
+export function gatedController(scheduling: PolicyChoice, options: { estimator?: CallEstimator; limit?: number } = {}) {
+  const gate = new Gate(options.limit);
   const controller = new Controller({
     instances: [INSTANCE],
     scheduling: createSchedulingPolicy(scheduling),
     dispatch: gate,
     recorder: new Recorder({ slo: {} }),
     random: () => 0.5,
-    estimator,
+    estimator: options.estimator ?? TEN_MS_PER_TOKEN,
   });
   /** Opens the gate at `at_s` and returns the ids dispatched then, in order. */
   const release = (at_s: number): string[] => {
