@@ -166,5 +166,5 @@ async function runCompare(flags: CompareFlags): Promise<void> {
       `tandem: note: ${first.clamped_prompt_rows} rows with 0 prompt tokens and ${first.clamped_output_rows} with 0 output tokens were counted as 1 token (docs/traces.md)\n`,
     );
   }
-  process.stdout.write(`wrote ${jobs.length} runs under ${join(flags.out, "runs")}, ${csvPath}, ${meansPath}, ${jsonPath}\n`);
+  process.stdout.write(`wrote ${jobs.length} run${jobs.length === 1 ? "" : "s"} under ${join(flags.out, "runs")}, ${csvPath}, ${meansPath}, ${jsonPath}\n`);
 }

@@ -120,9 +120,9 @@ export function rateLabel(rate: number | null): string {
 }
 
 /** A policy label made safe as a folder name: characters other than letters, digits and `._+=-`
- *  become `_`. */
+ *  become `_`, trailing ones dropped (`plas{levels=3}+least-kv` → `plas_levels=3_+least-kv`). */
 export function safePolicyName(label: string): string {
-  return label.replace(/[^A-Za-z0-9._+=-]/g, "_");
+  return label.replace(/[^A-Za-z0-9._+=-]/g, "_").replace(/_+$/, "");
 }
 
 /** Folder names of the combinations, unique even when two labels sanitise alike (`_2`, `_3`, …). */

@@ -433,7 +433,9 @@ export class Controller {
         kind: "dispatch",
         call: head.call,
         instanceId: target.spec.id,
-        enginePriority: scheduling.enginePriority?.(head, this.view),
+        // vLLM's per-request priority: the policy's own, else its rank (lower runs first); an
+        // engine in fcfs mode ignores it.
+        enginePriority: scheduling.enginePriority ? scheduling.enginePriority(head, this.view) : scheduling.rank(head, this.view),
       });
     }
   }

@@ -23,7 +23,7 @@ function expectInputError(result: ReturnType<typeof tandem>, pattern: RegExp) {
 
 const SMALL = ["--app", "qa-router", "--count", "20", "--rates", "1,2", "--policies", "fcfs+round-robin,fcfs+least-outstanding", "--seeds", "2", "--jobs", "2"];
 
-describe("tandem compare", () => {
+describe("tandem compare", { timeout: 120_000 }, () => {
   it("runs every (policy, rate, seed) and writes the same files on a second run", () => {
     const first = tandem("compare", ...SMALL, "--out", "c1");
     expect(first.stderr).toBe("");

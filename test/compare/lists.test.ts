@@ -50,6 +50,7 @@ describe("--policies", () => {
 
   it("folder names are file-safe", () => {
     expect(safePolicyName("plas{levels=3;x=a/b}+least-kv")).toBe("plas_levels=3_x=a_b_+least-kv");
+    expect(safePolicyName("fcfs+prefix-affinity{prefill_weight=2}")).toBe("fcfs+prefix-affinity_prefill_weight=2");
   });
 });
 

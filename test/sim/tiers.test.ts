@@ -9,13 +9,13 @@ const CPU_BLOCK_S = BLOCK_BYTES / 25e9;
 const DISK_BLOCK_S = BLOCK_BYTES / 5e9;
 const SYS = [{ key: "sys", tokens: 64 }, { tokens: 1 }]; // 4 shareable blocks + a unique token
 
-/** 8 GPU blocks: "a" leaves the 4 "sys" blocks cached; a 128-token filler then takes all 8 blocks,
+/** 8 GPU blocks: "a" leaves the 4 "sys" blocks cached; a 127-token filler then takes all 8 blocks,
  *  evicting them into the lower tiers; "b" (same prefix) comes next. */
 function evictedPrefix(knobs: Partial<EngineConfig>) {
   const h = harness({ kv_block_bytes: BLOCK_BYTES, ...knobs }, 8);
   h.add("a", 65, 1, SYS);
   h.drain();
-  h.add("filler", 128, 1);
+  h.add("filler", 127, 1);
   h.drain();
   return h;
 }
@@ -120,7 +120,7 @@ describe("KV tiers below the GPU prefix cache", () => {
     const long = [{ key: "sys", tokens: 64 }, { key: "doc", tokens: 32 }, { tokens: 1 }];
     h.add("a", 97, 1, long);
     h.drain();
-    h.add("filler", 192, 1); // 12 blocks: evicts all 6 cached blocks to the CPU tier
+    h.add("filler", 191, 1); // 12 blocks: evicts all 6 cached blocks to the CPU tier
     h.drain();
     expect(h.engine.tiers!.cpuBlocks).toBe(6);
     h.add("b", 65, 1, SYS); // brings sys 0..3 back
@@ -141,7 +141,8 @@ describe("async prefetch", () => {
     const call = h.call("b", 65, 1, SYS);
     const identity = h.identity(call);
     const result = h.engine.prefetch(h.now, call, identity);
-    expect(result).toEqual({ gpu_blocks: 0, cpu_blocks: 4, disk_blocks: 0, ready_s: h.now + 4 * CPU_BLOCK_S });
+    expect(result).toMatchObject({ gpu_blocks: 0, cpu_blocks: 4, disk_blocks: 0 });
+    expect(result.ready_s).toBeCloseTo(h.now + 4 * CPU_BLOCK_S, 12);
     expect(h.engine.blocks.usedBlocks).toBe(0); // prefetched blocks are cached, not held
     expect(h.engine.tiers!.cpuBlocks).toBe(0);
     h.now = result.ready_s + 0.001; // the next step starts after the transfer is done
@@ -173,7 +174,7 @@ describe("async prefetch", () => {
     const docSeg = [{ key: "doc", tokens: 32 }, { tokens: 1 }];
     h.add("d", 33, 1, docSeg);
     h.drain();
-    h.add("filler2", 128, 1);
+    h.add("filler2", 127, 1);
     h.drain();
     const call = h.call("b", 65, 1, SYS);
     const pre = h.engine.prefetch(h.now, call, h.identity(call));
@@ -201,7 +202,7 @@ describe("async prefetch", () => {
   it("never takes more than the free blocks and never evicts the prefix's own GPU blocks", () => {
     // 8 blocks; a long-running request holds 6, so only 2 are free.
     const h = evictedPrefix({ cpu_kv_blocks: 100 });
-    h.add("hog", 90, 200);
+    h.add("hog", 90, 30);
     h.step();
     expect(h.engine.blocks.freeBlocks).toBe(2);
     const call = h.call("b", 65, 1, SYS);
@@ -216,7 +217,7 @@ describe("async prefetch", () => {
     const h = evictedPrefix({ cpu_kv_blocks: 100 });
     const call = h.call("b", 65, 1, SYS);
     h.engine.prefetch(h.now, call, h.identity(call));
-    h.add("filler2", 128, 1); // takes every block again
+    h.add("filler2", 127, 1); // takes every block again
     h.drain();
     expect(h.engine.tiers!.cpuBlocks).toBe(4);
     expect(h.engine.tiers!.inflight.size).toBe(0);

@@ -21,6 +21,18 @@ export class CallBlockKeys {
     return this.lastKeys;
   }
 
+  /** Keys of the call's prompt and output blocks once it has finished, when its output is content
+   *  later calls reuse (`output_key`) and its prompt is keyed throughout — the blocks the engine
+   *  keeps cached for a continuation; otherwise just its prompt keys. */
+  withOutput(call: LlmCall): readonly number[] {
+    if (call.output_key === undefined || call.segments.some((s) => s.key === undefined)) return this.of(call);
+    const identity = new SegmentTokenIdentity(call, this.interner);
+    const count = Math.floor(identity.sharable_tokens / this.block_size);
+    const keys = new Array<number>(count);
+    for (let b = 0; b < count; b++) keys[b] = identity.blockKey(b, this.block_size);
+    return keys;
+  }
+
   private compute(call: LlmCall): number[] {
     let keyed = 0;
     while (keyed < call.segments.length && call.segments[keyed].key !== undefined) keyed++;
@@ -83,5 +95,63 @@ export class PrefixIndex {
   /** Blocks indexed for instance `index`. */
   size(index: number): number {
     return this.blocks[index]?.size ?? 0;
+  }
+}
+
+interface ActiveCall {
+  readonly index: number;
+  readonly keys: readonly number[];
+  readonly unshared_blocks: number;
+}
+
+/** KV blocks held by the calls the router has in flight at each instance, with shared prefix
+ *  blocks counted once per instance (as the engine stores them once) — the router-side tracking of
+ *  Dynamo's ActiveSequences. A call holds ceil((prompt + output) / block_size) blocks, of which its
+ *  keyed prefix blocks are shared. */
+export class ActiveBlocks {
+  private readonly refs: Map<number, number>[] = [];
+  private readonly unshared: number[] = [];
+  private readonly calls = new Map<string, ActiveCall>();
+
+  /** Blocks in use at instance `index`. */
+  blocks(index: number): number {
+    return (this.refs[index]?.size ?? 0) + (this.unshared[index] ?? 0);
+  }
+
+  /** Leading blocks of `keys` already held by calls in flight at instance `index`. A held block's
+   *  whole prefix is held too (any call holding block b holds 0..b−1), so the walk stops at a miss. */
+  heldPrefix(index: number, keys: readonly number[]): number {
+    const refs = this.refs[index];
+    if (!refs) return 0;
+    let b = 0;
+    while (b < keys.length && refs.has(keys[b])) b++;
+    return b;
+  }
+
+  add(callId: string, index: number, keys: readonly number[], total_blocks: number): void {
+    this.remove(callId);
+    let refs = this.refs[index];
+    if (!refs) {
+      refs = new Map();
+      this.refs[index] = refs;
+    }
+    for (const key of keys) refs.set(key, (refs.get(key) ?? 0) + 1);
+    const unshared_blocks = Math.max(0, total_blocks - keys.length);
+    this.unshared[index] = (this.unshared[index] ?? 0) + unshared_blocks;
+    this.calls.set(callId, { index, keys, unshared_blocks });
+  }
+
+  /** Forgets a call (closed, or back in the queue after a failed attempt); unknown ids are ignored. */
+  remove(callId: string): void {
+    const call = this.calls.get(callId);
+    if (!call) return;
+    this.calls.delete(callId);
+    const refs = this.refs[call.index];
+    for (const key of call.keys) {
+      const n = refs.get(key)!;
+      if (n <= 1) refs.delete(key);
+      else refs.set(key, n - 1);
+    }
+    this.unshared[call.index] -= call.unshared_blocks;
   }
 }

@@ -57,5 +57,8 @@ export function createWeighted(params: WeightedParams): DispatchPolicy {
     callDispatched(call, instance) {
       if (w.prefix > 0) index.insert(instance.index, blocks.of(call));
     },
+    callClosed(call, instance, usage) {
+      if (w.prefix > 0 && instance && usage) index.insert(instance.index, blocks.withOutput(call));
+    },
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CallBlockKeys, PrefixIndex } from "../../../src/policies/dispatch/prefix-index.ts";
 import { createDispatchPolicy } from "../../../src/policies/registry.ts";
-import { call, controller, placements, prefixCall, spec, targets } from "./helpers.ts";
+import { call, controller, finish, placements, prefixCall, spec, targets } from "./helpers.ts";
 
 const three = () => [spec("a"), spec("b"), spec("c")];
 
@@ -33,21 +33,30 @@ describe("prefix-affinity dispatch", () => {
     expect(targets(c.drain())).toEqual(["a", "b", "a"]);
   });
 
-  it("weighs uncached prefill against decode load (Dynamo's cost)", () => {
-    // a has the prefix (16 blocks) but 3 calls in flight of 30 blocks each; b is empty.
+  it("weighs uncached prefill against active blocks (Dynamo's cost), counting shared blocks once", () => {
+    // Each call: keyed prefix A of 16 blocks, 224 output tokens → 30 blocks, 16 of them shared.
     const run = (prefill_weight: number) => {
       const c = controller({ name: "prefix-affinity", params: { prefill_weight } }, [spec("a"), spec("b")]);
-      c.callArrived(0, prefixCall("p0", "A", 256, 0, { output_tokens: 224 }));
-      for (let i = 1; i <= 3; i++) c.callArrived(0, prefixCall(`p${i}`, "A", 256, 0, { output_tokens: 224 }));
-      const first = placements(c.drain());
-      c.callArrived(0, prefixCall("next", "A", 256, 0));
-      return { first, next: placements(c.drain()).next };
+      for (let i = 0; i < 4; i++) c.callArrived(0, prefixCall(`p${i}`, "A", 256, 0, { output_tokens: 224 }));
+      return placements(c.drain());
     };
-    // weight 1: after p0 on a (30 active blocks), b costs 16 < 30 → the copies spread.
-    expect(run(1).first).toEqual({ p0: "a", p1: "b", p2: "a", p3: "b" });
-    // weight 10: 160 blocks of prefill outweigh the decode load → everything follows the prefix.
-    expect(run(10).first).toEqual({ p0: "a", p1: "a", p2: "a", p3: "a" });
-    expect(run(10).next).toBe("a");
+    // weight 1: p1 → a (0 prefill + 30 active + 14 new = 44 < b's 16 + 30 = 46);
+    // p2 → b (a: 44 + 14 = 58 > 46); p3 → b (b now holds A: 0 + 30 + 14 = 44 < 58).
+    expect(run(1)).toEqual({ p0: "a", p1: "a", p2: "b", p3: "b" });
+    // weight 10: 160 blocks of prefill outweigh the active blocks → everything follows the prefix.
+    expect(run(10)).toEqual({ p0: "a", p1: "a", p2: "a", p3: "a" });
+  });
+
+  it("forgets a call's active blocks when it closes", () => {
+    const c = controller("prefix-affinity", [spec("a"), spec("b")]);
+    const calls = [0, 1, 2].map((i) => prefixCall(`p${i}`, "A", 256, 0, { output_tokens: 224 }));
+    c.callArrived(0, calls[0]);
+    c.callArrived(0, calls[1]);
+    expect(targets(c.drain())).toEqual(["a", "a"]);
+    finish(c, 1, calls[0]);
+    finish(c, 1, calls[1]);
+    c.callArrived(2, calls[2]); // a idle again, with A cached: 0 + 30 < b's 16 + 30
+    expect(targets(c.drain())).toEqual(["a"]);
   });
 
   it("falls back to the least-outstanding instance when load is imbalanced (SGLang's guard)", () => {

@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+// CLI tests start real processes (a tsx-compiled CLI takes seconds on a loaded 2-core machine),
+// so tests get a generous timeout; speed is measured in bench/, never asserted here.
+export default defineConfig({
+  test: {
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
