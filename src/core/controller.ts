@@ -291,7 +291,7 @@ export class Controller {
     invariant(view, `observation of unknown instance ${snapshot.instance}`);
     view.observed = snapshot;
     this.options.recorder.instanceObserved(snapshot);
-    if (this.queue.size > 0) this.dispatchReady();
+    if (this.queue.size > 0 || this.options.lifecycle) this.dispatchReady();
   }
 
   tick(at_s: number): void {

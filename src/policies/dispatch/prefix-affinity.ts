@@ -83,7 +83,8 @@ export function createPrefixAffinity(params: PrefixAffinityParams): DispatchPoli
     callClosed(call, instance, usage) {
       active.remove(call.id);
       // A finished call whose output later calls continue from leaves prompt + output cached.
-      if (instance && usage) index.insert(instance.index, blocks.withOutput(call));
+      const withOutput = instance && usage ? blocks.withOutput(call) : undefined;
+      if (withOutput) index.insert(instance!.index, withOutput);
     },
   };
 }

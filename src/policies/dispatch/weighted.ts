@@ -58,7 +58,8 @@ export function createWeighted(params: WeightedParams): DispatchPolicy {
       if (w.prefix > 0) index.insert(instance.index, blocks.of(call));
     },
     callClosed(call, instance, usage) {
-      if (w.prefix > 0 && instance && usage) index.insert(instance.index, blocks.withOutput(call));
+      const withOutput = w.prefix > 0 && instance && usage ? blocks.withOutput(call) : undefined;
+      if (withOutput) index.insert(instance!.index, withOutput);
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { InstanceView } from "../../core/view.ts";
-import type { LifecycleDecision, LifecyclePolicy } from "./policy.ts";
+import { TIME_EPSILON_S, type LifecycleDecision, type LifecyclePolicy } from "./policy.ts";
 
 export interface AutoscaleParams {
   /** Scale up when waiting calls per active instance of a group exceed this… */
@@ -15,7 +15,8 @@ export interface AutoscaleParams {
 }
 
 /** autoscale — adds instances of a group (its `stopped` spares, which take the host's start-up
- *  delay to come up) when calls pile up at the controller or KV usage runs high, and stops idle
+ *  delay to come up) when calls pile up (at the controller and in the engines' waiting queues, as
+ *  scraped) or KV usage runs high, and stops idle
  *  ones down to a minimum (AgentSched's dynamic scaling; the thresholds of Kubernetes-style
  *  LLM autoscalers). Signals: waiting calls per model, observed KV usage, router activity times. */
 export function createAutoscale(params: AutoscaleParams): LifecyclePolicy {
@@ -36,7 +37,9 @@ export function createAutoscale(params: AutoscaleParams): LifecyclePolicy {
         if (now - (lastAction.get(group) ?? -Infinity) < params.cooldown_s) continue;
         const active = members.filter((i) => i.state === "awake" || i.state === "starting" || i.state === "waking");
         const awake = members.filter((i) => i.state === "awake");
-        const waiting = context.waitingByModel.get(members[0].spec.model) ?? 0;
+        // Calls held here plus those queued in the engines (their last scrape).
+        const waiting =
+          (context.waitingByModel.get(members[0].spec.model) ?? 0) + awake.reduce((sum, i) => sum + (i.observed?.waiting ?? 0), 0);
         const kv = awake.length === 0 ? 0 : awake.reduce((sum, i) => sum + (i.observed?.kv_usage ?? 0), 0) / awake.length;
         const spare = members.find((i) => i.state === "stopped");
         if (spare && (waiting > params.queue_per_instance * Math.max(1, active.length) || kv > params.kv_usage)) {
@@ -45,7 +48,7 @@ export function createAutoscale(params: AutoscaleParams): LifecyclePolicy {
           continue;
         }
         if (active.length > params.min_instances && waiting === 0) {
-          const idle = awake.find((i) => i.outstanding === 0 && now - i.last_activity_s >= params.idle_s);
+          const idle = awake.find((i) => i.outstanding === 0 && now - i.last_activity_s >= params.idle_s - TIME_EPSILON_S);
           if (idle) {
             decisions.push({ kind: "stopInstance", instanceId: idle.spec.id });
             lastAction.set(group, now);
@@ -57,7 +60,7 @@ export function createAutoscale(params: AutoscaleParams): LifecyclePolicy {
     nextCheck_s(view) {
       let next = Infinity;
       for (const i of view.instances) if (i.state === "awake" && i.outstanding === 0) next = Math.min(next, i.last_activity_s + params.idle_s);
-      for (const t of lastAction.values()) next = Math.min(next, Math.max(t + params.cooldown_s, view.now_s));
+      for (const t of lastAction.values()) if (t + params.cooldown_s > view.now_s) next = Math.min(next, t + params.cooldown_s);
       return next > view.now_s && next < Infinity ? next : undefined;
     },
   };

@@ -19,3 +19,7 @@ export interface LifecyclePolicy {
   decide(view: ControllerView, context: LifecycleContext): LifecycleDecision[];
   nextCheck_s?(view: ControllerView): number | undefined;
 }
+
+/** Deadlines computed as `t + idle_s` can come back a rounding error short of `idle_s` when the
+ *  tick arrives exactly then: compare with this slack. */
+export const TIME_EPSILON_S = 1e-9;

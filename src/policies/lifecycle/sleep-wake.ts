@@ -1,5 +1,5 @@
 import type { InstanceView } from "../../core/view.ts";
-import type { LifecycleDecision, LifecyclePolicy } from "./policy.ts";
+import { TIME_EPSILON_S, type LifecycleDecision, type LifecyclePolicy } from "./policy.ts";
 
 export interface SleepWakeParams {
   /** An awake instance with nothing in flight and no activity for this long is put to sleep. */
@@ -32,7 +32,7 @@ export function createSleepWake(params: SleepWakeParams): LifecyclePolicy {
         if (waiting === 0) continue;
         const group = view.instances.filter((i) => model === "" || modelOf(i) === model);
         if (group.some((i) => i.state === "awake" || i.state === "waking")) continue;
-        const sleeper = group.find((i) => i.state === "asleep" && now - i.state_since_s >= params.min_sleep_s);
+        const sleeper = group.find((i) => i.state === "asleep" && now - i.state_since_s >= params.min_sleep_s - TIME_EPSILON_S);
         if (sleeper) {
           decisions.push({ kind: "wake", instanceId: sleeper.spec.id });
           awakeByModel.set(modelOf(sleeper), (awakeByModel.get(modelOf(sleeper)) ?? 0) + 1);
@@ -40,7 +40,7 @@ export function createSleepWake(params: SleepWakeParams): LifecyclePolicy {
       }
       // Sleep the idle.
       for (const i of view.instances) {
-        if (i.state !== "awake" || i.outstanding > 0 || now - i.last_activity_s < params.idle_s) continue;
+        if (i.state !== "awake" || i.outstanding > 0 || now - i.last_activity_s < params.idle_s - TIME_EPSILON_S) continue;
         if ((context.waitingByModel.get(modelOf(i)) ?? 0) > 0 || (context.waitingByModel.get("") ?? 0) > 0) continue;
         const awake = awakeByModel.get(modelOf(i)) ?? 0;
         if (awake <= params.min_awake_per_model) continue;
