@@ -8,6 +8,7 @@ import { createDispatchPolicy, createSchedulingPolicy, type PolicyChoice } from 
 import { TANDEM_VERSION } from "../src/version.ts";
 import {
   DEFAULT_WORKLOAD,
+  batchesOf,
   emptyStats,
   generateBatches,
   readTrace,
@@ -41,6 +42,8 @@ export type Workload =
       time_scale?: number;
     }
   | { kind: "generated"; options: GenerateOptions }
+  /** Requests given in memory (programmatic use: benchmarks, notebooks), in arrival order. */
+  | { kind: "requests"; requests: RequestSpec[] }
   /** A tandem workflow JSONL trace (arrival times from the file). */
   | { kind: "workflows"; path: string; limit?: number }
   /** AppWorld DAG templates, instantiated at the given arrival times. */
@@ -138,6 +141,8 @@ export async function workloadArrivals(workload: Workload, seed: number, rng: Rn
   switch (workload.kind) {
     case "generated":
       return generateBatches(workload.options);
+    case "requests":
+      return batchesOf(workload.requests);
     case "trace": {
       const source = readTrace(workload.path, workload.format, { limit: workload.limit, stats });
       return retime(source, {
@@ -172,6 +177,8 @@ function traceInfo(workload: Workload, rows: number): Report["run"]["trace"] {
       const o = workload.options;
       return { source: "generated", format: "tandem", rows, arrival: o.arrival ?? "poisson", rate: o.rate, cv: o.cv };
     }
+    case "requests":
+      return { source: "in-memory", format: "tandem", rows, arrival: "given" };
     case "trace":
       return {
         source: workload.path,

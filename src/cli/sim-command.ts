@@ -64,6 +64,7 @@ function policyChoice(name: string | undefined, pairs: string[], flag: string, f
 /** Requests or workflows the run will see, when known up front (for the progress bar). */
 function expectedArrivals(workload: Workload): number | undefined {
   if (workload.kind === "generated") return workload.options.count;
+  if (workload.kind === "requests") return workload.requests.length;
   if ((workload.kind === "app" || workload.kind === "appworld") && workload.timing.kind !== "timestamps") {
     return Math.min(workload.timing.count, workload.limit ?? Infinity);
   }

@@ -75,11 +75,14 @@ export class SegmentTokenIdentity implements TokenIdentity {
     const chains: number[] = [];
     let parent = 0;
     let start = 0;
+    // After unkeyed content the chain is unique whatever follows, so later segments take fresh ids
+    // too instead of filling the interner with entries nothing can ever share.
+    let unique = false;
     const pieces = [...this.call.segments, { key: this.call.output_key, tokens: this.call.output_tokens }];
     for (const segment of pieces) {
+      if (segment.key === undefined) unique = true;
       for (let offset = 0; offset < segment.tokens; offset += OFFSET_SPAN) {
-        parent =
-          segment.key === undefined ? this.interner.fresh() : this.interner.chain(parent, `${segment.key}#${offset}`);
+        parent = unique ? this.interner.fresh() : this.interner.chain(parent, `${segment.key}#${offset}`);
         starts.push(start + offset);
         chains.push(parent);
       }
