@@ -31,8 +31,10 @@ class Counter {
   last_s = -Infinity;
   sleeps = 0;
   wakes = 0;
-  /** Arrival times inside the recent window (a ring would do; calls per window are few). */
+  /** Arrival times, oldest first from `recentHead`; entries older than the window are dropped
+   *  from the front (amortised O(1) per arrival). */
   recent: number[] = [];
+  recentHead = 0;
 }
 
 export class ModelTrafficStats {
@@ -55,7 +57,15 @@ export class ModelTrafficStats {
     if (at_s < c.first_s) c.first_s = at_s;
     c.last_s = at_s;
     c.recent.push(at_s);
-    if (c.recent.length > 64 && c.recent[0] < at_s - this.window_s) c.recent = c.recent.filter((t) => t >= at_s - this.window_s);
+    this.prune(c, at_s);
+  }
+
+  private prune(c: Counter, at_s: number): void {
+    while (c.recentHead < c.recent.length && c.recent[c.recentHead] < at_s - this.window_s) c.recentHead++;
+    if (c.recentHead > 1024 && c.recentHead * 2 > c.recent.length) {
+      c.recent = c.recent.slice(c.recentHead);
+      c.recentHead = 0;
+    }
   }
 
   closed(model: string, status: "finished" | "failed" | "rejected", latency_s: number): void {
@@ -85,7 +95,7 @@ export class ModelTrafficStats {
         rejected: c.rejected,
         mean_latency_s: c.completed > 0 ? c.latency_sum_s / c.completed : 0,
         rate_per_s: span > 0 ? (c.requests - 1) / span : 0,
-        recent_rate_per_s: c.recent.filter((t) => t >= at_s - this.window_s).length / this.window_s,
+        recent_rate_per_s: c.recent.slice(c.recentHead).filter((t) => t >= at_s - this.window_s).length / this.window_s,
         success_rate: closed > 0 ? c.completed / closed : 0,
         idle_s: c.requests > 0 ? Math.max(0, at_s - c.last_s) : 0,
         sleeps: c.sleeps,
