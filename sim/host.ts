@@ -175,7 +175,7 @@ export async function simulate(
   for (const instance of options.instances) {
     const listener: EngineListener = {
       firstToken: (at, request) => controller.callFirstToken(at, request.id),
-      tokens: (at, request, count) => controller.callTokens(at, request.id, count),
+      tokenGaps: (at, gap_s, count) => controller.tokenGaps(at, gap_s, count),
       finished: (at, request) =>
         controller.callFinished(at, request.id, {
           prompt_tokens: request.call.prompt_tokens,

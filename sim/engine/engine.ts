@@ -12,7 +12,9 @@ import { KvTiers, TIER_CPU, TIER_DISK, TIER_NONE } from "./tiers.ts";
  *  `finishStep`. */
 export interface EngineListener {
   firstToken(at_s: number, request: EngineRequest): void;
-  tokens(at_s: number, request: EngineRequest, count: number): void;
+  /** `count` later tokens sampled at `at_s`, each `gap_s` after its request's previous token. A step
+   *  reports its decode tokens in one call per distinct gap (usually one: the step's own span). */
+  tokenGaps(at_s: number, gap_s: number, count: number): void;
   finished(at_s: number, request: EngineRequest): void;
   rejected(at_s: number, request: EngineRequest, reason: string): void;
 }
@@ -79,6 +81,7 @@ export class Engine {
   private scheduled: EngineRequest[] = [];
   private stepping = false;
   private stepStarted_s = 0;
+  private previousStepEnd_s = NaN;
   private seq = 0;
   private preemptSerial = 0;
   private readonly shape: BatchShape = emptyBatchShape();
@@ -265,6 +268,9 @@ export class Engine {
     const caching = this.config.enable_prefix_caching;
     const blockSize = this.config.block_size;
     let anyFinished = false;
+    // Requests that also got a token at the previous step's end share one gap: count them.
+    let continuing = 0;
+    const previousEnd_s = this.previousStepEnd_s;
     const scheduled = this.scheduled;
     for (let i = 0; i < scheduled.length; i++) {
       const request = scheduled[i];
@@ -277,9 +283,12 @@ export class Engine {
       if (!request.first_token_sent) {
         request.first_token_sent = true;
         this.listener.firstToken(at_s, request);
+      } else if (request.last_token_s === previousEnd_s) {
+        continuing++;
       } else {
-        this.listener.tokens(at_s, request, 1);
+        this.listener.tokenGaps(at_s, at_s - request.last_token_s, 1);
       }
+      request.last_token_s = at_s;
       if (request.output_done >= request.target_output_tokens) {
         this.blocks.release(request.blocks);
         request.blocks.length = 0;
@@ -289,6 +298,8 @@ export class Engine {
         this.listener.finished(at_s, request);
       }
     }
+    if (continuing > 0) this.listener.tokenGaps(at_s, at_s - previousEnd_s, continuing);
+    this.previousStepEnd_s = at_s;
     if (anyFinished) removeFinished(this.running);
     scheduled.length = 0;
   }

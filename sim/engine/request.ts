@@ -14,6 +14,8 @@ export class EngineRequest {
   cached_tokens = 0;
   preemptions = 0;
   first_token_sent = false;
+  /** When the request's latest token was sampled (NaN before the first). */
+  last_token_s = NaN;
   admitted_once = false;
   /** Tokens scheduled in the current step (0 if not scheduled). */
   scheduled_tokens = 0;

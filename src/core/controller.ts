@@ -249,6 +249,13 @@ export class Controller {
     this.options.recorder.callTokens(at_s, callId, count);
   }
 
+  /** `count` output tokens streamed at `at_s`, each `gap_s` after its call's previous token: the
+   *  simulator's per-step aggregate of callTokens (same ITL samples, one event per step). */
+  tokenGaps(at_s: number, gap_s: number, count: number): void {
+    this.advance(at_s);
+    this.options.recorder.interTokenGaps(gap_s, count);
+  }
+
   callFinished(at_s: number, callId: string, usage: CallUsage): void {
     this.advance(at_s);
     const inFlight = this.release(callId, usage);

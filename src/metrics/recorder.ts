@@ -142,6 +142,12 @@ export class Recorder {
     rec.last_token_s = at_s;
   }
 
+  /** Inter-token gaps reported in aggregate: `count` tokens, each `gap_s` after its call's previous
+   *  token (the simulator reports a step's decode tokens this way; live hosts use callTokens). */
+  interTokenGaps(gap_s: number, count: number): void {
+    this.itl_s.recordMany(gap_s, count);
+  }
+
   callFinished(at_s: number, callId: string, usage: CallUsage): void {
     const rec = this.openCall(callId);
     if (rec.instance === null) throw new Error(`call ${callId} finished without being dispatched`);

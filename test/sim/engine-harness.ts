@@ -29,7 +29,7 @@ export function harness(engine: Partial<EngineConfig>, blocks: number, max_model
   const log: HarnessLog = { first: [], finished: [], rejected: [] };
   const listener: EngineListener = {
     firstToken: (_t, r) => log.first.push(r.id),
-    tokens: () => {},
+    tokenGaps: () => {},
     finished: (_t, r) => log.finished.push(r.id),
     rejected: (_t, r, reason) => log.rejected.push([r.id, reason]),
   };

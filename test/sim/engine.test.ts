@@ -28,7 +28,7 @@ function setup(engine: Partial<EngineConfig>, blocks: number, max_model_len = 40
   const log: Log = { first: [], finished: [], rejected: [], tokens: 0 };
   const listener: EngineListener = {
     firstToken: (_t, r) => log.first.push(r.id),
-    tokens: () => log.tokens++,
+    tokenGaps: (_t, _gap, n) => (log.tokens += n),
     finished: (_t, r) => log.finished.push(r.id),
     rejected: (_t, r, reason) => log.rejected.push([r.id, reason]),
   };

@@ -62,7 +62,7 @@ describe("simulator invariants over random request mixes and engine knobs", () =
       fc.asyncProperty(requestMix, engineKnobs, clusterShape, async (requests, { engine, blocks }, shape) => {
         const instances = testInstances(shape.instances, engine, blocks, MAX_MODEL_LEN);
         // simulate() itself asserts that every block is free at the end and no call stays open.
-        const { rows, result } = await runTestCluster(requests, instances, shape);
+        const { rows, result, recorder } = await runTestCluster(requests, instances, shape);
 
         expect(rows.map((r) => r.call_id).sort()).toEqual(requests.map((r) => r.id).sort());
         const byId = new Map(requests.map((r) => [r.id, r]));
@@ -79,6 +79,13 @@ describe("simulator invariants over random request mixes and engine knobs", () =
           expect(row.first_token_s!).toBeGreaterThan(row.dispatched_s!);
           expect(row.finished_s).toBeGreaterThanOrEqual(row.first_token_s!);
         }
+        // Every later token of every finished call is one inter-token gap, however the engine
+        // batches its reports; and the mean gap times the gaps spans first token → finish.
+        const finished = rows.filter((r) => r.status === "finished");
+        const itl = recorder.summary().itl_s;
+        expect(itl.count).toBe(finished.reduce((n, r) => n + r.output_tokens! - 1, 0));
+        const spans = finished.reduce((sum, r) => sum + (r.finished_s - r.first_token_s!), 0);
+        expect(itl.mean * itl.count).toBeCloseTo(spans, 6);
         for (const { stats, num_gpu_blocks } of result.engines) {
           expect(stats.peak_used_blocks).toBeLessThanOrEqual(num_gpu_blocks);
           expect(stats.prefix_hit_tokens).toBeLessThanOrEqual(stats.prefix_queried_tokens);
