@@ -107,6 +107,14 @@ export class BlockManager {
     if (this.tiers !== undefined) this.tiers.promoted(key);
   }
 
+  /** Drops the content key of a held block whose content will not be computed after all. */
+  unregister(block: number): void {
+    const key = this.blockKey[block];
+    if (key === NO_KEY) return;
+    if (this.cached.get(key) === block) this.cached.delete(key);
+    this.blockKey[block] = NO_KEY;
+  }
+
   /** Changes the capacity to `target` blocks, or as close as it can: growing adds free blocks;
    *  shrinking removes free blocks from the head of the free queue (least recently used first),
    *  evicting their cached content (into the lower tiers, if any; dropped when `discard`), and never

@@ -265,8 +265,6 @@ export class Engine {
     if (!this.stepping) throw new Error(`invariant violated: engine ${this.id}: finishStep without a step`);
     this.stepping = false;
     this.stats.busy_s += at_s - this.stepStarted_s;
-    const caching = this.config.enable_prefix_caching;
-    const blockSize = this.config.block_size;
     let anyFinished = false;
     // Requests that also got a token at the previous step's end share one gap: count them.
     let continuing = 0;
@@ -276,7 +274,6 @@ export class Engine {
       const request = scheduled[i];
       request.computed_tokens += request.scheduled_tokens;
       request.scheduled_tokens = 0;
-      if (caching && request.registered_blocks < request.sharable_blocks) this.registerFullBlocks(request, blockSize, request.sharable_blocks);
       if (request.computed_tokens < request.total_tokens) continue; // prefill chunk, no token yet
       request.output_done++;
       request.total_tokens++;
@@ -431,9 +428,15 @@ export class Engine {
     return this.config.scheduling_policy === "priority" ? request.priority : 0;
   }
 
+  /** Plans `tokens` for the request in this step. Like vLLM V1's allocate_slots, the full blocks
+   *  those tokens complete are cached at once, so a request admitted later in the same step can
+   *  already reuse them (its attention reads KV written earlier in the same forward pass). */
   private schedule(request: EngineRequest, tokens: number): void {
     request.scheduled_tokens = tokens;
     this.scheduled.push(request);
+    if (this.config.enable_prefix_caching && request.registered_blocks < request.sharable_blocks) {
+      this.registerBlocksUpTo(request, request.computed_tokens + tokens, request.sharable_blocks);
+    }
   }
 
   /** Walks the request's cached prefix into `hitBlocks` (GPU block ids, or -TIER_CPU / -TIER_DISK
@@ -612,8 +615,10 @@ export class Engine {
   }
 
   /** Registers the request's computed full blocks, up to `limit` blocks, in the prefix cache. */
-  private registerFullBlocks(request: EngineRequest, blockSize: number, limit: number): void {
-    const full = Math.min(Math.floor(request.computed_tokens / blockSize), limit);
+  /** Registers the request's full blocks holding its first `tokens` tokens, up to `limit` blocks. */
+  private registerBlocksUpTo(request: EngineRequest, tokens: number, limit: number): void {
+    const blockSize = this.config.block_size;
+    const full = Math.min(Math.floor(tokens / blockSize), limit);
     for (let b = request.registered_blocks; b < full; b++) {
       this.blocks.register(request.blocks[b], request.identity.blockKey(b, blockSize));
     }
@@ -636,8 +641,13 @@ export class Engine {
     const index = this.running.lastIndexOf(request);
     this.running.splice(index, 1);
     if (this.config.enable_prefix_caching) {
-      // Its own blocks stay findable, so the recompute can hit them if they are not evicted first.
-      this.registerFullBlocks(request, this.config.block_size, Infinity);
+      // Blocks registered for tokens this step will no longer compute (a request taken back out of
+      // the step in priority mode) hold no valid content: forget them.
+      const valid = Math.floor(request.computed_tokens / this.config.block_size);
+      for (let b = valid; b < request.registered_blocks; b++) this.blocks.unregister(request.blocks[b]);
+      if (request.registered_blocks > valid) request.registered_blocks = valid;
+      // Its computed blocks stay findable, so the recompute can hit them if they are not evicted first.
+      this.registerBlocksUpTo(request, request.computed_tokens, Infinity);
     }
     this.blocks.release(request.blocks);
     request.blocks.length = 0;

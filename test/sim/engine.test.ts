@@ -170,6 +170,19 @@ describe("prefix cache", () => {
     expect(s.engine.stats.prefix_queried_tokens).toBe(160);
   });
 
+  it("shares a prefix between two requests admitted in the same step, as vLLM caches blocks at allocation", () => {
+    const s = setup({}, 1000);
+    s.add("a", 600, 2, [{ key: "sys", tokens: 512 }, { tokens: 88 }]);
+    s.add("b", 600, 2, [{ key: "sys", tokens: 512 }, { tokens: 88 }]);
+    s.step();
+    expect(s.latency.shapes[0].num_seqs).toBe(2);
+    expect(s.requests.get("a")!.cached_tokens).toBe(0);
+    expect(s.requests.get("b")!.cached_tokens).toBe(512);
+    expect(s.latency.shapes[0].prefill_tokens).toBe(600 + 88);
+    s.drain();
+    expect(s.engine.blocks.usedBlocks).toBe(0);
+  });
+
   it("recomputes the last block when the whole prompt is cached", () => {
     const s = setup({}, 1000);
     const same = [{ key: "doc", tokens: 64 }];
