@@ -46,6 +46,30 @@ describe("workflows in the simulator", () => {
     );
   });
 
+  it("a workflow with a step no instance can hold fails cleanly: every call closes, nothing is lost", async () => {
+    await fc.assert(
+      fc.asyncProperty(randomWorkflows, fc.integer({ min: 0, max: 1000 }), async (workflows, pick) => {
+        // Make one LLM step of some workflows far longer than max_model_len (4096).
+        const poisoned = workflows.map((wf, k) => {
+          const llm = wf.steps.filter((s) => s.kind === "llm");
+          if (k % 2 === 1 || llm.length === 0) return wf;
+          const victim = llm[pick % llm.length].id;
+          return { ...wf, steps: wf.steps.map((s) => (s.id === victim && s.kind === "llm" ? { ...s, input_tokens: 9000 } : s)) };
+        });
+        const { rows, recorder } = await run(poisoned, 2000, "least-outstanding");
+        expect(rows).toHaveLength(workflows.length);
+        for (const row of rows) {
+          const wasPoisoned = poisoned[Number(row.workflow_id.slice(1))] !== workflows[Number(row.workflow_id.slice(1))];
+          expect(row.status).toBe(wasPoisoned ? "failed" : "completed");
+          if (wasPoisoned) expect(row.reason).toMatch(/exceeds_max_model_len/);
+        }
+        const calls = recorder.summary().calls;
+        expect(calls.arrived).toBe(calls.completed + calls.failed + calls.rejected);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it("a call that continues its parent's conversation hits the parent's KV blocks", async () => {
     const wf: WorkflowSpec = {
       id: "w",
