@@ -32,6 +32,8 @@ export interface ControllerOptions {
   lifecycle?: LifecyclePolicy[];
 }
 
+const NO_ACTIONS: readonly ControllerAction[] = Object.freeze([]);
+
 interface InFlight {
   readonly queued: QueuedCall;
   instance: InstanceView | undefined;
@@ -148,8 +150,9 @@ export class Controller {
   }
 
   /** Actions produced since the last drain, in the order they were decided. */
-  drain(): ControllerAction[] {
+  drain(): readonly ControllerAction[] {
     const out = this.actions;
+    if (out.length === 0) return NO_ACTIONS; // the common case in the simulator's step loop: no allocation
     this.actions = [];
     return out;
   }

@@ -24,7 +24,7 @@ function controller(dispatch: string, instances = [spec("a"), spec("b"), spec("c
   });
 }
 
-const targets = (actions: ControllerAction[]) => actions.map((a) => (a.kind === "dispatch" ? a.instanceId : a.kind));
+const targets = (actions: readonly ControllerAction[]) => actions.map((a) => (a.kind === "dispatch" ? a.instanceId : a.kind));
 
 describe("Controller: events in, actions out", () => {
   it("round-robin dispatches to instances in turn", () => {

@@ -31,7 +31,7 @@ function drive(controller: Controller, workflows: WorkflowSpec[], service_s: (ca
   for (const wf of workflows) queue.push(wf.arrival_s, { kind: "arrive", wf });
   const started = new Map<string, number>();
   const finished = new Map<string, number>();
-  const carry = (now: number, actions: ControllerAction[]) => {
+  const carry = (now: number, actions: readonly ControllerAction[]) => {
     for (const a of actions) {
       if (a.kind === "dispatch") {
         started.set(a.call.id, now);

@@ -42,10 +42,10 @@ export function controller(dispatch: PolicyChoice, instances: InstanceSpec[], ra
 }
 
 /** Instance ids of dispatch actions (other actions by kind). */
-export const targets = (actions: ControllerAction[]) => actions.map((a) => (a.kind === "dispatch" ? a.instanceId : a.kind));
+export const targets = (actions: readonly ControllerAction[]) => actions.map((a) => (a.kind === "dispatch" ? a.instanceId : a.kind));
 
 /** Where each call went, by call id. */
-export function placements(actions: ControllerAction[]): Record<string, string> {
+export function placements(actions: readonly ControllerAction[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const a of actions) if (a.kind === "dispatch") out[a.call.id] = a.instanceId;
   return out;

@@ -46,7 +46,7 @@ export function gatedController(scheduling: PolicyChoice, options: { estimator?:
   return { controller, gate, release };
 }
 
-export const dispatched = (actions: ControllerAction[]) => actions.flatMap((a) => (a.kind === "dispatch" ? [a.call.id] : []));
+export const dispatched = (actions: readonly ControllerAction[]) => actions.flatMap((a) => (a.kind === "dispatch" ? [a.call.id] : []));
 
 export function usage(call_output_tokens: number, prompt_tokens = 10): CallUsage {
   return { prompt_tokens, cached_tokens: 0, output_tokens: call_output_tokens, preemptions: 0 };
