@@ -203,6 +203,7 @@ export class Engine {
         if (victim.scheduled_tokens > 0) {
           // Priority mode can preempt a request already planned for this step: take it back out.
           budget += victim.scheduled_tokens;
+          addToShape(shape, victim, -1);
           victim.scheduled_tokens = 0;
           scheduled.splice(scheduled.indexOf(victim), 1);
         }
@@ -245,7 +246,6 @@ export class Engine {
     }
 
     if (scheduled.length === 0) return undefined;
-    for (let i = 0; i < scheduled.length; i++) addToShape(shape, scheduled[i]);
     const used = this.blocks.usedBlocks;
     if (used > this.stats.peak_used_blocks) this.stats.peak_used_blocks = used;
     this.stepping = true;
@@ -434,6 +434,7 @@ export class Engine {
   private schedule(request: EngineRequest, tokens: number): void {
     request.scheduled_tokens = tokens;
     this.scheduled.push(request);
+    addToShape(this.shape, request, 1);
     if (this.config.enable_prefix_caching && request.registered_blocks < request.sharable_blocks) {
       this.registerBlocksUpTo(request, request.computed_tokens + tokens, request.sharable_blocks);
     }
@@ -670,10 +671,11 @@ function removeFinished(running: EngineRequest[]): void {
   running.length = kept;
 }
 
-/** Adds one scheduled request to the step's shape: a decode token, or a prefill chunk. */
-function addToShape(shape: BatchShape, request: EngineRequest): void {
+/** Adds (sign 1) or takes back (sign −1) one scheduled request's share of the step's shape: a
+ *  decode token, or a prefill chunk. */
+function addToShape(shape: BatchShape, request: EngineRequest, sign: 1 | -1): void {
   const tokens = request.scheduled_tokens;
   const before = request.computed_tokens;
-  if (tokens === 1 && request.output_done > 0 && before === request.total_tokens - 1) addDecode(shape, before + 1);
-  else addPrefillChunk(shape, tokens, before);
+  if (tokens === 1 && request.output_done > 0 && before === request.total_tokens - 1) addDecode(shape, before + 1, sign);
+  else addPrefillChunk(shape, tokens, before, sign);
 }

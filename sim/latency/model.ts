@@ -65,18 +65,18 @@ export function resetBatchShape(batch: BatchShape): void {
   batch.decode_context_tokens = 0;
 }
 
-/** Adds a prefill chunk of `chunk_tokens` for a sequence with `cached_tokens` already in KV (earlier
+/** Adds (or, with sign −1, takes back) a prefill chunk of `chunk_tokens` for a sequence with `cached_tokens` already in KV (earlier
  *  chunks or a prefix-cache hit). Each new token attends to everything before it and itself. */
-export function addPrefillChunk(batch: BatchShape, chunk_tokens: number, cached_tokens: number): void {
-  batch.num_seqs += 1;
-  batch.prefill_tokens += chunk_tokens;
-  batch.prefill_attention_pairs += chunk_tokens * cached_tokens + (chunk_tokens * (chunk_tokens + 1)) / 2;
-  batch.prefill_context_tokens += cached_tokens + chunk_tokens;
+export function addPrefillChunk(batch: BatchShape, chunk_tokens: number, cached_tokens: number, sign: 1 | -1 = 1): void {
+  batch.num_seqs += sign;
+  batch.prefill_tokens += sign * chunk_tokens;
+  batch.prefill_attention_pairs += sign * (chunk_tokens * cached_tokens + (chunk_tokens * (chunk_tokens + 1)) / 2);
+  batch.prefill_context_tokens += sign * (cached_tokens + chunk_tokens);
 }
 
-/** Adds one decoding sequence whose new token attends to `context_tokens` (its KV, the new token's included). */
-export function addDecode(batch: BatchShape, context_tokens: number): void {
-  batch.num_seqs += 1;
-  batch.decode_seqs += 1;
-  batch.decode_context_tokens += context_tokens;
+/** Adds (or, with sign −1, takes back) one decoding sequence whose new token attends to `context_tokens` (its KV, the new token's included). */
+export function addDecode(batch: BatchShape, context_tokens: number, sign: 1 | -1 = 1): void {
+  batch.num_seqs += sign;
+  batch.decode_seqs += sign;
+  batch.decode_context_tokens += sign * context_tokens;
 }
