@@ -272,6 +272,9 @@ export async function simulate(
         } else if (action.kind === "startTool") {
           const toolEvent: ToolEvent = { kind: TOOL_END, slot: undefined, workflowId: action.workflowId, stepId: action.stepId };
           queue.push(now + action.duration_s, toolEvent);
+        } else if (action.kind === "prefetch") {
+          const slot = slots.get(action.instanceId)!;
+          if (!slot.engine.asleep) slot.engine.prefetch(now, action.call, new SegmentTokenIdentity(action.call, interner));
         } else if (action.kind === "wakeMeAt") {
           queue.push(Math.max(now, action.at_s), wakeEvent);
         } else if (action.kind === "sleep" || action.kind === "stopInstance") {

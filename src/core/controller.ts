@@ -57,6 +57,8 @@ export class Controller {
   private readonly maxRetries: number;
   private pendingWake_s = NaN;
   private pendingLifecycle_s = NaN;
+  /** Where each running workflow's latest finished call ran (its KV prefix lives there). */
+  private readonly lastInstanceOf = new Map<string, string>();
   /** Instances not awake: while 0, candidate lists need no state filtering. */
   private notAwake = 0;
   /** The workflow layer: releases DAG steps as calls and tools, keeps agent profiles. */
@@ -213,7 +215,20 @@ export class Controller {
     for (const step of released) {
       if (run.failed) return; // an earlier step of this batch was rejected
       if (step.kind === "llm") this.accept(at_s, step.call);
-      else this.actions.push({ kind: "startTool", workflowId: step.workflow_id, stepId: step.step_id, duration_s: step.duration_s });
+      else {
+        this.actions.push({ kind: "startTool", workflowId: step.workflow_id, stepId: step.step_id, duration_s: step.duration_s });
+        this.advisePrefetch(at_s, run, step.step_id);
+      }
+    }
+  }
+
+  /** While a tool runs, the calls waiting only on it are known: advise the host to bring their
+   *  cached prefix back to the instance that served the workflow's latest call (where it lives). */
+  private advisePrefetch(at_s: number, run: WorkflowRun, toolStepId: string): void {
+    const instanceId = this.lastInstanceOf.get(run.id);
+    if (instanceId === undefined) return;
+    for (const call of this.orchestrator.nextCallsAfter(run.id, toolStepId, at_s)) {
+      this.actions.push({ kind: "prefetch", call, instanceId });
     }
   }
 
@@ -221,7 +236,10 @@ export class Controller {
     const { released, completed } = this.orchestrator.stepFinished(at_s, workflowId, stepId);
     const run = completed ?? this.orchestrator.run(workflowId);
     if (run) this.startSteps(at_s, run, released);
-    if (completed) this.options.recorder.workflowClosed(at_s, workflowId, "completed", null);
+    if (completed) {
+      this.lastInstanceOf.delete(workflowId);
+      this.options.recorder.workflowClosed(at_s, workflowId, "completed", null);
+    }
   }
 
   /** A step failed, so its workflow fails: nothing more is released, and its calls still waiting
@@ -230,6 +248,7 @@ export class Controller {
     if (call.workflow_id === undefined) return;
     const run = this.orchestrator.fail(call.workflow_id);
     if (!run) return;
+    this.lastInstanceOf.delete(run.id);
     this.options.recorder.workflowClosed(at_s, run.id, "failed", `step ${call.step_id}: ${reason}`);
     for (const queued of this.queue.removeWhere((q) => q.call.workflow_id === run.id)) {
       this.calls.delete(queued.call.id);
@@ -261,10 +280,12 @@ export class Controller {
 
   callFinished(at_s: number, callId: string, usage: CallUsage): void {
     this.advance(at_s);
+    const servedBy = this.calls.get(callId)?.instance?.spec.id;
     const inFlight = this.release(callId, usage);
     this.options.recorder.callFinished(at_s, callId, usage);
     const call = inFlight.queued.call;
     if (call.workflow_id !== undefined) {
+      if (servedBy !== undefined) this.lastInstanceOf.set(call.workflow_id, servedBy);
       this.orchestrator.recordCall(call, at_s - inFlight.queued.enqueued_s, inFlight.dispatched_s - inFlight.queued.enqueued_s);
       this.stepFinished(at_s, call.workflow_id, call.step_id!);
     }

@@ -2,7 +2,7 @@ import type { LlmCall, PromptSegment } from "../core/types.ts";
 import { AgentProfiles } from "./agent-profiles.ts";
 import { buildDag, longestPath, type WorkflowDag } from "./dag.ts";
 import { composePrompts, promptTokens, stepOutputKey } from "./prompt.ts";
-import type { PriorityClass, WorkflowSpec } from "./types.ts";
+import type { LlmStepSpec, PriorityClass, WorkflowSpec } from "./types.ts";
 
 /** Zero-queueing service time of an LLM call on an idle instance: the prefill of its uncached
  *  tokens after a cached prefix, then its decode steps. The host supplies it from its latency model
@@ -259,6 +259,26 @@ export class Orchestrator {
     run.path_service_s[i] = path_s;
     const step = run.dag.steps[i];
     if (step.kind === "tool") return { kind: "tool", workflow_id: run.id, step_id: step.id, duration_s: step.duration_s };
+    return { kind: "llm", call: this.callOf(run, i, at_s) };
+  }
+
+  /** LLM steps that become ready as soon as `stepId` finishes (every other predecessor is done):
+   *  known calls a host may prefetch KV for while `stepId` (a tool) runs. */
+  nextCallsAfter(workflowId: string, stepId: string, at_s: number): LlmCall[] {
+    const run = this.runs.get(workflowId);
+    const i = run?.dag.index.get(stepId);
+    if (!run || i === undefined) return [];
+    const next: LlmCall[] = [];
+    for (const s of run.dag.successors[i]) {
+      if (run.status[s] !== WAITING || run.pending[s] !== 1 || run.dag.steps[s].kind !== "llm") continue;
+      next.push(this.callOf(run, s, at_s));
+    }
+    return next;
+  }
+
+  /** The LLM call for step `i` of a run, released at `at_s`. */
+  private callOf(run: WorkflowRun, i: number, at_s: number): LlmCall {
+    const step = run.dag.steps[i] as LlmStepSpec;
     const spec = run.spec;
     const segments = run.prompts[i]!;
     const call: LlmCall = {
@@ -276,7 +296,7 @@ export class Orchestrator {
       agent: agentKey(spec, step.agent),
       priority_class: spec.priority_class,
     };
-    return { kind: "llm", call };
+    return call;
   }
 }
 

@@ -100,7 +100,7 @@ describe("orchestrator (core, events in / actions out)", () => {
     expect(think.segments).toEqual([{ key: "sys:demo/planner", tokens: 100 }, { key: "in:w/think", tokens: 20 }]);
     controller.callFirstToken(0.5, "w/think");
     controller.callFinished(1, "w/think", { prompt_tokens: 120, cached_tokens: 0, output_tokens: 10, preemptions: 0 });
-    expect(controller.drain()).toEqual([{ kind: "startTool", workflowId: "w", stepId: "search", duration_s: 1 }]);
+    expect(controller.drain()[0]).toEqual({ kind: "startTool", workflowId: "w", stepId: "search", duration_s: 1 });
     controller.toolFinished(2, "w", "search");
     const answer = (controller.drain()[0] as Extract<ControllerAction, { kind: "dispatch" }>).call;
     expect(answer.segments).toEqual([
@@ -182,5 +182,31 @@ describe("orchestrator (core, events in / actions out)", () => {
     // At t = 2: the tool (3 s) is running from 2, then y, predicted from a's profile (2 s).
     expect(controller.orchestrator.remainingCriticalPath_s("w", 2)).toBeCloseTo(5);
     expect(controller.orchestrator.remainingCriticalPath_s("w", 4)).toBeCloseTo(3);
+  });
+});
+
+describe("prefetch advice", () => {
+  it("while a tool runs, advises prefetching the call waiting only on it, on the instance of the workflow's last call", () => {
+    const { controller } = newController();
+    controller.workflowArrived(0, {
+      id: "w",
+      arrival_s: 0,
+      app: "demo",
+      agents: { a: { system_tokens: 100 } },
+      steps: [
+        { kind: "llm", id: "think", after: [], agent: "a", input_tokens: 20, output_tokens: 10 },
+        { kind: "tool", id: "run", after: ["think"], duration_s: 3, output_tokens: 40 },
+        { kind: "llm", id: "next", after: ["run"], agent: "a", history: "think", input_tokens: 5, output_tokens: 5 },
+      ],
+    });
+    controller.drain();
+    controller.callFirstToken(0.5, "w/think");
+    controller.callFinished(1, "w/think", { prompt_tokens: 120, cached_tokens: 0, output_tokens: 10, preemptions: 0 });
+    const actions = controller.drain();
+    expect(actions.map((a) => a.kind)).toEqual(["startTool", "prefetch"]);
+    const prefetch = actions[1] as Extract<ControllerAction, { kind: "prefetch" }>;
+    expect(prefetch.instanceId).toBe("i0");
+    expect(prefetch.call.id).toBe("w/next");
+    expect(prefetch.call.segments.map((s) => s.key)).toEqual(["sys:demo/a", "in:w/think", "out:w/think", "tool:w/run", "in:w/next"]);
   });
 });
