@@ -81,6 +81,7 @@ const OBSERVE = 2;
 const WAKE = 3;
 const TOOL_END = 4;
 const LIFECYCLE_DONE = 5;
+const PREFETCH = 6;
 
 interface SimEvent {
   readonly kind: number;
@@ -112,6 +113,12 @@ interface EngineSlot {
 
 interface LifecycleEvent extends SimEvent {
   readonly slot: EngineSlot;
+}
+
+interface PrefetchEvent extends SimEvent {
+  readonly slot: EngineSlot;
+  readonly call: LlmCall;
+  readonly identity: SegmentTokenIdentity;
 }
 
 /** A preset's canonical name for a model alias; unknown names stay as they are. */
@@ -274,7 +281,14 @@ export async function simulate(
           queue.push(now + action.duration_s, toolEvent);
         } else if (action.kind === "prefetch") {
           const slot = slots.get(action.instanceId)!;
-          if (!slot.engine.asleep) slot.engine.prefetch(now, action.call, new SegmentTokenIdentity(action.call, interner));
+          if (slot.engine.config.enable_prefetch) {
+            // Start late enough that the moved blocks are not evicted again while the tool runs,
+            // early enough that the transfer ends when the call is released.
+            const identity = new SegmentTokenIdentity(action.call, interner);
+            const start_s = Math.max(now, action.ready_by_s - slot.engine.prefetchLead_s(action.call, identity));
+            const event: PrefetchEvent = { kind: PREFETCH, slot, call: action.call, identity };
+            queue.push(start_s, event);
+          }
         } else if (action.kind === "wakeMeAt") {
           queue.push(Math.max(now, action.at_s), wakeEvent);
         } else if (action.kind === "sleep" || action.kind === "stopInstance") {
@@ -391,6 +405,11 @@ export async function simulate(
         controller.instanceStateChanged(now, slot.engine.id, "awake");
         observe(slot, now);
         carryOutActions(now);
+        break;
+      }
+      case PREFETCH: {
+        const { slot, call, identity } = event as PrefetchEvent;
+        if (!slot.engine.asleep) slot.engine.prefetch(now, call, identity);
         break;
       }
       case TOOL_END: {

@@ -36,6 +36,9 @@ export interface EngineConfig {
   /** Prefix-aware admission: the engine looks at the first N waiting requests (queue order) and
    *  admits the one with the longest cached prefix first (ties keep queue order); 0 or 1 = off. */
   waiting_reorder_window: number;
+  /** Act on the controller's prefetch advice (move a known next call's prefix up from the CPU/disk
+   *  tiers while its workflow's tool runs); only matters with tiers. */
+  enable_prefetch: boolean;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -55,4 +58,5 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   disk_bandwidth_bytes_per_s: 5e9,
   kv_block_bytes: 128 * 1024 * 16,
   waiting_reorder_window: 0,
+  enable_prefetch: true,
 };

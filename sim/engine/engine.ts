@@ -320,6 +320,15 @@ export class Engine {
     };
   }
 
+  /** How long before a call's release a prefetch should start: the time to move its whole
+   *  shareable prefix over the slowest configured tier's link, plus a fifth for slack. 0 without tiers. */
+  prefetchLead_s(call: LlmCall, identity: TokenIdentity): number {
+    if (this.tiers === undefined) return 0;
+    const blocks = Math.min(Math.floor(identity.sharable_tokens / this.config.block_size), Math.floor((call.prompt_tokens - 1) / this.config.block_size));
+    const bandwidth = this.config.disk_kv_blocks > 0 ? this.config.disk_bandwidth_bytes_per_s : this.config.cpu_bandwidth_bytes_per_s;
+    return (1.2 * blocks * this.config.kv_block_bytes) / bandwidth;
+  }
+
   /** Starts moving the CPU/disk-resident blocks of `call`'s cached prefix up to the GPU ahead of its
    *  admission (the orchestrator knows the call is next). Walks the prefix in order — GPU-resident
    *  blocks are kept, lower-tier blocks are moved, the walk stops at the first block cached nowhere —

@@ -23,6 +23,7 @@ export const EngineOverridesSchema = z.strictObject({
   disk_bandwidth_bytes_per_s: z.number().positive().finite().optional(),
   /** Prefix-aware admission among the first N waiting requests; 0 = off. */
   waiting_reorder_window: z.number().int().nonnegative().optional(),
+  enable_prefetch: z.boolean().optional(),
 });
 
 /** How step times are computed: the analytic roofline (default) or a fitted model file. */

@@ -25,9 +25,9 @@ export type ControllerAction =
   | { kind: "reject"; callId: string; reason: string }
   /** Run a workflow's tool step; the host reports toolFinished after `duration_s`. */
   | { kind: "startTool"; workflowId: string; stepId: string; duration_s: number }
-  /** A call that will be released when a running tool finishes: the host may start moving its
-   *  cached prefix back to GPU memory on `instanceId` (MT-APC's prefetch). Advice only. */
-  | { kind: "prefetch"; call: LlmCall; instanceId: string }
+  /** A call that will be released when a running tool finishes, at `ready_by_s`: the host may move
+   *  its cached prefix back to GPU memory on `instanceId` in time (MT-APC's prefetch). Advice only. */
+  | { kind: "prefetch"; call: LlmCall; instanceId: string; ready_by_s: number }
   | { kind: "wakeMeAt"; at_s: number }
   /** Lifecycle: put an instance to sleep (vLLM /sleep), wake it (/wake_up; the host reports
    *  `awake` when done), start a stopped one (reports `awake` after its start-up), or stop one. */
