@@ -82,7 +82,7 @@ async function cacheAware() {
   for (const [label, dispatch] of [
     ["round-robin", "round-robin"],
     ["prefix-affinity (defaults)", "prefix-affinity"],
-    ["prefix-affinity (prefill_weight 8)", { name: "prefix-affinity", params: { prefill_weight: 8 } }],
+    ["prefix-affinity (prefill_weight 16)", { name: "prefix-affinity", params: { prefill_weight: 16 } }],
   ] as [string, PolicyChoice][]) {
     const { report } = await runSimulation({ cluster: mooncake, workload, dispatch });
     results[label] = { hit: report.summary.prefix_cache.hit_rate, p50: report.summary.ttft_s.p50 };
