@@ -34,6 +34,9 @@ export interface ToolStepSpec {
   after: string[];
   tool?: string;
   duration_s: number;
+  /** The distribution `duration_s` was drawn from (traces/durations.ts syntax), when it was drawn:
+   *  each arrival of a template draws its own duration from it. */
+  duration_dist?: string;
   output_tokens: number;
 }
 

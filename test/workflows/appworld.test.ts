@@ -47,7 +47,12 @@ async function dagFile(dag: unknown, name = "hand_1_dag.json"): Promise<string> 
   return tempFile(name, JSON.stringify(dag));
 }
 
-const withoutDurations = (wf: WorkflowSpec) => wf.steps.map((s) => (s.kind === "tool" ? { ...s, duration_s: 0 } : s));
+const withoutDurations = (wf: WorkflowSpec) =>
+  wf.steps.map((s) => {
+    if (s.kind !== "tool") return s;
+    const { duration_dist: _dist, ...rest } = s;
+    return { ...rest, duration_s: 0 };
+  });
 
 describe("AppWorld import of a hand-made DAG", () => {
   it("maps responses, tools, contraction, sessions, history and input tokens exactly", async () => {
@@ -74,6 +79,13 @@ describe("AppWorld import of a hand-made DAG", () => {
       { kind: "llm", id: "n18", after: ["n16"], agent: "Supervisor", history: "n11", input_tokens: 1, output_tokens: 1 },
     ]);
     validateWorkflow(wf, "check");
+    // Tool steps keep the distribution their duration came from, so each arrival redraws it.
+    expect(wf.steps.filter((s) => s.kind === "tool").map((s) => (s.kind === "tool" ? s.duration_dist : undefined))).toEqual([
+      "lognormal:0.5,0.5",
+      "lognormal:0.3,0.5",
+      "lognormal:0.5,0.5",
+      "lognormal:0.3,0.5",
+    ]);
   });
 
   it("contracts bookkeeping nodes where branches join", async () => {

@@ -180,3 +180,29 @@ describe("arrivals from the app generators of traces/apps", () => {
     }
   });
 });
+
+describe("template instances redraw drawn tool durations", () => {
+  it("gives each arrival of a template its own tool durations, deterministically by seed", async () => {
+    const { workflowArrivals } = await import("../../traces/workflows/arrivals.ts");
+    const template = {
+      id: "task",
+      arrival_s: 0,
+      agents: { a: { system_tokens: 10 } },
+      steps: [
+        { kind: "llm" as const, id: "x", after: [], agent: "a", input_tokens: 5, output_tokens: 5 },
+        { kind: "tool" as const, id: "t", after: ["x"], duration_s: 1, duration_dist: "lognormal:1,0.5", output_tokens: 0 },
+      ],
+    };
+    const durations = async (seed: number) => {
+      const out: number[] = [];
+      for await (const batch of workflowArrivals({ source: { kind: "templates", templates: [template] }, timing: { kind: "fixed", count: 3, interval_s: 1 }, seed })) {
+        for (const wf of batch) out.push((wf.steps[1] as { duration_s: number }).duration_s);
+      }
+      return out;
+    };
+    const a = await durations(1);
+    expect(new Set(a).size).toBe(3);
+    expect(await durations(1)).toEqual(a);
+    expect(await durations(2)).not.toEqual(a);
+  });
+});

@@ -37,6 +37,8 @@ const charsOf = (node: AppWorldNode) => node.content?.length ?? 0;
 interface ImportPlan {
   system_tokens: number;
   durations: Record<ToolNodeType, DurationDistribution>;
+  /** The duration distributions as written, kept on the steps so each arrival redraws them. */
+  specs: Record<ToolNodeType, string>;
   seed: number;
 }
 
@@ -52,7 +54,7 @@ function importPlan(options: AppWorldImportOptions): ImportPlan {
     code_execution: parseDurationDistribution(specs.code_execution, "appworld.tool_duration (code_execution)"),
     api_response: parseDurationDistribution(specs.api_response, "appworld.tool_duration (api_response)"),
   };
-  return { system_tokens, durations, seed };
+  return { system_tokens, durations, specs, seed };
 }
 
 /** Maps one parsed AppWorld DAG to a workflow template (arrival 0, id = task_id, app "appworld"):
@@ -91,7 +93,7 @@ export function appWorldWorkflow(dag: AppWorldDag, file: string, options: AppWor
     if (node.type !== "agent_response") {
       const type = node.type as ToolNodeType;
       const tool = type === "api_response" ? `api:${node.api ?? "unknown"}` : "code_execution";
-      steps.push({ kind: "tool", id: node.id, after: ids, tool, duration_s: samplers[type](), output_tokens: 0 });
+      steps.push({ kind: "tool", id: node.id, after: ids, tool, duration_s: samplers[type](), duration_dist: plan.specs[type], output_tokens: 0 });
       return;
     }
     const context = contexts.get(i)!;

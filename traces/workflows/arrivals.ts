@@ -3,6 +3,7 @@ import { PRIORITY_CLASSES, type WorkflowSpec } from "../../src/workflow/types.ts
 import { validateWorkflow } from "../../src/workflow/validate.ts";
 import { RngStreams, type Random } from "../../sim/des/rng.ts";
 import { arrivalTimes, checkTiming, type WorkflowTiming } from "./arrival-times.ts";
+import { durationSampler, parseDurationDistribution } from "../durations.ts";
 import { frozenTemplate, instantiate, withOverrides, type WorkflowOverrides } from "./instantiate.ts";
 import { WORKFLOW_BATCH_SIZE } from "./reader.ts";
 
@@ -30,7 +31,12 @@ export interface WorkflowArrivalOptions<P = unknown> extends WorkflowOverrides {
 }
 
 /** The stream names used, so that other draws never shift these. */
-export const WORKFLOW_ARRIVAL_STREAMS = { arrivals: "arrivals", templates: "templates", app: (name: string) => `app:${name}` } as const;
+export const WORKFLOW_ARRIVAL_STREAMS = {
+  arrivals: "arrivals",
+  templates: "templates",
+  toolDurations: "template-tool-durations",
+  app: (name: string) => `app:${name}`,
+} as const;
 
 function checkOptions<P>(options: WorkflowArrivalOptions<P>): void {
   checkTiming(options.timing);
@@ -73,7 +79,17 @@ function maker<P>(options: WorkflowArrivalOptions<P>, streams: RngStreams): (k: 
       return frozenTemplate(t);
     });
     const pick = streams.stream(WORKFLOW_ARRIVAL_STREAMS.templates);
-    return (k, arrival_s) => instantiate(templates[Math.floor(pick() * templates.length)], k, arrival_s, overrides);
+    const durations = streams.stream(WORKFLOW_ARRIVAL_STREAMS.toolDurations);
+    const samplers = new Map<string, () => number>();
+    const redraw = (spec: string) => {
+      let sample = samplers.get(spec);
+      if (!sample) {
+        sample = durationSampler(parseDurationDistribution(spec, "tool duration"), durations);
+        samplers.set(spec, sample);
+      }
+      return sample();
+    };
+    return (k, arrival_s) => instantiate(templates[Math.floor(pick() * templates.length)], k, arrival_s, overrides, redraw);
   }
   const random = streams.stream(WORKFLOW_ARRIVAL_STREAMS.app(source.name));
   return (k, arrival_s) => {
