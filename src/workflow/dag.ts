@@ -31,25 +31,29 @@ export function buildDag(workflow: WorkflowSpec, where: string): WorkflowDag {
   const successors: number[][] = workflow.steps.map(() => []);
   predecessors.forEach((preds, i) => preds.forEach((p) => successors[p].push(i)));
 
-  // Kahn's algorithm; whatever is left over lies on or behind a cycle.
-  const remaining = predecessors.map((p) => p.length);
-  const ready: number[] = [];
-  remaining.forEach((n, i) => n === 0 && ready.push(i));
-  const topological: number[] = [];
-  for (let head = 0; head < ready.length; head++) {
-    const i = ready[head];
-    topological.push(i);
-    for (const s of successors[i]) if (--remaining[s] === 0) ready.push(s);
-  }
-  if (topological.length < workflow.steps.length) {
-    const cycle = findCycle(predecessors, remaining).map((i) => workflow.steps[i].id);
-    throw new InputError(`${at}: steps form a cycle: ${[...cycle, cycle[0]].join(" → ")}`);
+  const { topological, cycle } = topologicalOrder(predecessors, successors);
+  if (cycle) {
+    const ids = cycle.map((i) => workflow.steps[i].id);
+    throw new InputError(`${at}: steps form a cycle: ${[...ids, ids[0]].join(" → ")}`);
   }
   return { steps: workflow.steps, index, predecessors, successors, topological };
 }
 
-/** Walks predecessor edges among unfinished steps until a step repeats: that loop is a cycle. */
-function findCycle(predecessors: readonly (readonly number[])[], remaining: readonly number[]): number[] {
+/** Kahn's algorithm over a graph given as predecessor and successor lists: nodes in an order where
+ *  each comes after its predecessors (ties in index order), or, when some cannot be ordered, a
+ *  cycle among them (its nodes in edge order). */
+export function topologicalOrder(
+  predecessors: readonly (readonly number[])[],
+  successors: readonly (readonly number[])[],
+): { topological: number[]; cycle: number[] | undefined } {
+  const remaining = predecessors.map((p) => p.length);
+  const topological: number[] = [];
+  remaining.forEach((n, i) => n === 0 && topological.push(i));
+  for (let head = 0; head < topological.length; head++) {
+    for (const s of successors[topological[head]]) if (--remaining[s] === 0) topological.push(s);
+  }
+  if (topological.length === predecessors.length) return { topological, cycle: undefined };
+  // Whatever is left lies on or behind a cycle: walk predecessor edges among it until a node repeats.
   let current = remaining.findIndex((n) => n > 0);
   const seenAt = new Map<number, number>();
   const path: number[] = [];
@@ -58,7 +62,7 @@ function findCycle(predecessors: readonly (readonly number[])[], remaining: read
     path.push(current);
     current = predecessors[current].find((p) => remaining[p] > 0)!;
   }
-  return path.slice(seenAt.get(current)).reverse();
+  return { topological, cycle: path.slice(seenAt.get(current)).reverse() };
 }
 
 /** Ancestors of step `i` (transitively), as a set of indexes. */

@@ -1,4 +1,5 @@
 import { inputError } from "../../src/core/errors.ts";
+import { topologicalOrder } from "../../src/workflow/dag.ts";
 import type { AppWorldDag } from "./appworld-schema.ts";
 
 /** The node graph of an AppWorld DAG by index, with a topological order. */
@@ -27,30 +28,12 @@ export function nodeGraph(dag: AppWorldDag, file: string): NodeGraph {
     predecessors[target].push(source);
     successors[source].push(target);
   });
-  const remaining = predecessors.map((p) => p.length);
-  const topological: number[] = [];
-  remaining.forEach((n, i) => n === 0 && topological.push(i));
-  for (let head = 0; head < topological.length; head++) {
-    for (const s of successors[topological[head]]) if (--remaining[s] === 0) topological.push(s);
-  }
-  if (topological.length < dag.nodes.length) {
-    const cycle = findCycle(predecessors, remaining).map((i) => dag.nodes[i].id);
-    throw inputError(`${file}: edges`, `nodes form a cycle: ${[...cycle, cycle[0]].join(" → ")}; expected a DAG`);
+  const { topological, cycle } = topologicalOrder(predecessors, successors);
+  if (cycle) {
+    const ids = cycle.map((i) => dag.nodes[i].id);
+    throw inputError(`${file}: edges`, `nodes form a cycle: ${[...ids, ids[0]].join(" → ")}; expected a DAG`);
   }
   return { predecessors, topological };
-}
-
-/** Follows predecessor edges among nodes Kahn's algorithm could not order until one repeats. */
-function findCycle(predecessors: readonly (readonly number[])[], remaining: readonly number[]): number[] {
-  let current = remaining.findIndex((n) => n > 0);
-  const seenAt = new Map<number, number>();
-  const path: number[] = [];
-  while (!seenAt.has(current)) {
-    seenAt.set(current, path.length);
-    path.push(current);
-    current = predecessors[current].find((p) => remaining[p] > 0)!;
-  }
-  return path.slice(seenAt.get(current)).reverse();
 }
 
 /** For every node, the nearest kept nodes behind it: edges through dropped (bookkeeping) nodes
