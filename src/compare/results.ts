@@ -37,31 +37,6 @@ export interface CompareRow {
   dir: string | null;
 }
 
-export const COMPARE_CSV_COLUMNS = [
-  "policy",
-  "scheduling",
-  "dispatch",
-  "rate",
-  "seed",
-  "runs",
-  "calls_arrived",
-  "calls_completed",
-  "workflows_arrived",
-  "workflows_completed",
-  "makespan_mean_s",
-  "makespan_p99_s",
-  "e2e_mean_s",
-  "e2e_p99_s",
-  "ttft_p50_s",
-  "ttft_p99_s",
-  "throughput_requests_per_s",
-  "throughput_output_tokens_per_s",
-  "goodput_requests_per_s",
-  "prefix_hit_rate",
-  "preemptions",
-  "dir",
-] as const satisfies readonly (keyof CompareRow)[];
-
 /** The numeric columns a mean row averages. */
 const AVERAGED = [
   "calls_arrived",
@@ -79,6 +54,17 @@ const AVERAGED = [
   "goodput_requests_per_s",
   "prefix_hit_rate",
   "preemptions",
+] as const satisfies readonly (keyof CompareRow)[];
+
+export const COMPARE_CSV_COLUMNS = [
+  "policy",
+  "scheduling",
+  "dispatch",
+  "rate",
+  "seed",
+  "runs",
+  ...AVERAGED,
+  "dir",
 ] as const satisfies readonly (keyof CompareRow)[];
 
 export function rowFromReport(job: Pick<CompareJob, "policy" | "rate" | "seed" | "dir">, report: Report): CompareRow {
