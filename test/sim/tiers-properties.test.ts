@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { PromptSegment, RequestSpec } from "../../src/core/types.ts";
 import type { EngineConfig } from "../../sim/engine/config.ts";
 import { runTestCluster, testInstances } from "../helpers/cluster.ts";
+import { clusterShape, expectEveryCallClosed } from "../helpers/sim-invariants.ts";
 import { harness } from "./engine-harness.ts";
 
 const MAX_MODEL_LEN = 400;
@@ -77,12 +78,6 @@ const requestMix = fc
     });
   });
 
-const clusterShape = fc.record({
-  instances: fc.integer({ min: 1, max: 3 }),
-  dispatch: fc.constantFrom("round-robin", "least-outstanding", "least-kv"),
-  oracle: fc.boolean(),
-});
-
 describe("simulator invariants with KV tiers and prefix-aware reordering", () => {
   it("closes every call, never holds more blocks than the capacity, leaks nothing, hits ≤ queried, tiers add up", async () => {
     await fc.assert(
@@ -91,20 +86,7 @@ describe("simulator invariants with KV tiers and prefix-aware reordering", () =>
         // simulate() itself asserts that every block is free at the end and no call stays open.
         const { rows, result, recorder } = await runTestCluster(requests, instances, shape);
 
-        expect(rows.map((r) => r.call_id).sort()).toEqual(requests.map((r) => r.id).sort());
-        const byId = new Map(requests.map((r) => [r.id, r]));
-        for (const row of rows) {
-          const request = byId.get(row.call_id)!;
-          if (request.prompt_tokens + request.output_tokens > MAX_MODEL_LEN) {
-            expect(row.status).toBe("rejected");
-            continue;
-          }
-          expect(row.status).toBe("finished");
-          expect(row.output_tokens).toBe(request.output_tokens);
-          expect(row.cached_tokens!).toBeLessThanOrEqual(request.prompt_tokens);
-          expect(row.first_token_s!).toBeGreaterThan(row.dispatched_s!);
-          expect(row.finished_s).toBeGreaterThanOrEqual(row.first_token_s!);
-        }
+        expectEveryCallClosed(rows, requests, MAX_MODEL_LEN);
         for (const { stats, num_gpu_blocks } of result.engines) {
           expect(stats.peak_used_blocks).toBeLessThanOrEqual(num_gpu_blocks);
           expect(stats.prefix_hit_tokens).toBeLessThanOrEqual(stats.prefix_queried_tokens);
