@@ -240,7 +240,7 @@ export async function simulate(
     if (colocate === undefined) return;
     const members = slotList.filter((s) => s.instance.memory?.colocate === colocate);
     const targets = colocatedBlocks(members.map((m) => ({ share: m.instance.memory!, awake: m.holdsMemory })));
-    const order = members.map((m, i) => i).sort((a, b) => (targets[a] - members[a].engine.blocks.numBlocks) - (targets[b] - members[b].engine.blocks.numBlocks));
+    const order = members.map((_, i) => i).sort((a, b) => (targets[a] - members[a].engine.blocks.numBlocks) - (targets[b] - members[b].engine.blocks.numBlocks));
     for (const i of order) {
       const member = members[i];
       if (!member.holdsMemory || member.engine.asleep) continue;

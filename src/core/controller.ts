@@ -217,14 +217,14 @@ export class Controller {
       if (step.kind === "llm") this.accept(at_s, step.call);
       else {
         this.actions.push({ kind: "startTool", workflowId: step.workflow_id, stepId: step.step_id, duration_s: step.duration_s });
-        this.advisePrefetch(at_s, run, step.step_id, at_s + step.duration_s);
+        this.advisePrefetch(run, step.step_id, at_s + step.duration_s);
       }
     }
   }
 
   /** While a tool runs, the calls waiting only on it are known: advise the host to bring their
    *  cached prefix back to the instance that served the workflow's latest call (where it lives). */
-  private advisePrefetch(at_s: number, run: WorkflowRun, toolStepId: string, ready_by_s: number): void {
+  private advisePrefetch(run: WorkflowRun, toolStepId: string, ready_by_s: number): void {
     const instanceId = this.lastInstanceOf.get(run.id);
     if (instanceId === undefined) return;
     for (const call of this.orchestrator.nextCallsAfter(run.id, toolStepId, ready_by_s)) {
