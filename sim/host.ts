@@ -91,12 +91,13 @@ interface SimEvent {
 interface ToolEvent extends SimEvent {
   readonly workflowId: string;
   readonly stepId: string;
+  readonly start_s: number;
 }
 
 /** What arrives: a single request (request traces) or a whole workflow. */
 export type Arrival = RequestSpec | WorkflowSpec;
 
-function isWorkflow(arrival: Arrival): arrival is WorkflowSpec {
+export function isWorkflow(arrival: Arrival): arrival is WorkflowSpec {
   return (arrival as WorkflowSpec).steps !== undefined;
 }
 
@@ -277,7 +278,7 @@ export async function simulate(
           }
           if (oracle) observe(slot, now);
         } else if (action.kind === "startTool") {
-          const toolEvent: ToolEvent = { kind: TOOL_END, slot: undefined, workflowId: action.workflowId, stepId: action.stepId };
+          const toolEvent: ToolEvent = { kind: TOOL_END, slot: undefined, workflowId: action.workflowId, stepId: action.stepId, start_s: now };
           queue.push(now + action.duration_s, toolEvent);
         } else if (action.kind === "prefetch") {
           const slot = slots.get(action.instanceId)!;
@@ -414,6 +415,7 @@ export async function simulate(
       }
       case TOOL_END: {
         const tool = event as ToolEvent;
+        options.recorder.toolStep(tool.workflowId, tool.stepId, tool.start_s, now); // timings for the report's Gantt
         controller.toolFinished(now, tool.workflowId, tool.stepId);
         carryOutActions(now);
         break;

@@ -2,6 +2,7 @@ import { DEFAULT_CLUSTER, type ClusterConfig } from "../src/config/cluster-schem
 import type { RequestSpec } from "../src/core/types.ts";
 import type { CallRow } from "../src/metrics/calls-csv.ts";
 import { Recorder } from "../src/metrics/recorder.ts";
+import { timelinePointsPerInstance } from "../src/metrics/timeline.ts";
 import type { WorkflowRow } from "../src/metrics/workflow-recorder.ts";
 import { buildReport, type Report } from "../src/metrics/report-schema.ts";
 import { createDispatchPolicy, createSchedulingPolicy, type PolicyChoice } from "../src/policies/registry.ts";
@@ -19,7 +20,9 @@ import {
 } from "../traces/index.ts";
 import { buildSimInstances } from "./cluster.ts";
 import { RngStreams } from "./des/rng.ts";
-import { simulate, type Arrival, type SimLifecycle, type SimulationProgress, type SimulationResult } from "./host.ts";
+import { simulate, type Arrival, type SimInstance, type SimLifecycle, type SimulationProgress, type SimulationResult } from "./host.ts";
+import type { AgentSummary } from "../src/metrics/report-schema.ts";
+import type { ModelTraffic } from "../src/core/model-traffic.ts";
 import type { LifecyclePolicy } from "../src/policies/lifecycle/policy.ts";
 import { createSleepWake } from "../src/policies/lifecycle/sleep-wake.ts";
 import { createAutoscale } from "../src/policies/lifecycle/autoscale.ts";
@@ -59,7 +62,7 @@ export type Workload =
   /** Workflows of an agent-app generator (traces/apps), with `key=value` parameters. */
   | { kind: "app"; name: string; params: Record<string, string>; timing: WorkflowTiming; limit?: number; overrides?: WorkflowOverrides };
 
-export interface SimRunOptions {
+export interface SimRunOptions extends RunHooks {
   cluster?: ClusterConfig;
   /** Name of the config file (for error messages and relative paths); "(built-in)" for the default. */
   clusterFile?: string;
@@ -68,6 +71,10 @@ export interface SimRunOptions {
   dispatch?: PolicyChoice;
   seed?: number;
   observability?: { mode?: "scraped" | "oracle"; interval_s?: number };
+}
+
+/** Callbacks a run (sim or live) calls as it goes. */
+export interface RunHooks {
   onCallClosed?: (row: CallRow) => void;
   onWorkflowClosed?: (row: WorkflowRow) => void;
   onProgress?: (progress: SimulationProgress) => void;
@@ -100,8 +107,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunOutpu
     interval_s: options.observability?.interval_s ?? cluster.observability?.interval_s ?? DEFAULT_OBSERVE_INTERVAL_S,
   };
   const instances = await buildSimInstances(cluster, clusterFile);
-  const slo = cluster.slo ?? {};
-  const recorder = new Recorder({ slo, onCallClosed: options.onCallClosed, onWorkflowClosed: options.onWorkflowClosed });
+  const recorder = runRecorder(cluster, instances, observability.interval_s, options);
 
   const stats = emptyStats();
   const arrivals = await workloadArrivals(workload, seed, rng, stats);
@@ -117,23 +123,76 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunOutpu
     onProgress: options.onProgress,
   });
 
-  const report = buildReport({
-    tandem_version: TANDEM_VERSION,
+  const report = runReport({
     mode: "sim",
-    run: {
-      seed,
-      config: JSON.parse(JSON.stringify(cluster)),
-      trace: traceInfo(workload, result.arrived),
-      policies: { scheduling: scheduling.name, dispatch: dispatch.name, scheduling_params: paramsOf(schedulingChoice), dispatch_params: paramsOf(dispatchChoice) },
-      observability,
-      latency_model: distinctLatencyInfos(instances.map((i) => i.latency.info)),
-    },
-    summary: recorder.summary(),
-    instances: recorder.instances(instances.map((i) => i.spec)),
+    cluster,
+    workload,
+    seed,
+    arrived: result.arrived,
+    scheduling: { policy: scheduling, choice: schedulingChoice },
+    dispatch: { policy: dispatch, choice: dispatchChoice },
+    observability,
+    instances,
+    recorder,
     agents: result.agents,
     models: result.models,
   });
   return { report, result, trace_stats: stats };
+}
+
+/** The recorder of a run: the config's SLOs, per-instance timelines sampled at the scrape interval. */
+export function runRecorder(cluster: ClusterConfig, instances: readonly SimInstance[], interval_s: number, hooks: RunHooks): Recorder {
+  return new Recorder({
+    slo: cluster.slo ?? {},
+    onCallClosed: hooks.onCallClosed,
+    onWorkflowClosed: hooks.onWorkflowClosed,
+    timeline: { interval_s, max_points: timelinePointsPerInstance(instances.length) },
+  });
+}
+
+/** What a finished run (sim or live) reports. */
+export interface RunReportInput {
+  mode: "sim" | "live";
+  cluster: ClusterConfig;
+  workload: Workload;
+  seed: number;
+  arrived: number;
+  scheduling: { policy: { name: string }; choice: PolicyChoice };
+  dispatch: { policy: { name: string }; choice: PolicyChoice };
+  observability: { mode: "scraped" | "oracle"; interval_s: number };
+  instances: readonly SimInstance[];
+  recorder: Recorder;
+  agents: AgentSummary[];
+  models: ModelTraffic[];
+}
+
+/** The validated report of a run: one schema for both hosts. */
+export function runReport(input: RunReportInput): Report {
+  const { recorder, instances } = input;
+  const specs = instances.map((i) => i.spec);
+  return buildReport({
+    tandem_version: TANDEM_VERSION,
+    mode: input.mode,
+    run: {
+      seed: input.seed,
+      config: JSON.parse(JSON.stringify(input.cluster)),
+      trace: traceInfo(input.workload, input.arrived),
+      policies: {
+        scheduling: input.scheduling.policy.name,
+        dispatch: input.dispatch.policy.name,
+        scheduling_params: paramsOf(input.scheduling.choice),
+        dispatch_params: paramsOf(input.dispatch.choice),
+      },
+      observability: input.observability,
+      latency_model: distinctLatencyInfos(instances.map((i) => i.latency.info)),
+    },
+    summary: recorder.summary(),
+    instances: recorder.instances(specs),
+    agents: input.agents,
+    models: input.models,
+    timelines: recorder.timelines(specs),
+    longest_workflow: recorder.longestWorkflow(),
+  });
 }
 
 /** The workload as a batched stream of arrivals (requests or workflows). */
@@ -212,7 +271,7 @@ function traceInfo(workload: Workload, rows: number): Report["run"]["trace"] {
 }
 
 /** The config's lifecycle section as policies and transition times (undefined: none). */
-function lifecycleFrom(cluster: ClusterConfig): SimLifecycle | undefined {
+export function lifecycleFrom(cluster: ClusterConfig): SimLifecycle | undefined {
   const config = cluster.lifecycle;
   if (!config || (!config.sleep && !config.autoscale)) return undefined;
   const policies: LifecyclePolicy[] = [];

@@ -428,6 +428,23 @@ export class Engine {
     return this.blocks.resize(num_blocks);
   }
 
+  /** Drops a request whose client went away (vLLM's abort): a running request's blocks are freed
+   *  (their cached content stays findable, as after finishing), a waiting one leaves the queue. No
+   *  listener call. Not during a step (call it between finishStep and startStep). Returns false
+   *  when the engine does not hold the request (finished, rejected, or never enqueued). */
+  abort(requestId: string): boolean {
+    if (this.stepping) throw new Error(`invariant violated: engine ${this.id}: abort of ${requestId} during a step`);
+    const index = this.running.findIndex((r) => r.id === requestId);
+    if (index >= 0) {
+      const request = this.running[index];
+      this.running.splice(index, 1);
+      this.blocks.release(request.blocks);
+      request.blocks.length = 0;
+      return true;
+    }
+    return this.waiting.removeWhere((entry) => entry.request.id === requestId).length > 0;
+  }
+
   private reject(at_s: number, request: EngineRequest, reason: string): void {
     this.stats.rejected++;
     this.listener.rejected(at_s, request, reason);

@@ -2,9 +2,14 @@ import { Command, CommanderError } from "commander";
 import { TANDEM_VERSION } from "../version.ts";
 import { EXIT_BAD_INPUT } from "./errors.ts";
 import { simCommand } from "./sim-command.ts";
+import { calibrateCommand } from "./calibrate-command.ts";
 import { traceCommand } from "./trace-command.ts";
 import { presetsCommand } from "./presets-command.ts";
 import { compareCommand } from "./compare-command.ts";
+import { plotCommand } from "./plot-command.ts";
+import { emulateCommand } from "./emulate-command.ts";
+import { liveCommand } from "./live-command.ts";
+import { parityCommand } from "./parity-command.ts";
 
 const program = new Command("tandem")
   .description("Scheduling and dispatch for multi-agent LLM serving: simulate policies on traces (docs in README.md)")
@@ -13,9 +18,14 @@ const program = new Command("tandem")
   .exitOverride();
 
 program.addCommand(simCommand());
+program.addCommand(liveCommand());
+program.addCommand(parityCommand());
+program.addCommand(calibrateCommand());
 program.addCommand(compareCommand());
+program.addCommand(plotCommand());
 program.addCommand(traceCommand());
 program.addCommand(presetsCommand());
+program.addCommand(emulateCommand());
 
 for (const command of program.commands) {
   command.exitOverride();

@@ -48,8 +48,10 @@ export const InstanceGroupSchema = z.strictObject({
   /** With lifecycle.autoscale: the group may grow to this many instances (the extra ones start
    *  stopped, as spares); default = count. */
   max_count: positiveInt.optional(),
-  /** Live mode: base URLs of real servers for this group, one per instance (used by a later issue). */
+  /** Live mode: base URLs of this group's servers (http://host:port), one per instance. */
   endpoints: z.array(z.string().url()).optional(),
+  /** Live mode: the name the servers serve the model under (vLLM --served-model-name); default `model`. */
+  served_model_name: z.string().min(1).optional(),
 });
 
 /** A policy by name, or by name with parameters (checked by the policy's own schema). */

@@ -107,6 +107,11 @@ export class Controller {
     return this.now;
   }
 
+  /** What the router knows of each instance (state, outstanding calls, last observation). */
+  get instances(): readonly InstanceView[] {
+    return this.views;
+  }
+
   /** Calls accepted and not yet closed (waiting here or in flight at an instance). */
   get openCalls(): number {
     return this.calls.size;

@@ -9,6 +9,8 @@ import { FloatSeries } from "./float-series.ts";
 import { LogHistogram } from "./log-histogram.ts";
 import type { InstanceSummary, Summary } from "./report-schema.ts";
 import { WorkflowRecorder, type WorkflowArrival, type WorkflowRow, type WorkflowStatus } from "./workflow-recorder.ts";
+import { InstanceTimeline, type InstanceTimelineData, type TimelineOptions } from "./timeline.ts";
+import { WorkflowStepsRecorder, type LongestWorkflow } from "./workflow-steps.ts";
 
 /** Latency targets; a completed call meets the SLO when it is within every one given (≤). */
 export interface SloConfig {
@@ -23,6 +25,8 @@ export interface RecorderOptions {
   onCallClosed?: (row: CallRow) => void;
   /** Called once per workflow, when it completes or fails. */
   onWorkflowClosed?: (row: WorkflowRow) => void;
+  /** Sample per-instance timelines from the snapshots (report `timelines`); absent: none. */
+  timeline?: TimelineOptions;
 }
 
 /** A call in flight. A class with every field set up front keeps one hidden shape for V8. */
@@ -50,6 +54,7 @@ class InstanceTotals {
   e2e_sum_s = 0;
   peak_kv_usage = 0;
   last: InstanceSnapshot | null = null;
+  timeline: InstanceTimeline | null = null;
 }
 
 export class Recorder {
@@ -77,6 +82,8 @@ export class Recorder {
   private readonly queue_s = new FloatSeries();
   private readonly itl_s = new LogHistogram();
   private readonly workflows: WorkflowRecorder;
+  private readonly timeline: TimelineOptions | undefined;
+  private readonly workflowSteps = new WorkflowStepsRecorder();
 
   constructor(opts: RecorderOptions) {
     for (const key of ["ttft_s", "tpot_s", "e2e_s"] as const) {
@@ -88,15 +95,25 @@ export class Recorder {
     this.slo = { ...opts.slo };
     this.onCallClosed = opts.onCallClosed;
     this.workflows = new WorkflowRecorder(opts.onWorkflowClosed);
+    this.timeline = opts.timeline && { ...opts.timeline };
   }
 
   workflowArrived(at_s: number, info: WorkflowArrival): void {
     this.workflows.arrivedAt(at_s, info);
+    this.workflowSteps.arrived(at_s, info.id, info.app);
   }
 
   workflowClosed(at_s: number, workflowId: string, status: WorkflowStatus, reason: string | null): void {
     this.workflows.closedAt(at_s, workflowId, status, reason);
+    this.workflowSteps.closed(at_s, workflowId, status === "completed");
     if (at_s > this.lastClose_s) this.lastClose_s = at_s;
+  }
+
+  /** A workflow's tool step ran from start_s to end_s (reported by the host when it ends, before
+   *  the controller hears of it). Only timings: tools are not calls. */
+  toolStep(workflowId: string, stepId: string, start_s: number, end_s: number): void {
+    if (!(end_s >= start_s)) throw new Error(`tool step ${workflowId}/${stepId} ended at ${end_s} s, before its start at ${start_s} s`);
+    this.workflowSteps.step(workflowId, { step_id: stepId, kind: "tool", start_s, end_s });
   }
 
   callArrived(at_s: number, call: LlmCall): void {
@@ -184,6 +201,7 @@ export class Recorder {
       totals.ttft_count++;
     }
 
+    if (rec.call.workflow_id !== undefined) this.workflowStep(rec, at_s);
     this.emit({
       ...this.baseRow(rec, "finished", null, at_s),
       ttft_s,
@@ -219,6 +237,20 @@ export class Recorder {
     const totals = this.totalsOf(snapshot.instance);
     if (snapshot.kv_usage > totals.peak_kv_usage) totals.peak_kv_usage = snapshot.kv_usage;
     if (totals.last === null || snapshot.at_s >= totals.last.at_s) totals.last = snapshot;
+    if (this.timeline !== undefined) (totals.timeline ??= new InstanceTimeline(snapshot.instance, this.timeline)).observe(snapshot);
+  }
+
+  /** Per-instance timelines in the order of `specs` (report `timelines`); undefined when the
+   *  recorder was not asked to sample them. An instance never observed has empty columns. */
+  timelines(specs: InstanceSpec[]): InstanceTimelineData[] | undefined {
+    const options = this.timeline;
+    if (options === undefined) return undefined;
+    return specs.map((spec) => (this.instanceTotals.get(spec.id)?.timeline ?? new InstanceTimeline(spec.id, options)).data());
+  }
+
+  /** The steps of the completed workflow with the longest makespan (report `longest_workflow`). */
+  longestWorkflow(): LongestWorkflow | undefined {
+    return this.workflowSteps.result();
   }
 
   /** Number of calls arrived and not yet closed. */
@@ -375,6 +407,21 @@ export class Recorder {
       output_tokens: null,
       preemptions: null,
     };
+  }
+
+  /** A workflow's LLM step closed (finished): its timings for the longest-workflow Gantt. */
+  private workflowStep(rec: OpenCall, at_s: number): void {
+    const call = rec.call;
+    this.workflowSteps.step(call.workflow_id!, {
+      step_id: call.step_id ?? call.id,
+      kind: "llm",
+      agent: call.agent,
+      instance: rec.instance ?? undefined,
+      start_s: rec.arrival_s,
+      dispatched_s: Number.isNaN(rec.dispatched_s) ? undefined : rec.dispatched_s,
+      first_token_s: Number.isNaN(rec.first_token_s) ? undefined : rec.first_token_s,
+      end_s: at_s,
+    });
   }
 
   private emit(row: CallRow): void {

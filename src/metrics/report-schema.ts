@@ -126,6 +126,45 @@ export const ModelTrafficSchema = z.strictObject({
   wakes: count,
 });
 
+/** One instance's sampled state over time (columns of equal length, time-ordered; docs/report.md). */
+export const InstanceTimelineSchema = z
+  .strictObject({
+    instance: z.string(),
+    sample_interval_s: seconds,
+    t_s: z.array(seconds),
+    running: z.array(count),
+    waiting: z.array(count),
+    kv_usage: z.array(fraction),
+    awake: z.array(z.boolean()),
+  })
+  .refine(
+    (t) => [t.running, t.waiting, t.kv_usage, t.awake].every((column) => column.length === t.t_s.length),
+    { message: "timeline columns must have the same length as t_s" },
+  );
+
+/** One step of the longest workflow: an LLM call (with its instance) or a tool step. */
+export const WorkflowStepSchema = z.strictObject({
+  step_id: z.string(),
+  kind: z.enum(["llm", "tool"]),
+  agent: z.string().optional(),
+  instance: z.string().optional(),
+  start_s: seconds,
+  dispatched_s: seconds.optional(),
+  first_token_s: seconds.optional(),
+  end_s: seconds,
+});
+
+/** The completed workflow with the longest makespan, step by step (for Gantt charts). */
+export const LongestWorkflowSchema = z.strictObject({
+  workflow_id: z.string(),
+  app: z.string().optional(),
+  arrival_s: seconds,
+  finished_s: seconds,
+  makespan_s: seconds,
+  steps_total: count,
+  steps: z.array(WorkflowStepSchema),
+});
+
 export const RunInfoSchema = z.strictObject({
   seed: z.number().int(),
   config: jsonBlob,
@@ -164,6 +203,10 @@ export const ReportSchema = z.strictObject({
   instances: z.array(InstanceSummarySchema),
   agents: z.array(AgentSummarySchema),
   models: z.array(ModelTrafficSchema),
+  /** Per-instance running/waiting/KV usage/awake over time, sampled and bounded (optional). */
+  timelines: z.array(InstanceTimelineSchema).optional(),
+  /** Step timings of the longest completed workflow (optional; workflow runs only). */
+  longest_workflow: LongestWorkflowSchema.optional(),
 });
 
 export type Distribution = z.infer<typeof DistributionSchema>;
@@ -172,6 +215,8 @@ export type InstanceSummary = z.infer<typeof InstanceSummarySchema>;
 export type AgentSummary = z.infer<typeof AgentSummarySchema>;
 export type ModelTrafficSummary = z.infer<typeof ModelTrafficSchema>;
 export type RunInfo = z.infer<typeof RunInfoSchema>;
+export type InstanceTimeline = z.infer<typeof InstanceTimelineSchema>;
+export type LongestWorkflowSummary = z.infer<typeof LongestWorkflowSchema>;
 export type Report = z.infer<typeof ReportSchema>;
 export type ReportParts = Omit<Report, "schema">;
 

@@ -1,0 +1,31 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { buildSimInstances } from "../../sim/cluster.ts";
+import type { ClusterConfig } from "../../src/config/cluster-schema.ts";
+import { startEmulator } from "./index.ts";
+
+/** What the main thread sends: the cluster (re-built here: latency models are not cloneable) and
+ *  which of its instances this worker serves. */
+export interface EmulatorWorkerData {
+  cluster: ClusterConfig;
+  clusterFile: string;
+  instanceIndex: number;
+  timeScale: number;
+}
+
+export type EmulatorWorkerMessage = { type: "listening"; url: string; servedModelName: string } | { type: "failed"; message: string } | { type: "closed" };
+
+const data = workerData as EmulatorWorkerData;
+const port = parentPort!;
+try {
+  const instances = await buildSimInstances(data.cluster, data.clusterFile);
+  const emulator = await startEmulator({ instance: instances[data.instanceIndex], timeScale: data.timeScale });
+  port.on("message", async (message: { type: "close" }) => {
+    if (message.type !== "close") return;
+    await emulator.close();
+    port.postMessage({ type: "closed" } satisfies EmulatorWorkerMessage);
+    port.close();
+  });
+  port.postMessage({ type: "listening", url: emulator.url, servedModelName: emulator.servedModelName } satisfies EmulatorWorkerMessage);
+} catch (error) {
+  port.postMessage({ type: "failed", message: (error as Error).message } satisfies EmulatorWorkerMessage);
+}

@@ -1,0 +1,256 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { LlmCall } from "../../src/core/types.ts";
+import { REJECT_KV_CAPACITY, REJECT_QUEUE_FULL, REJECT_TOO_LONG } from "../../sim/engine/engine.ts";
+import { ApiError, badRequest } from "./errors.ts";
+import { Job, type EngineLoop, type JobSink } from "./engine-loop.ts";
+import type { EmulatorMetrics } from "./metrics.ts";
+import { chatChunk, chatResponse, completionChunk, completionResponse, modelList, TOKEN_TEXT, usage, usageChunk } from "./openai-responses.ts";
+import { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
+import { parseChatRequest, parseCompletionRequest, type GenerationRequest, type ParseContext } from "./requests.ts";
+import type { SleepControl } from "./sleep.ts";
+import { SseWriter } from "./sse.ts";
+import { TokenIdIdentity } from "./token-identity.ts";
+import { segmentTokenIds } from "../client/token-prompt.ts";
+
+/** Everything the HTTP handlers act on. */
+export interface ServerContext {
+  servedModelName: string;
+  maxModelLen: number;
+  maxWaiting: number | undefined;
+  maxBodyBytes: number;
+  parse: ParseContext;
+  loop: EngineLoop;
+  metrics: EmulatorMetrics;
+  sleep: SleepControl;
+  timeScale: number;
+  /** Unix seconds the server started (`created` of /v1/models). */
+  started: number;
+}
+
+/** `arrival_s`: model time the request's headers arrived. */
+type Handler = (ctx: ServerContext, req: IncomingMessage, res: ServerResponse, url: URL, arrival_s: number) => Promise<void> | void;
+
+const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
+  "/health": { GET: (_ctx, _req, res) => void res.writeHead(200).end() },
+  "/version": { GET: (_ctx, _req, res) => sendJson(res, 200, { version: "tandem-emulator" }) },
+  "/v1/models": { GET: (ctx, _req, res) => sendJson(res, 200, modelList(ctx.servedModelName, ctx.maxModelLen, ctx.started)) },
+  "/metrics": {
+    GET: (ctx, _req, res) => {
+      const text = ctx.metrics.render(ctx.loop.engine, ctx.loop.now_s(), ctx.timeScale);
+      res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE }).end(text);
+    },
+  },
+  "/is_sleeping": { GET: (ctx, _req, res) => sendJson(res, 200, { is_sleeping: ctx.sleep.isSleeping }) },
+  "/sleep": {
+    POST: async (ctx, req, res, url) => {
+      await readBody(req, ctx.maxBodyBytes);
+      const level = url.searchParams.get("level") ?? "1";
+      if (level !== "1" && level !== "2") throw badRequest(`level must be 1 or 2, got ${JSON.stringify(level)}`, "level");
+      await ctx.sleep.sleep();
+      res.writeHead(200).end();
+    },
+  },
+  "/wake_up": {
+    POST: async (ctx, req, res) => {
+      await readBody(req, ctx.maxBodyBytes);
+      await ctx.sleep.wakeUp();
+      res.writeHead(200).end();
+    },
+  },
+  "/v1/completions": { POST: (ctx, req, res, _url, arrival_s) => generate(ctx, req, res, "completion", arrival_s) },
+  "/v1/chat/completions": { POST: (ctx, req, res, _url, arrival_s) => generate(ctx, req, res, "chat", arrival_s) },
+};
+
+/** The request listener of the emulator's node:http server. Errors become vLLM-style JSON
+ *  bodies; an unknown path or method gets FastAPI's `{"detail": ...}` as vLLM's server does. */
+export function requestListener(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const arrival_s = ctx.loop.now_s();
+    const url = new URL(req.url ?? "/", "http://emulator");
+    const route = ROUTES[url.pathname];
+    const handler = route?.[req.method ?? "GET"];
+    if (handler === undefined) {
+      req.resume();
+      sendJson(res, route === undefined ? 404 : 405, { detail: route === undefined ? "Not Found" : "Method Not Allowed" });
+      return;
+    }
+    Promise.resolve()
+      .then(() => handler(ctx, req, res, url, arrival_s))
+      .catch((error: unknown) => {
+        const apiError = error instanceof ApiError ? error : new ApiError(500, `internal error: ${(error as Error)?.message ?? String(error)}`);
+        if (apiError.status === 413) res.setHeader("connection", "close");
+        if (!res.headersSent) sendJson(res, apiError.status, apiError.body());
+        else if (!res.writableEnded) res.end();
+      });
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
+}
+
+/** The whole request body; 413 as soon as it is longer than `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const tooLarge = () => new ApiError(413, `Request body too large: the limit is ${limit} bytes.`);
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return Promise.reject(tooLarge());
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on("data", (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        chunks.length = 0;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    req.on("error", (error) => {
+      if (!failed) reject(error);
+      failed = true;
+    });
+  });
+}
+
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const body = await readBody(req, limit);
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch (error) {
+    throw badRequest(`JSON decode error: ${(error as Error).message}`);
+  }
+}
+
+let nonce = 0;
+
+/** A completion or chat request. It arrives (model time) when its headers did: reading the body,
+ *  parsing and validating it are the emulator's own overhead, not part of the emulated latency. */
+async function generate(ctx: ServerContext, req: IncomingMessage, res: ServerResponse, kind: GenerationRequest["kind"], arrival_s: number): Promise<void> {
+  const body = await readJson(req, ctx.maxBodyBytes);
+  const request = kind === "chat" ? parseChatRequest(body, ctx.parse) : parseCompletionRequest(body, ctx.parse);
+  if (request.model !== undefined && request.model !== ctx.servedModelName) {
+    throw new ApiError(404, `The model \`${request.model}\` does not exist.`, "model");
+  }
+  if (!ctx.sleep.accepting) {
+    throw new ApiError(503, `The engine is ${ctx.sleep.state === "draining" ? "going to sleep" : ctx.sleep.state === "waking" ? "waking up" : "sleeping"}; POST /wake_up and retry.`);
+  }
+  if (res.destroyed) return; // the client left while we read its request
+  const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replace(/-/g, "")}`;
+  const call: LlmCall = {
+    id,
+    arrival_s: 0,
+    prompt_tokens: request.promptIds.length,
+    output_tokens: request.maxTokens,
+    segments: [{ tokens: request.promptIds.length }],
+    model: ctx.servedModelName,
+    priority: request.priority,
+  };
+  const head = { id, created: Math.floor(Date.now() / 1000), model: ctx.servedModelName };
+  const sink = request.stream ? streamingSink(ctx, res, request, head) : bufferedSink(ctx, res, request, head);
+  // With an output key the output's ids are known up front, so its blocks join the prefix cache.
+  const tokens = request.outputKey === undefined ? request.promptIds : request.promptIds.concat(segmentTokenIds(request.outputKey, request.maxTokens));
+  const job = new Job(call, request.priority, new TokenIdIdentity(tokens, nonce++), sink);
+  res.on("close", () => {
+    if (job.closed) return;
+    ctx.loop.abort(job);
+    ctx.metrics.aborted();
+  });
+  ctx.loop.submit(job, arrival_s);
+  call.arrival_s = job.arrival_s;
+}
+
+interface Head {
+  id: string;
+  created: number;
+  model: string;
+}
+
+/** Latency metrics shared by both sinks; `last_s` is the previous token's model time. */
+function observeTokens(ctx: ServerContext, job: Job, count: number, at_s: number, state: { last_s: number }): void {
+  if (job.sent === count) {
+    ctx.metrics.firstToken(job.call.prompt_tokens, at_s - job.arrival_s);
+    ctx.metrics.tokens(count, undefined);
+  } else {
+    ctx.metrics.tokens(count, at_s - state.last_s);
+  }
+  state.last_s = at_s;
+}
+
+function rejection(ctx: ServerContext, job: Job, reason: string): ApiError {
+  if (reason === REJECT_QUEUE_FULL) {
+    return new ApiError(429, `The engine's waiting queue is full (max_waiting ${ctx.maxWaiting}); retry later.`);
+  }
+  if (reason === REJECT_TOO_LONG) {
+    return badRequest(`This model's maximum context length is ${ctx.maxModelLen} tokens; the request needs ${job.call.prompt_tokens + job.call.output_tokens}.`);
+  }
+  if (reason === REJECT_KV_CAPACITY) {
+    return badRequest(`The request needs ${job.call.prompt_tokens + job.call.output_tokens} tokens of KV cache, more than the engine holds now.`);
+  }
+  return badRequest(`rejected by the engine: ${reason}`);
+}
+
+function finalUsage(job: Job) {
+  return usage(job.call.prompt_tokens, job.sent, job.request?.cached_tokens ?? 0);
+}
+
+function streamingSink(ctx: ServerContext, res: ServerResponse, request: GenerationRequest, head: Head): JobSink {
+  const sse = new SseWriter(res);
+  const timing = { last_s: NaN };
+  const chat = request.kind === "chat";
+  return {
+    accepted: () => sse.open(),
+    tokens: (job, count, at_s) => {
+      observeTokens(ctx, job, count, at_s, timing);
+      const first = job.sent - count;
+      for (let i = 0; i < count; i++) {
+        const last = first + i + 1 === job.call.output_tokens;
+        if (!chat) {
+          sse.send(completionChunk(head, TOKEN_TEXT, last, request.includeUsage));
+        } else {
+          if (first + i === 0) sse.send(chatChunk(head, { role: "assistant", content: "" }, false, request.includeUsage));
+          sse.send(chatChunk(head, { content: TOKEN_TEXT }, last, request.includeUsage));
+        }
+      }
+    },
+    finished: (job, at_s) => {
+      ctx.metrics.finished(at_s - job.arrival_s);
+      if (request.includeUsage) sse.send(usageChunk(head, chat ? "chat.completion.chunk" : "text_completion", finalUsage(job)));
+      sse.done();
+    },
+    rejected: (job, reason) => {
+      const error = rejection(ctx, job, reason);
+      sendJson(res, error.status, error.body());
+    },
+  };
+}
+
+function bufferedSink(ctx: ServerContext, res: ServerResponse, request: GenerationRequest, head: Head): JobSink {
+  const timing = { last_s: NaN };
+  return {
+    accepted: () => {},
+    tokens: (job, count, at_s) => observeTokens(ctx, job, count, at_s, timing),
+    finished: (job, at_s) => {
+      ctx.metrics.finished(at_s - job.arrival_s);
+      const text = TOKEN_TEXT.repeat(job.sent);
+      const body = request.kind === "chat" ? chatResponse(head, text, finalUsage(job)) : completionResponse(head, text, finalUsage(job));
+      sendJson(res, 200, body);
+    },
+    rejected: (job, reason) => {
+      const error = rejection(ctx, job, reason);
+      sendJson(res, error.status, error.body());
+    },
+  };
+}

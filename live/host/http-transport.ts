@@ -1,0 +1,133 @@
+import type { CallUsage, InstanceSnapshot, LlmCall } from "../../src/core/types.ts";
+import { CompletionClient, LiveCallError, toCallUsage, type HttpTimeouts, type RetryPolicy } from "../client/index.ts";
+import { InstanceHandle } from "../instances/index.ts";
+import type { LiveClock } from "./clock.ts";
+import { CallFailure, type CallProgress, type CallTransport, type InstanceControl } from "./transport.ts";
+
+/** One server the live host talks to. */
+export interface LiveEndpoint {
+  instanceId: string;
+  /** Base URL, e.g. http://127.0.0.1:8000. */
+  url: string;
+  /** The model name the server serves (sent as `model`). */
+  served_model: string;
+  /** The server runs vLLM's priority scheduling (`--scheduling-policy priority`): calls carry the
+   *  scheduling policy's rank as `priority`. vLLM refuses a non-zero priority otherwise. */
+  priority_scheduling: boolean;
+  /** The server is tandem's emulator: calls carry `tandem_output_key` (docs/emulator.md) so that
+   *  outputs reused in later prompts hit the prefix cache as they do in the simulator. */
+  emulator?: boolean;
+}
+
+/** vLLM's `priority` is an integer (lower first): ranks are sent at millisecond resolution, clamped. */
+export function vllmPriority(rank: number): number {
+  return Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.round(rank * 1000)));
+}
+
+export interface HttpTransportOptions {
+  clock: LiveClock;
+  endpoints: readonly LiveEndpoint[];
+  api_key?: string;
+  timeouts?: Partial<HttpTimeouts>;
+  retry?: Partial<RetryPolicy>;
+}
+
+/** Statuses that mean the server refused the request itself (it never ran): the call is rejected,
+ *  as the simulated engine rejects it, rather than failed. 429: the server's waiting queue is full. */
+const REJECTING_STATUSES: Record<number, string> = { 400: "bad_request", 404: "unknown_model", 413: "request_too_large", 429: "queue_full" };
+
+/** The live host's transport over HTTP: calls stream through the undici client (token-id prompts,
+ *  priority, retries before the first token), instances are observed and slept through their
+ *  control-plane handles. */
+export class HttpTransport implements CallTransport, InstanceControl {
+  private readonly client: CompletionClient;
+  private readonly handles = new Map<string, InstanceHandle>();
+  private readonly models = new Map<string, string>();
+  private readonly priorityScheduling = new Set<string>();
+  private readonly emulators = new Set<string>();
+
+  constructor(options: HttpTransportOptions) {
+    const now_s = () => options.clock.now_s();
+    this.client = new CompletionClient({
+      now_s,
+      ...(options.api_key !== undefined ? { api_key: options.api_key } : {}),
+      ...(options.timeouts !== undefined ? { timeouts: options.timeouts } : {}),
+      ...(options.retry !== undefined ? { retry: options.retry } : {}),
+    });
+    for (const endpoint of options.endpoints) {
+      this.client.addInstance(endpoint.instanceId, endpoint.url);
+      this.models.set(endpoint.instanceId, endpoint.served_model);
+      if (endpoint.priority_scheduling) this.priorityScheduling.add(endpoint.instanceId);
+      if (endpoint.emulator) this.emulators.add(endpoint.instanceId);
+      this.handles.set(
+        endpoint.instanceId,
+        new InstanceHandle({
+          id: endpoint.instanceId,
+          base_url: endpoint.url,
+          now_s,
+          model: endpoint.served_model,
+          ...(options.api_key !== undefined ? { api_key: options.api_key } : {}),
+        }),
+      );
+    }
+  }
+
+  /** Checks every server answers /health and serves its model; throws naming the first that does not. */
+  async checkReachable(): Promise<void> {
+    await Promise.all(
+      [...this.handles.values()].map(async (handle) => {
+        const health = await handle.health();
+        if (!health.ok) throw new Error(`instance ${handle.id} (${handle.baseUrl}): /health failed: ${health.reason}`);
+        const served = await handle.models();
+        const want = this.models.get(handle.id)!;
+        if (!served.some((m) => m.id === want)) {
+          throw new Error(`instance ${handle.id} (${handle.baseUrl}) serves ${served.map((m) => m.id).join(", ") || "no model"}, not "${want}"`);
+        }
+      }),
+    );
+  }
+
+  async send(instanceId: string, call: LlmCall, enginePriority: number | undefined, progress: CallProgress, signal: AbortSignal): Promise<CallUsage> {
+    try {
+      const result = await this.client.complete(instanceId, call, {
+        model: this.models.get(instanceId)!,
+        ...(enginePriority !== undefined && this.priorityScheduling.has(instanceId) ? { priority: vllmPriority(enginePriority) } : {}),
+        ...(call.output_key !== undefined && this.emulators.has(instanceId) ? { extra_body: { tandem_output_key: call.output_key } } : {}),
+        signal,
+        onFirstToken: (at_s) => progress.firstToken(at_s),
+        onTokens: (at_s, count) => progress.tokens(at_s, count),
+      });
+      return toCallUsage(result.usage);
+    } catch (error) {
+      if (error instanceof LiveCallError) {
+        const rejection = error.kind === "http" && error.status !== undefined ? REJECTING_STATUSES[error.status] : undefined;
+        if (rejection !== undefined) throw new CallFailure(`${rejection}: ${error.reason}`, false, true);
+        throw new CallFailure(error.reason, error.retryable, false, error.kind === "connect");
+      }
+      throw error;
+    }
+  }
+
+  async observe(instanceId: string): Promise<InstanceSnapshot> {
+    return (await this.handle(instanceId).scrape()).snapshot;
+  }
+
+  sleep(instanceId: string): Promise<void> {
+    return this.handle(instanceId).sleep(1);
+  }
+
+  wake(instanceId: string): Promise<void> {
+    return this.handle(instanceId).wakeUp();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.handles.keys()].map((id) => this.client.removeInstance(id)));
+    await Promise.all([...this.handles.values()].map((h) => h.close()));
+  }
+
+  private handle(instanceId: string): InstanceHandle {
+    const handle = this.handles.get(instanceId);
+    if (!handle) throw new Error(`unknown instance ${instanceId}`);
+    return handle;
+  }
+}

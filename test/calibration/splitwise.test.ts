@@ -1,0 +1,147 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../src/core/errors.ts";
+import {
+  calibrateGroup,
+  groupMeasurements,
+  parseSplitwiseCsv,
+  splitwiseMeasurements,
+  type Calibration,
+  type ProfileGroup,
+} from "../../sim/latency/calibrate/index.ts";
+import { sharedDataFile } from "../helpers/shared-data.ts";
+
+const HEADER = "model,hardware,prompt_size,batch_size,token_size,peak_power,average_power,prompt_time,token_time,e2e_time,tensor_parallel";
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return (error as Error).message;
+  }
+  throw new Error("expected an InputError");
+}
+
+describe("Splitwise perf-model CSV", () => {
+  it("reads rows, converting ms to s and names to presets", () => {
+    const rows = parseSplitwiseCsv(`${HEADER}\nllama2-70b,h100-80gb,512,2,128,0,0,150,40,5230,4\n`, "sw.csv");
+    const { measurements, excluded, adjusted } = splitwiseMeasurements(rows, "sw.csv");
+    expect(excluded).toEqual([]);
+    expect(adjusted.size).toBe(0);
+    expect(measurements).toEqual([
+      expect.objectContaining({
+        source: "sw.csv:2",
+        model: "llama-2-70b",
+        gpu: "h100-80gb",
+        tensor_parallel: 4,
+        subject: "batch",
+        ttft_s: 0.15,
+        tpot_s: 0.04,
+        e2e_s: 5.23,
+        batch: { requests: [{ prompt_tokens: 512, output_tokens: 128 }, { prompt_tokens: 512, output_tokens: 128 }], max_num_batched_tokens: 1024, max_num_seqs: 2 },
+      }),
+    ]);
+  });
+
+  it("infers the output length of a row that stopped early, and excludes one that did not run as a static batch", () => {
+    const text = [
+      HEADER,
+      "llama2-70b,h100-80gb,512,1,8192,0,0,100,30,3100,4", // 1 + (3100 − 100)/30 = 101 tokens
+      "llama2-70b,h100-80gb,512,64,128,0,0,400,40,80000,4", // 80 s ≫ 0.4 + 127 × 0.04
+      "llama2-70b,h100-80gb-pcap,512,1,128,0,0,100,30,3910,4", // consistent
+    ].join("\n");
+    const { measurements, excluded, adjusted } = splitwiseMeasurements(parseSplitwiseCsv(text, "sw.csv"), "sw.csv");
+    expect(measurements.map((m) => m.batch.requests[0].output_tokens)).toEqual([101, 128]);
+    expect([...adjusted]).toEqual(["sw.csv:2"]);
+    expect(excluded).toEqual([expect.objectContaining({ source: "sw.csv:3", reason: expect.stringMatching(/did not run as one static batch/) })]);
+    expect(measurements[1].gpu).toBe("h100-80gb-pcap"); // not a preset: kept as written
+    const groups = groupMeasurements(measurements, excluded, adjusted);
+    expect(groups.map((g) => [g.gpu, g.rows, g.measurements.length, g.excluded.length, g.adjusted])).toEqual([
+      ["h100-80gb", 2, 1, 1, 1],
+      ["h100-80gb-pcap", 1, 1, 0, 0],
+    ]);
+  });
+
+  it("names the file, line and column of a bad row", () => {
+    const bad = (row: string) => errorOf(() => parseSplitwiseCsv(`${HEADER}\nllama2-70b,h100-80gb,512,1,128,0,0,100,30,3910,4\n${row}\n`, "sw.csv"));
+    expect(bad("llama2-70b,h100-80gb,512,1,128,0,0,fast,30,3910,4")).toBe('sw.csv:3: column "prompt_time": expected a number > 0, got "fast"');
+    expect(bad("llama2-70b,h100-80gb,512,1,128,0,0,100,-30,3910,4")).toBe('sw.csv:3: column "token_time": expected a number > 0, got "-30"');
+    expect(bad("llama2-70b,h100-80gb,512,1,128,0,0,100,30,3910")).toBe('sw.csv:3: column "tensor_parallel": missing; the row has 10 cell(s), the header 11');
+    expect(bad("llama2-70b,h100-80gb,512,0,128,0,0,100,30,3910,4")).toBe('sw.csv:3: column "batch_size": expected an integer ≥ 1, got "0"');
+    expect(errorOf(() => parseSplitwiseCsv("model,hardware,prompt_size\nx,y,1\n", "sw.csv"))).toMatch(/^sw\.csv:1: header has no column "tensor_parallel"/);
+    expect(errorOf(() => parseSplitwiseCsv(`${HEADER}\n"llama2-70b,h100\n`, "sw.csv"))).toMatch(/^sw\.csv:2: malformed CSV/);
+  });
+});
+
+describe("calibration on Splitwise's measurements (../shared/data)", () => {
+  const path = sharedDataFile("profiles/splitwise-perf-model.csv");
+  let groups: ProfileGroup[] = [];
+  const results = new Map<string, Calibration>();
+  if (path) {
+    const file = "splitwise-perf-model.csv";
+    const { measurements, excluded, adjusted } = splitwiseMeasurements(parseSplitwiseCsv(readFileSync(path, "utf8"), file), file);
+    groups = groupMeasurements(measurements, excluded, adjusted);
+  }
+
+  it.skipIf(!path)("has the 12 (model, hardware, tensor_parallel) groups", () => {
+    expect(groups).toHaveLength(12);
+    for (const g of groups) {
+      expect(g.rows).toBe(105);
+      expect(g.excluded.length).toBeLessThanOrEqual(10);
+    }
+  });
+
+  // Targets: simulated prompt_time, token_time and e2e_time within 5% MAPE on held-out
+  // configurations (5-fold cross-validation over (prompt, batch, output) configurations, every
+  // held-out row simulated through the sim engine with the model fitted on the other folds).
+  // Met for every H100 (and power-capped H100) group and for BLOOM on A100. Not met for Llama-2-70B
+  // on A100: there, batched prompts cost 20–30% more than one prompt of the same total length (see
+  // docs/calibration.md), which no step model keyed on the step's shape can express; the bounds below
+  // record what is reached, so that a regression still fails.
+  const KNOWN_SHORTFALL: Record<string, { ttft: number; tpot: number; e2e: number }> = {
+    "llama-2-70b|a100-80gb|2": { ttft: 0.065, tpot: 0.055, e2e: 0.055 },
+    "llama-2-70b|a100-80gb|4": { ttft: 0.09, tpot: 0.05, e2e: 0.05 },
+    "llama-2-70b|a100-80gb|8": { ttft: 0.08, tpot: 0.05, e2e: 0.05 },
+  };
+
+  it.skipIf(!path)(
+    "5-fold cross-validated simulation error per group",
+    () => {
+      for (const g of groups) {
+        const key = `${g.model}|${g.gpu}|${g.tensor_parallel}`;
+        const cal = calibrateGroup(g, { folds: 5, seed: 1 });
+        results.set(key, cal);
+        const bound = KNOWN_SHORTFALL[key] ?? { ttft: 0.05, tpot: 0.05, e2e: 0.05 };
+        const cv = cal.cross_validation!.errors;
+        for (const q of ["ttft", "tpot", "e2e"] as const) {
+          expect(cv[q]!.mape, `${key} ${q}`).toBeLessThan(bound[q]);
+          expect(cv[q]!.count, `${key} ${q}`).toBe(g.measurements.length);
+        }
+        // Physical sanity: a decode-only step costs at least the fitted overhead, which lies
+        // between 10 and 80 ms for these 70–176B models.
+        const c = cal.document.coefficients;
+        expect(c.overhead_s).toBeGreaterThan(0.01);
+        expect(c.overhead_s).toBeLessThan(0.08);
+      }
+    },
+    120_000,
+  );
+
+  it.skipIf(!path)("the prefill-curve form beats the basic five-term form on held-out prompt times", () => {
+    const g = groups.find((x) => x.gpu === "h100-80gb" && x.tensor_parallel === 4 && x.model === "llama-2-70b")!;
+    const curve = results.get("llama-2-70b|h100-80gb|4") ?? calibrateGroup(g, { folds: 5, seed: 1 });
+    const basic = calibrateGroup(g, { fit: { form: "basic" }, folds: 5, seed: 1 });
+    expect(curve.cross_validation!.errors.ttft!.mape).toBeLessThan(0.6 * basic.cross_validation!.errors.ttft!.mape);
+  });
+
+  it.skipIf(!path)("a single 20% holdout split is reported too", () => {
+    const g = groups.find((x) => x.gpu === "h100-80gb" && x.tensor_parallel === 8 && x.model === "bloom-176b")!;
+    const cal = calibrateGroup(g, { folds: 0, holdout: 0.2, seed: 1 });
+    expect(cal.cross_validation).toBeUndefined();
+    expect(cal.holdout!.test_configurations).toBe(4);
+    expect(cal.holdout!.train_configurations).toBe(15);
+    for (const q of ["ttft", "tpot", "e2e"] as const) expect(cal.holdout!.errors[q]!.mape).toBeLessThan(0.05);
+    expect(cal.document.fit!.holdout).toEqual(cal.holdout);
+  });
+});
