@@ -1,4 +1,23 @@
 import type { Report } from "../src/metrics/report-schema.ts";
+import type { ClusterConfig } from "../src/config/cluster-schema.ts";
+import type { Workload } from "../sim/run.ts";
+
+/** The parity configuration (the parity test and notebooks/parity.ts): two emulated Llama-2-13B/A100
+ *  instances; the simulator adds the 2 ms the live path spends between dispatch and the engine
+ *  (HTTP, parsing), so a follow-up call that lands just after a step started waits for the next
+ *  step in both. */
+export const PARITY_CLUSTER: ClusterConfig = {
+  instances: [{ model: "llama-2-13b", gpu: "a100-80gb", tensor_parallel: 1, count: 2, engine: { api_latency_s: 0.002 } }],
+};
+
+/** ~300 calls: 100 qa-router workflows (router → expert → writer) at 6 workflows/s. */
+export const PARITY_WORKLOAD: Workload = {
+  kind: "app",
+  name: "qa-router",
+  params: { expert_tokens: "lognormal:120,0.5", reply_tokens: "lognormal:80,0.5" },
+  timing: { kind: "poisson", rate: 6, count: 100 },
+};
+
 
 /** One quantity of a sim-vs-live comparison. `relative` = (live − sim) / sim (NaN when sim is 0). */
 export interface ParityRow {

@@ -82,6 +82,7 @@ const WAKE = 3;
 const TOOL_END = 4;
 const LIFECYCLE_DONE = 5;
 const PREFETCH = 6;
+const LAND = 7;
 
 interface SimEvent {
   readonly kind: number;
@@ -114,6 +115,12 @@ interface EngineSlot {
 
 interface LifecycleEvent extends SimEvent {
   readonly slot: EngineSlot;
+}
+
+interface LandEvent extends SimEvent {
+  readonly slot: EngineSlot;
+  readonly call: LlmCall;
+  readonly priority: number;
 }
 
 interface PrefetchEvent extends SimEvent {
@@ -233,6 +240,16 @@ export async function simulate(
     }
   };
 
+  /** A dispatched call reaches its engine. */
+  const land = (slot: EngineSlot, call: LlmCall, priority: number, now: number) => {
+    slot.engine.enqueue(now, call, priority, new SegmentTokenIdentity(call, interner));
+    if (!slot.engine.busy && !slot.startPending && slot.engine.hasWork) {
+      slot.startPending = true;
+      queue.push(now, slot.startEvent);
+    }
+    if (oracle) observe(slot, now);
+  };
+
   const observe = (slot: EngineSlot, now: number) => controller.instanceObserved(now, slot.engine.snapshot(now));
 
   /** Re-splits a GPU set's KV pool after a member slept or woke: shrink first, then grow. */
@@ -270,13 +287,14 @@ export async function simulate(
       for (const action of actions) {
         if (action.kind === "dispatch") {
           const slot = slots.get(action.instanceId)!;
-          const identity = new SegmentTokenIdentity(action.call, interner);
-          slot.engine.enqueue(now, action.call, action.enginePriority ?? action.call.priority ?? 0, identity);
-          if (!slot.engine.busy && !slot.startPending && slot.engine.hasWork) {
-            slot.startPending = true;
-            queue.push(now, slot.startEvent);
+          const priority = action.enginePriority ?? action.call.priority ?? 0;
+          const latency_s = slot.engine.config.api_latency_s;
+          if (latency_s > 0) {
+            const landed: LandEvent = { kind: LAND, slot, call: action.call, priority };
+            queue.push(now + latency_s, landed);
+          } else {
+            land(slot, action.call, priority, now);
           }
-          if (oracle) observe(slot, now);
         } else if (action.kind === "startTool") {
           const toolEvent: ToolEvent = { kind: TOOL_END, slot: undefined, workflowId: action.workflowId, stepId: action.stepId, start_s: now };
           queue.push(now + action.duration_s, toolEvent);
@@ -406,6 +424,11 @@ export async function simulate(
         controller.instanceStateChanged(now, slot.engine.id, "awake");
         observe(slot, now);
         carryOutActions(now);
+        break;
+      }
+      case LAND: {
+        const { slot, call, priority } = event as LandEvent;
+        land(slot, call, priority, now);
         break;
       }
       case PREFETCH: {

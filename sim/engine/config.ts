@@ -39,6 +39,10 @@ export interface EngineConfig {
   /** Act on the controller's prefetch advice (move a known next call's prefix up from the CPU/disk
    *  tiers while its workflow's tool runs); only matters with tiers. */
   enable_prefetch: boolean;
+  /** Seconds from dispatch until the engine holds the request: the network and the API server's
+   *  parsing and tokenization (simulator only; a live server has its real one). A request that
+   *  lands just after a step started waits for the next step, as on a real server. */
+  api_latency_s: number;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -59,4 +63,5 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   kv_block_bytes: 128 * 1024 * 16,
   waiting_reorder_window: 0,
   enable_prefetch: true,
+  api_latency_s: 0,
 };

@@ -9,6 +9,7 @@ import { compareCommand } from "./compare-command.ts";
 import { plotCommand } from "./plot-command.ts";
 import { emulateCommand } from "./emulate-command.ts";
 import { liveCommand } from "./live-command.ts";
+import { gatewayCommand } from "./gateway-command.ts";
 import { parityCommand } from "./parity-command.ts";
 
 const program = new Command("tandem")
@@ -19,6 +20,7 @@ const program = new Command("tandem")
 
 program.addCommand(simCommand());
 program.addCommand(liveCommand());
+program.addCommand(gatewayCommand());
 program.addCommand(parityCommand());
 program.addCommand(calibrateCommand());
 program.addCommand(compareCommand());

@@ -24,6 +24,8 @@ export const EngineOverridesSchema = z.strictObject({
   /** Prefix-aware admission among the first N waiting requests; 0 = off. */
   waiting_reorder_window: z.number().int().nonnegative().optional(),
   enable_prefetch: z.boolean().optional(),
+  /** Simulator: seconds from dispatch until the engine holds the request (network + API server). */
+  api_latency_s: z.number().nonnegative().finite().optional(),
 });
 
 /** How step times are computed: the analytic roofline (default) or a fitted model file. */
