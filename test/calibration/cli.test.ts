@@ -1,31 +1,11 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { cliSandbox, expectInputError } from "../helpers/cli.ts";
 import { fittedModel, formatProfileCsv, simulateStaticBatch, type ProfileRow } from "../../sim/latency/calibrate/index.ts";
-import { REPO_ROOT, sharedDataFile } from "../helpers/shared-data.ts";
+import { sharedDataFile } from "../helpers/shared-data.ts";
 
-const BIN = join(REPO_ROOT, "bin/tandem.mjs");
-const scratch = mkdtempSync(join(tmpdir(), "tandem-calibrate-"));
-
-function tandem(...args: string[]) {
-  const run = spawnSync(process.execPath, [BIN, ...args], { cwd: scratch, encoding: "utf8", timeout: 120_000 });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
-
-function file(name: string, text: string): string {
-  const path = join(scratch, name);
-  writeFileSync(path, text);
-  return path;
-}
-
-function expectInputError(result: ReturnType<typeof tandem>, pattern: RegExp) {
-  expect(result.code).toBe(2);
-  expect(result.stderr).toMatch(pattern);
-  expect(result.stderr.trim().split("\n")).toHaveLength(1);
-  expect(result.stderr).not.toMatch(/\n\s+at /);
-}
+const { scratch, tandem, file } = cliSandbox("tandem-calibrate-");
 
 const TRACE = Array.from({ length: 12 }, (_, i) => JSON.stringify({ arrival_s: i * 0.5, prompt_tokens: 300 + 50 * i, output_tokens: 20 + i })).join("\n") + "\n";
 

@@ -1,30 +1,9 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../helpers/shared-data.ts";
+import { cliSandbox, expectInputError } from "../helpers/cli.ts";
 
-const BIN = join(REPO_ROOT, "bin/tandem.mjs");
-const scratch = mkdtempSync(join(tmpdir(), "tandem-cli-"));
-
-function tandem(...args: string[]) {
-  const run = spawnSync(process.execPath, [BIN, ...args], { cwd: scratch, encoding: "utf8", timeout: 60_000 });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
-
-function file(name: string, text: string): string {
-  const path = join(scratch, name);
-  writeFileSync(path, text);
-  return path;
-}
-
-/** Bad input must give one line naming the problem, exit code 2, and no stack trace. */
-function expectInputError(result: ReturnType<typeof tandem>, pattern: RegExp) {
-  expect(result.code).toBe(2);
-  expect(result.stderr).toMatch(pattern);
-  expect(result.stderr).not.toMatch(/\n\s+at /);
-}
+const { scratch, tandem, file } = cliSandbox("tandem-cli-", 60_000);
 
 describe("tandem CLI", () => {
   it("sim runs a trace and writes report.json and calls.csv", () => {

@@ -1,23 +1,10 @@
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { cliSandbox, expectInputError } from "../helpers/cli.ts";
 import { REPO_ROOT, sharedDataFile } from "../helpers/shared-data.ts";
 
-const BIN = join(REPO_ROOT, "bin/tandem.mjs");
-const scratch = mkdtempSync(join(tmpdir(), "tandem-wf-cli-"));
-
-function tandem(...args: string[]) {
-  const run = spawnSync(process.execPath, [BIN, ...args], { cwd: scratch, encoding: "utf8", timeout: 60_000 });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
-
-function expectInputError(result: ReturnType<typeof tandem>, pattern: RegExp) {
-  expect(result.code).toBe(2);
-  expect(result.stderr).toMatch(pattern);
-  expect(result.stderr).not.toMatch(/\n\s+at /);
-}
+const { scratch, tandem } = cliSandbox("tandem-wf-cli-", 60_000);
 
 const agents = { a: { system_tokens: 100 } };
 const line = (steps: unknown[], extra: Record<string, unknown> = {}) => JSON.stringify({ id: "w1", arrival_s: 0, agents, steps, ...extra });

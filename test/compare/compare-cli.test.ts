@@ -1,25 +1,9 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../helpers/shared-data.ts";
+import { cliSandbox, expectInputError } from "../helpers/cli.ts";
 
-const BIN = join(REPO_ROOT, "bin/tandem.mjs");
-// A working directory outside the project: workers must find tsx without relying on the cwd.
-const scratch = mkdtempSync(join(tmpdir(), "tandem-compare-"));
-
-function tandem(...args: string[]) {
-  const run = spawnSync(process.execPath, [BIN, ...args], { cwd: scratch, encoding: "utf8", timeout: 120_000 });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
-
-function expectInputError(result: ReturnType<typeof tandem>, pattern: RegExp) {
-  expect(result.code).toBe(2);
-  expect(result.stderr).toMatch(pattern);
-  expect(result.stderr.trim().split("\n")).toHaveLength(1);
-  expect(result.stderr).not.toMatch(/\n\s+at /);
-}
+const { scratch, tandem } = cliSandbox("tandem-compare-");
 
 const SMALL = ["--app", "qa-router", "--count", "20", "--rates", "1,2", "--policies", "fcfs+round-robin,fcfs+least-outstanding", "--seeds", "2", "--jobs", "2"];
 
