@@ -3,7 +3,7 @@ import { LiveCallError } from "./errors.ts";
 import { passThrough, type PassThroughRequest, type PassThroughResponse } from "./pass-through.ts";
 import { COMPLETIONS_PATH, completionBody, withStreamingUsage } from "./request-body.ts";
 import { settle, withTokens, type StreamResult } from "./result.ts";
-import { StreamObserver, type TokenCallbacks } from "./stream-observer.ts";
+import { observeResponse, type TokenCallbacks } from "./stream-observer.ts";
 import { promptTokenIds, type TokenPromptOptions } from "./token-prompt.ts";
 import {
   DEFAULT_RETRY,
@@ -143,12 +143,8 @@ export class CompletionClient {
       passErrorStatus: false,
       now_s: this.now_s,
     });
-    const callbacks: TokenCallbacks = {
-      ...(request.onFirstToken !== undefined ? { onFirstToken: request.onFirstToken } : {}),
-      ...(request.onTokens !== undefined ? { onTokens: request.onTokens } : {}),
-    };
     const contentType = res.headers["content-type"];
-    const observer = new StreamObserver(Array.isArray(contentType) ? contentType[0] : contentType, callbacks);
+    const observer = observeResponse(contentType, request);
     if (observer.format !== "sse") {
       res.cancel();
       throw new LiveCallError({
@@ -186,7 +182,7 @@ export class CompletionClient {
         status: res.status,
         prompt_tokens_sent: promptSent,
       },
-      callbacks,
+      request,
     );
     if (settled instanceof LiveCallError) throw settled;
     return settled;

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "undici/types/header.js";
 import { LiveCallError, statusRetryable } from "./errors.ts";
 import { settle, withTokens, type CallOutcome } from "./result.ts";
-import { StreamObserver, type TokenCallbacks } from "./stream-observer.ts";
+import { observeResponse, type TokenCallbacks } from "./stream-observer.ts";
 import { openRequest, type HttpTimeouts, type InstancePool, type RetryPolicy } from "./transport.ts";
 
 /** A request forwarded as it is (the gateway's path to an instance). */
@@ -61,13 +61,8 @@ export async function passThrough(
     passErrorStatus: true,
     now_s: ctx.now_s,
   });
-  const callbacks: TokenCallbacks = {
-    ...(request.onFirstToken !== undefined ? { onFirstToken: request.onFirstToken } : {}),
-    ...(request.onTokens !== undefined ? { onTokens: request.onTokens } : {}),
-  };
   const ok = res.status >= 200 && res.status < 300;
-  const contentType = res.headers["content-type"];
-  const observer = new StreamObserver(Array.isArray(contentType) ? contentType[0] : contentType, callbacks);
+  const observer = observeResponse(res.headers["content-type"], request);
   let settleOutcome!: (o: CallOutcome) => void;
   const outcome = new Promise<CallOutcome>((resolve) => (settleOutcome = resolve));
   let iterated = false;
@@ -137,7 +132,7 @@ export async function passThrough(
         status: res.status,
         prompt_tokens_sent: undefined,
       },
-      callbacks,
+      request,
     );
     settleOutcome(settled instanceof LiveCallError ? { ok: false, error: settled } : { ok: true, result: settled });
   }

@@ -292,3 +292,13 @@ export function clip(s: string, max = 300): string {
   const one = s.replace(/\s+/g, " ").trim();
   return one.length <= max ? one : `${one.slice(0, max)}…`;
 }
+
+/** An observer for a response: its content-type header decides the format; only the token
+ *  callbacks of `request` are kept (it may be a whole request object). */
+export function observeResponse(contentType: string | string[] | undefined, request: TokenCallbacks): StreamObserver {
+  const callbacks: TokenCallbacks = {
+    ...(request.onFirstToken !== undefined ? { onFirstToken: request.onFirstToken } : {}),
+    ...(request.onTokens !== undefined ? { onTokens: request.onTokens } : {}),
+  };
+  return new StreamObserver(Array.isArray(contentType) ? contentType[0] : contentType, callbacks);
+}
