@@ -103,7 +103,7 @@ export async function main(): Promise<void> {
     "# Sim vs live parity against the vLLM emulator",
     "",
     "One workload run twice with the same policies (FCFS + least-outstanding) on the same cluster",
-    "(`live/parity.ts`: `PARITY_CLUSTER`, 2 × Llama-2-13B / A100-80GB with `engine.api_latency_s` 0.002, and",
+    `(\`live/parity.ts\`: \`PARITY_CLUSTER\`, 2 × Llama-2-13B / A100-80GB with \`engine.api_latency_s\` ${PARITY_CLUSTER.instances[0].engine?.api_latency_s}, and`,
     "`PARITY_WORKLOAD`, 100 qa-router workflows with `expert_tokens=lognormal:120,0.5` and",
     "`reply_tokens=lognormal:80,0.5` arriving as a Poisson process at 6 workflows/s): once in the",
     "simulator and once live, the live host driving two vLLM emulators (real HTTP servers whose engine",

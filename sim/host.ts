@@ -83,6 +83,7 @@ const TOOL_END = 4;
 const LIFECYCLE_DONE = 5;
 const PREFETCH = 6;
 const LAND = 7;
+const DELIVER = 8;
 
 interface SimEvent {
   readonly kind: number;
@@ -115,6 +116,12 @@ interface EngineSlot {
 
 interface LifecycleEvent extends SimEvent {
   readonly slot: EngineSlot;
+}
+
+/** An engine notification on its way back to the router (engine.api_latency_s > 0). */
+interface DeliverEvent extends SimEvent {
+  readonly run: (at_s: number) => void;
+  readonly at_s: number;
 }
 
 interface LandEvent extends SimEvent {
@@ -188,7 +195,7 @@ export async function simulate(
   const slotList: EngineSlot[] = [];
 
   for (const instance of options.instances) {
-    const listener: EngineListener = {
+    const direct: EngineListener = {
       firstToken: (at, request) => controller.callFirstToken(at, request.id),
       tokenGaps: (at, gap_s, count) => controller.tokenGaps(at, gap_s, count),
       finished: (at, request) =>
@@ -200,6 +207,25 @@ export async function simulate(
         }),
       rejected: (at, request, reason) => controller.callRejected(at, request.id, reason),
     };
+    // With an API latency, what the engine produces reaches the router that much later, as over
+    // HTTP: every notification becomes an event (the default, 0, keeps the allocation-free path).
+    const latency_s = instance.engine.api_latency_s;
+    const deliver = (at: number, run: (at: number) => void) => {
+      const event: DeliverEvent = { kind: DELIVER, slot: undefined, run, at_s: at + latency_s };
+      queue.push(event.at_s, event);
+    };
+    const listener: EngineListener =
+      latency_s > 0
+        ? {
+            firstToken: (at, request) => deliver(at, (t) => direct.firstToken(t, request)),
+            tokenGaps: (at, gap_s, count) => deliver(at, (t) => direct.tokenGaps(t, gap_s, count)),
+            finished: (at, request) => {
+              const usage = { prompt_tokens: request.call.prompt_tokens, cached_tokens: request.cached_tokens, output_tokens: request.output_done, preemptions: request.preemptions };
+              deliver(at, (t) => controller.callFinished(t, request.id, usage));
+            },
+            rejected: (at, request, reason) => deliver(at, (t) => direct.rejected(t, request, reason)),
+          }
+        : direct;
     const engine = new Engine(
       instance.spec.id,
       instance.engine,
@@ -423,6 +449,11 @@ export async function simulate(
         slot.engine.wake(Math.max(1, blocksOnWake(slot)));
         controller.instanceStateChanged(now, slot.engine.id, "awake");
         observe(slot, now);
+        carryOutActions(now);
+        break;
+      }
+      case DELIVER: {
+        (event as DeliverEvent).run(now);
         carryOutActions(now);
         break;
       }

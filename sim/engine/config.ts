@@ -39,9 +39,11 @@ export interface EngineConfig {
   /** Act on the controller's prefetch advice (move a known next call's prefix up from the CPU/disk
    *  tiers while its workflow's tool runs); only matters with tiers. */
   enable_prefetch: boolean;
-  /** Seconds from dispatch until the engine holds the request: the network and the API server's
-   *  parsing and tokenization (simulator only; a live server has its real one). A request that
-   *  lands just after a step started waits for the next step, as on a real server. */
+  /** One-way seconds between the router and the engine: a dispatched request reaches the engine
+   *  that much later (network, the API server's parsing), and its tokens, finish or rejection
+   *  reach the router that much after the engine produced them (simulator only; a live server has
+   *  its real one). A request that lands just after a step started waits for the next step, as
+   *  on a real server. */
   api_latency_s: number;
 }
 
