@@ -19,7 +19,7 @@ describe("engine.api_latency_s", () => {
     const base = (await rows(0, requests)).get("a")!;
     const late = (await rows(0.004, requests)).get("a")!;
     expect(late.ttft_s! - base.ttft_s!).toBeCloseTo(0.008, 9);
-    expect(late.e2e_s - base.e2e_s).toBeCloseTo(0.008, 9);
+    expect(late.e2e_s! - base.e2e_s!).toBeCloseTo(0.008, 9);
     expect(late.tpot_s).toBeCloseTo(base.tpot_s!, 12);
   });
 
