@@ -11,6 +11,7 @@ import { emulateCommand } from "./emulate-command.ts";
 import { liveCommand } from "./live-command.ts";
 import { gatewayCommand } from "./gateway-command.ts";
 import { parityCommand } from "./parity-command.ts";
+import { profileCommand } from "./profile-command.ts";
 
 const program = new Command("tandem")
   .description("Scheduling and dispatch for multi-agent LLM serving: simulate policies on traces (docs in README.md)")
@@ -28,6 +29,7 @@ program.addCommand(plotCommand());
 program.addCommand(traceCommand());
 program.addCommand(presetsCommand());
 program.addCommand(emulateCommand());
+program.addCommand(profileCommand());
 
 for (const command of program.commands) {
   command.exitOverride();

@@ -1,0 +1,295 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { DEFAULT_CLUSTER, type ClusterConfig } from "../../src/config/cluster-schema.ts";
+import { InputError } from "../../src/core/errors.ts";
+import type { CallRow } from "../../src/metrics/calls-csv.ts";
+import type { WorkflowRow } from "../../src/metrics/workflow-recorder.ts";
+import { createDispatchPolicy, createSchedulingPolicy, type PolicyChoice } from "../../src/policies/registry.ts";
+import { buildSimInstances } from "../../sim/cluster.ts";
+import { RngStreams } from "../../sim/des/rng.ts";
+import { simCallEstimator } from "../../sim/estimator.ts";
+import { canonicalModelName, type SimInstance } from "../../sim/host.ts";
+import { DEFAULT_OBSERVE_INTERVAL_S, DEFAULT_SEED, lifecycleFrom, runRecorder } from "../../sim/run.ts";
+import { startEmulator, type Emulator } from "../emulator/index.ts";
+import { LiveClock } from "../host/clock.ts";
+import { LiveHost } from "../host/live-host.ts";
+import { callClosed } from "./admission.ts";
+import type { GatewayContext } from "./context.ts";
+import { GatewayControl, InstanceHealth, type ControlEndpoint } from "./control.ts";
+import { Occupancy, type ClientExchange } from "./exchange.ts";
+import { GatewayMetrics } from "./metrics.ts";
+import { ModelRoutes } from "./models.ts";
+import { GatewayOutput } from "./output.ts";
+import { gatewayListener } from "./server.ts";
+import { drainAndReport, type GatewayShutdown } from "./shutdown.ts";
+import { GatewayTransport } from "./transport.ts";
+import { OpenWorkflows } from "./workflows.ts";
+
+export interface GatewayOptions {
+  cluster?: ClusterConfig;
+  clusterFile?: string;
+  scheduling?: PolicyChoice;
+  dispatch?: PolicyChoice;
+  seed?: number;
+  /** Model seconds between /metrics scrapes of the instances (default: config, else 0.1). */
+  observe_interval_s?: number;
+  /** Start one in-process vLLM emulator per configured instance (config endpoints are ignored). */
+  emulate?: boolean;
+  /** With `emulate`: model seconds per wall second (emulators and the report's times). */
+  time_scale?: number;
+  /** Bearer token for the instances (vLLM --api-key). */
+  api_key?: string;
+  host?: string;
+  /** 0 = a free port. */
+  port?: number;
+  /** Per model: requests waiting in the gateway beyond which new ones get 429 (default 1024). */
+  max_queue?: number;
+  /** Requests in flight per instance (connections; default 256, vLLM's max_num_seqs). */
+  max_in_flight_per_instance?: number;
+  /** Largest request body (default 32 MiB); larger ones get 413. */
+  max_body_bytes?: number;
+  /** Output-token estimate of requests without max_tokens (default 256). */
+  default_max_tokens?: number;
+  /** Wall seconds shutdown waits for calls in flight before failing them (default 30). */
+  drain_timeout_s?: number;
+  /** Model seconds without calls after which an open-ended workflow closes (default 60). */
+  workflow_idle_s?: number;
+  /** Wall seconds to wait for an instance's response headers or next body chunk (default 600). */
+  upstream_timeout_s?: number;
+  /** Wall seconds between /health probes of an instance found down (default 1). */
+  health_probe_s?: number;
+  /** Where report.json, calls.csv and workflows.csv go at shutdown; none: not written. */
+  out?: string;
+  /** Every call as it closes (calls.csv rows). */
+  onCallClosed?: (row: CallRow) => void;
+}
+
+export const GATEWAY_DEFAULTS = {
+  max_queue: 1024,
+  max_in_flight_per_instance: 256,
+  max_body_bytes: 32 * 1024 * 1024,
+  default_max_tokens: 256,
+  drain_timeout_s: 30,
+  workflow_idle_s: 60,
+  upstream_timeout_s: 600,
+  health_probe_s: 1,
+};
+
+export interface Gateway {
+  /** `http://HOST:PORT`. */
+  readonly url: string;
+  readonly port: number;
+  readonly routes: ModelRoutes;
+  /** Instance id → the URL it is served from. */
+  readonly endpoints: Record<string, string>;
+  /** The emulators started with `emulate` (tests stop one to see failover). */
+  readonly emulators: readonly Emulator[];
+  readonly context: GatewayContext;
+  /** Stops accepting, drains calls in flight (up to drain_timeout_s), writes the report. Once. */
+  shutdown(): Promise<GatewayShutdown>;
+  /** Ends a drain under way at once: calls still in flight end failed (`gateway_shutdown`). */
+  abortDrain(): void;
+}
+
+/** Starts `tandem gateway`: an OpenAI-compatible server whose requests are calls of the shared
+ *  core (a LiveHost whose arrivals are HTTP requests), forwarded to the configured instances — or
+ *  to emulators — by the config's scheduling and dispatch policies (docs/gateway.md). */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const cluster = options.cluster ?? DEFAULT_CLUSTER;
+  const clusterFile = options.clusterFile ?? "(built-in cluster)";
+  const time_scale = options.time_scale ?? 1;
+  if (!options.emulate && time_scale !== 1) {
+    throw new InputError(`--speedup ${time_scale}: real servers run in real time; a speedup other than 1 needs --emulate`);
+  }
+  if (cluster.lifecycle?.autoscale) {
+    throw new InputError(`${clusterFile}: lifecycle.autoscale: the gateway cannot start or stop servers; remove it (sleep/wake works)`);
+  }
+  const seed = options.seed ?? cluster.seed ?? DEFAULT_SEED;
+  const schedulingChoice = options.scheduling ?? cluster.policies?.scheduling ?? "fcfs";
+  const dispatchChoice = options.dispatch ?? cluster.policies?.dispatch ?? "least-outstanding";
+  const scheduling = createSchedulingPolicy(schedulingChoice, options.scheduling ? "--scheduling" : `${clusterFile}: policies.scheduling`);
+  const dispatchPolicy = createDispatchPolicy(dispatchChoice, options.dispatch ? "--dispatch" : `${clusterFile}: policies.dispatch`);
+  const interval_s = options.observe_interval_s ?? cluster.observability?.interval_s ?? DEFAULT_OBSERVE_INTERVAL_S;
+  const instances = await buildSimInstances(cluster, clusterFile);
+  const routes = new ModelRoutes(cluster, instances, clusterFile);
+  const defaults = GATEWAY_DEFAULTS;
+
+  const emulators: Emulator[] = [];
+  const cleanup: (() => Promise<void> | void)[] = [];
+  const output = options.out !== undefined ? new GatewayOutput(options.out) : undefined;
+  try {
+    const endpoints = options.emulate ? await startEmulators(instances, routes, time_scale, emulators) : configEndpoints(cluster, clusterFile, routes);
+    cleanup.push(() => Promise.all(emulators.map((e) => e.close())).then(() => {}));
+    const clock = new LiveClock(time_scale);
+    const control = new GatewayControl(clock, endpoints, options.api_key);
+    cleanup.push(() => control.close());
+    try {
+      await control.checkReachable();
+    } catch (error) {
+      throw new InputError(`${(error as Error).message}; start the servers, fix the config's endpoints, or run with --emulate`);
+    }
+
+    const metrics = new GatewayMetrics();
+    const exchanges = new Map<string, ClientExchange>();
+    const occupancy = new Occupancy();
+    let health: InstanceHealth | undefined;
+    const transport = new GatewayTransport({
+      clock,
+      routes,
+      urls: new Map(endpoints.map((e) => [e.id, e.url])),
+      exchanges,
+      occupancy,
+      max_in_flight_per_instance: options.max_in_flight_per_instance ?? defaults.max_in_flight_per_instance,
+      upstream_timeout_s: options.upstream_timeout_s ?? defaults.upstream_timeout_s,
+      ...(options.api_key !== undefined ? { api_key: options.api_key } : {}),
+      onDown: (id, reason) => health?.markDown(id, reason),
+      onRedispatch: (id, reason) => metrics.redispatch(id, reason),
+    });
+    cleanup.push(() => transport.close());
+
+    let ctx: GatewayContext | undefined;
+    const recorder = runRecorder(cluster, instances, interval_s, {
+      onCallClosed: (row) => {
+        output?.callClosed(row);
+        options.onCallClosed?.(row);
+        if (ctx !== undefined) callClosed(ctx, row);
+      },
+      ...(output !== undefined ? { onWorkflowClosed: (row: WorkflowRow) => output.workflowClosed(row) } : {}),
+    });
+    const lifecycle = lifecycleFrom(cluster);
+    const dispatch = metrics.countDecisions(dispatchPolicy);
+    const host = new LiveHost({
+      instances: instances.map((i) => i.spec),
+      scheduling,
+      dispatch,
+      recorder,
+      random: new RngStreams(seed).stream("policy"),
+      estimator: simCallEstimator(instances),
+      resolveModel: cachedModelNames(),
+      ...(lifecycle ? { lifecycle: lifecycle.policies } : {}),
+      clock,
+      transport,
+      control,
+      observe_interval_s: interval_s,
+    });
+    cleanup.push(() => host.close());
+    health = new InstanceHealth(
+      control,
+      (id, state) => host.instanceStateChanged(id, state),
+      routes.instances.map((i) => i.id),
+      (options.health_probe_s ?? defaults.health_probe_s) * 1000,
+      (id, up) => metrics.instanceEvent(id, up ? "up" : "down"),
+    );
+    const instanceHealth = health;
+    cleanup.push(() => instanceHealth.stop());
+    const workflows = new OpenWorkflows(recorder, options.workflow_idle_s ?? defaults.workflow_idle_s, () => clock.now_s());
+    cleanup.push(() => workflows.closeAll());
+    ctx = {
+      clock,
+      host,
+      recorder,
+      routes,
+      control,
+      transport,
+      metrics,
+      workflows,
+      occupancy,
+      exchanges,
+      limits: {
+        max_queue: options.max_queue ?? defaults.max_queue,
+        max_body_bytes: options.max_body_bytes ?? defaults.max_body_bytes,
+        default_max_tokens: options.default_max_tokens ?? defaults.default_max_tokens,
+      },
+      wake_on_request: !cluster.lifecycle?.sleep,
+      arrived: 0,
+      draining: false,
+      seq: 0,
+    };
+    await host.observeAll();
+
+    const server = createServer({ keepAliveTimeout: 65_000, noDelay: true }, gatewayListener(ctx));
+    await listen(server, options.host ?? "127.0.0.1", options.port ?? 8080);
+    const port = (server.address() as AddressInfo).port;
+    const hostName = options.host ?? "127.0.0.1";
+    const context = ctx;
+    let shutdown: Promise<GatewayShutdown> | undefined;
+    const drainAbort = new AbortController();
+    return {
+      url: `http://${hostName.includes(":") ? `[${hostName}]` : hostName}:${port}`,
+      port,
+      routes,
+      endpoints: Object.fromEntries(endpoints.map((e) => [e.id, e.url])),
+      emulators,
+      context,
+      shutdown: () =>
+        (shutdown ??= drainAndReport(context, {
+          server,
+          output,
+          cluster,
+          instances,
+          seed,
+          scheduling: { policy: scheduling, choice: schedulingChoice },
+          dispatch: { policy: dispatch, choice: dispatchChoice },
+          interval_s,
+          drain_timeout_s: options.drain_timeout_s ?? defaults.drain_timeout_s,
+          drainAbort: drainAbort.signal,
+          cleanup,
+        })),
+      abortDrain: () => drainAbort.abort(),
+    };
+  } catch (error) {
+    for (const step of cleanup.reverse()) await step();
+    output?.abort();
+    throw error;
+  }
+}
+
+/** canonicalModelName, remembered: the controller resolves a call's model several times per call. */
+function cachedModelNames(): (model: string) => string {
+  const cache = new Map<string, string>();
+  return (model) => {
+    let name = cache.get(model);
+    if (name === undefined) {
+      name = canonicalModelName(model);
+      if (cache.size < 1024) cache.set(model, name);
+    }
+    return name;
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      const code = error.code;
+      reject(code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL" ? new InputError(`--host ${host} --port ${port}: cannot listen (${code})`) : error);
+    });
+    server.listen(port, host, () => resolve());
+  });
+}
+
+async function startEmulators(instances: SimInstance[], routes: ModelRoutes, timeScale: number, started: Emulator[]): Promise<ControlEndpoint[]> {
+  const endpoints: ControlEndpoint[] = [];
+  for (const instance of instances) {
+    const served = routes.instance(instance.spec.id).served_model;
+    const emulator = await startEmulator({ instance, timeScale, spinMs: 0, servedModelName: served });
+    started.push(emulator);
+    endpoints.push({ id: instance.spec.id, url: emulator.url, served_model: served });
+  }
+  return endpoints;
+}
+
+/** Each group's `endpoints`, one per instance, in order. */
+function configEndpoints(cluster: ClusterConfig, file: string, routes: ModelRoutes): ControlEndpoint[] {
+  const endpoints: ControlEndpoint[] = [];
+  for (const [g, group] of cluster.instances.entries()) {
+    const urls = group.endpoints;
+    const members = routes.instances.filter((i) => i.group === g);
+    if (urls === undefined || urls.length !== members.length) {
+      throw new InputError(
+        `${file}: instances[${g}].endpoints: expected ${members.length} server URL${members.length === 1 ? "" : "s"} (one per instance) for the gateway, got ${urls?.length ?? "none"}; or run with --emulate`,
+      );
+    }
+    members.forEach((m, i) => endpoints.push({ id: m.id, url: urls[i], served_model: m.served_model }));
+  }
+  return endpoints;
+}
