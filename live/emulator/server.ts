@@ -11,6 +11,7 @@ import { parseChatRequest, parseCompletionRequest, type GenerationRequest, type 
 import type { SleepControl } from "./sleep.ts";
 import { SseWriter } from "./sse.ts";
 import { TokenIdIdentity } from "./token-identity.ts";
+import { readBodyLimited } from "../http/read-body.ts";
 import { segmentTokenIds } from "../client/token-prompt.ts";
 
 /** Everything the HTTP handlers act on. */
@@ -94,34 +95,9 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 /** The whole request body; 413 as soon as it is longer than `limit` bytes. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const tooLarge = () => new ApiError(413, `Request body too large: the limit is ${limit} bytes.`);
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    return Promise.reject(tooLarge());
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on("data", (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > limit) {
-        failed = true;
-        chunks.length = 0;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      if (!failed) resolve(Buffer.concat(chunks));
-    });
-    req.on("error", (error) => {
-      if (!failed) reject(error);
-      failed = true;
-    });
+  return readBodyLimited(req, limit, {
+    tooLarge: () => new ApiError(413, `Request body too large: the limit is ${limit} bytes.`),
+    unreadable: (error) => error,
   });
 }
 

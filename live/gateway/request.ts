@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { readBodyLimited } from "../http/read-body.ts";
 import { z } from "zod";
 import { fieldPath } from "../../src/config/zod-issue.ts";
 import { GatewayError, badRequest } from "./errors.ts";
@@ -53,32 +54,10 @@ const Envelope = z.looseObject({
 
 /** The whole request body; 413 as soon as it is longer than `limit` bytes (the rest is not read). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const tooLarge = () =>
-    new GatewayError(413, `Request body too large: the gateway accepts at most ${limit} bytes (--max-body-bytes).`, "request_too_large", null, { connection: "close" });
-  const declared = Number(req.headers["content-length"]);
-  if (declared > limit) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on("data", (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > limit) {
-        failed = true;
-        chunks.length = 0;
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      if (!failed) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
-    });
-    req.on("error", (error) => {
-      if (!failed) reject(new GatewayError(400, `the request body could not be read: ${error.message}`, "invalid_body"));
-      failed = true;
-    });
+  return readBodyLimited(req, limit, {
+    tooLarge: () =>
+      new GatewayError(413, `Request body too large: the gateway accepts at most ${limit} bytes (--max-body-bytes).`, "request_too_large", null, { connection: "close" }),
+    unreadable: (error) => new GatewayError(400, `the request body could not be read: ${error.message}`, "invalid_body"),
   });
 }
 
