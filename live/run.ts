@@ -1,11 +1,11 @@
 import { DEFAULT_CLUSTER, type ClusterConfig } from "../src/config/cluster-schema.ts";
 import { InputError } from "../src/core/errors.ts";
-import { createDispatchPolicy, createSchedulingPolicy } from "../src/policies/registry.ts";
 import { buildSimInstances } from "../sim/cluster.ts";
 import { RngStreams } from "../sim/des/rng.ts";
 import { simCallEstimator } from "../sim/estimator.ts";
 import { callFromRequest, canonicalModelName, isWorkflow, type SimInstance } from "../sim/host.ts";
-import { DEFAULT_OBSERVE_INTERVAL_S, DEFAULT_SEED, lifecycleFrom, runRecorder, runReport, workloadArrivals, type RunHooks, type Workload } from "../sim/run.ts";
+import { DEFAULT_OBSERVE_INTERVAL_S, lifecycleFrom, resolvePolicies, runRecorder, runReport, workloadArrivals, type RunHooks, type Workload } from "../sim/run.ts";
+import { checkLiveSettings, configEndpoints } from "./endpoints.ts";
 import { emptyStats, DEFAULT_WORKLOAD, type TraceStats } from "../traces/index.ts";
 import type { Report } from "../src/metrics/report-schema.ts";
 import type { PolicyChoice } from "../src/policies/registry.ts";
@@ -46,20 +46,11 @@ export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
   const cluster = options.cluster ?? DEFAULT_CLUSTER;
   const clusterFile = options.clusterFile ?? "(built-in cluster)";
   const workload = options.workload ?? { kind: "generated", options: DEFAULT_WORKLOAD };
-  const seed = options.seed ?? cluster.seed ?? DEFAULT_SEED;
   const time_scale = options.time_scale ?? 1;
-  if (!options.emulate && time_scale !== 1) {
-    throw new InputError(`--speedup ${time_scale}: real servers run in real time; a speedup other than 1 needs --emulate`);
-  }
+  checkLiveSettings(cluster, clusterFile, time_scale, options.emulate, "live mode");
+  const { seed, schedulingChoice, dispatchChoice, scheduling, dispatch } = resolvePolicies(options, cluster, clusterFile);
   const rng = new RngStreams(seed);
-  const schedulingChoice = options.scheduling ?? cluster.policies?.scheduling ?? "fcfs";
-  const dispatchChoice = options.dispatch ?? cluster.policies?.dispatch ?? "least-outstanding";
-  const scheduling = createSchedulingPolicy(schedulingChoice, options.scheduling ? "--scheduling" : `${clusterFile}: policies.scheduling`);
-  const dispatch = createDispatchPolicy(dispatchChoice, options.dispatch ? "--dispatch" : `${clusterFile}: policies.dispatch`);
   const interval_s = options.observe_interval_s ?? cluster.observability?.interval_s ?? DEFAULT_OBSERVE_INTERVAL_S;
-  if (cluster.lifecycle?.autoscale) {
-    throw new InputError(`${clusterFile}: lifecycle.autoscale: live mode cannot start or stop servers; remove it (sleep/wake works)`);
-  }
   const instances = await buildSimInstances(cluster, clusterFile);
   const recorder = runRecorder(cluster, instances, interval_s, options);
 
@@ -67,7 +58,13 @@ export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
   let transport: HttpTransport | undefined;
   let host: LiveHost | undefined;
   try {
-    const endpoints = options.emulate ? await startEmulators(cluster, clusterFile, instances, time_scale, emulators) : configEndpoints(cluster, clusterFile, instances);
+    const endpoints = options.emulate ? await startEmulators(cluster, clusterFile, instances, time_scale, emulators)
+      : configEndpoints(cluster, clusterFile, instances, "live mode").map(({ instance, group, url }) => ({
+          instanceId: instance.spec.id,
+          url,
+          served_model: group.served_model_name ?? group.model,
+          priority_scheduling: instance.engine.scheduling_policy === "priority",
+        }));
     const clock = new LiveClock(time_scale);
     transport = new HttpTransport({ clock, endpoints, ...(options.api_key !== undefined ? { api_key: options.api_key } : {}) });
     await transport.checkReachable();
@@ -140,25 +137,6 @@ async function startEmulators(cluster: ClusterConfig, clusterFile: string, insta
     priority_scheduling: instance.engine.scheduling_policy === "priority",
     emulator: true,
   }));
-}
-
-/** Each group's `endpoints`, one per instance, in order. */
-function configEndpoints(cluster: ClusterConfig, file: string, instances: SimInstance[]): LiveEndpoint[] {
-  const endpoints: LiveEndpoint[] = [];
-  let next = 0;
-  for (const [g, group] of cluster.instances.entries()) {
-    const urls = group.endpoints;
-    if (urls === undefined || urls.length !== group.count) {
-      throw new InputError(
-        `${file}: instances[${g}].endpoints: expected ${group.count} server URL${group.count === 1 ? "" : "s"} (one per instance) for live mode, got ${urls?.length ?? "none"}; or run with --emulate`,
-      );
-    }
-    for (const url of urls) {
-      const instance = instances[next++];
-      endpoints.push({ instanceId: instance.spec.id, url, served_model: group.served_model_name ?? group.model, priority_scheduling: instance.engine.scheduling_policy === "priority" });
-    }
-  }
-  return endpoints;
 }
 
 function workloadSource(workload: Workload): string {

@@ -90,18 +90,31 @@ export interface SimRunOutput {
 export const DEFAULT_SEED = 42;
 export const DEFAULT_OBSERVE_INTERVAL_S = 0.1;
 
+/** What a run (sim, live or the gateway) takes from options over the config over the defaults. */
+export function resolvePolicies(
+  options: { seed?: number; scheduling?: PolicyChoice; dispatch?: PolicyChoice },
+  cluster: ClusterConfig,
+  clusterFile: string,
+) {
+  const schedulingChoice = options.scheduling ?? cluster.policies?.scheduling ?? "fcfs";
+  const dispatchChoice = options.dispatch ?? cluster.policies?.dispatch ?? "least-outstanding";
+  return {
+    seed: options.seed ?? cluster.seed ?? DEFAULT_SEED,
+    schedulingChoice,
+    dispatchChoice,
+    scheduling: createSchedulingPolicy(schedulingChoice, options.scheduling ? "--scheduling" : `${clusterFile}: policies.scheduling`),
+    dispatch: createDispatchPolicy(dispatchChoice, options.dispatch ? "--dispatch" : `${clusterFile}: policies.dispatch`),
+  };
+}
+
 /** One simulation run end to end: config → instances, workload → arrivals, the shared core under
  *  the discrete-event host, and the validated report. */
 export async function runSimulation(options: SimRunOptions): Promise<SimRunOutput> {
   const cluster = options.cluster ?? DEFAULT_CLUSTER;
   const clusterFile = options.clusterFile ?? "(built-in cluster)";
   const workload = options.workload ?? { kind: "generated", options: DEFAULT_WORKLOAD };
-  const seed = options.seed ?? cluster.seed ?? DEFAULT_SEED;
+  const { seed, schedulingChoice, dispatchChoice, scheduling, dispatch } = resolvePolicies(options, cluster, clusterFile);
   const rng = new RngStreams(seed);
-  const schedulingChoice = options.scheduling ?? cluster.policies?.scheduling ?? "fcfs";
-  const dispatchChoice = options.dispatch ?? cluster.policies?.dispatch ?? "least-outstanding";
-  const scheduling = createSchedulingPolicy(schedulingChoice, options.scheduling ? "--scheduling" : `${clusterFile}: policies.scheduling`);
-  const dispatch = createDispatchPolicy(dispatchChoice, options.dispatch ? "--dispatch" : `${clusterFile}: policies.dispatch`);
   const observability = {
     mode: options.observability?.mode ?? cluster.observability?.mode ?? "scraped",
     interval_s: options.observability?.interval_s ?? cluster.observability?.interval_s ?? DEFAULT_OBSERVE_INTERVAL_S,

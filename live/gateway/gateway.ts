@@ -4,12 +4,13 @@ import { DEFAULT_CLUSTER, type ClusterConfig } from "../../src/config/cluster-sc
 import { InputError } from "../../src/core/errors.ts";
 import type { CallRow } from "../../src/metrics/calls-csv.ts";
 import type { WorkflowRow } from "../../src/metrics/workflow-recorder.ts";
-import { createDispatchPolicy, createSchedulingPolicy, type PolicyChoice } from "../../src/policies/registry.ts";
+import type { PolicyChoice } from "../../src/policies/registry.ts";
 import { buildSimInstances } from "../../sim/cluster.ts";
 import { RngStreams } from "../../sim/des/rng.ts";
 import { simCallEstimator } from "../../sim/estimator.ts";
 import { canonicalModelName, type SimInstance } from "../../sim/host.ts";
-import { DEFAULT_OBSERVE_INTERVAL_S, DEFAULT_SEED, lifecycleFrom, runRecorder } from "../../sim/run.ts";
+import { DEFAULT_OBSERVE_INTERVAL_S, lifecycleFrom, resolvePolicies, runRecorder } from "../../sim/run.ts";
+import { checkLiveSettings, configEndpoints } from "../endpoints.ts";
 import { startEmulator, type Emulator } from "../emulator/index.ts";
 import { LiveClock } from "../host/clock.ts";
 import { LiveHost } from "../host/live-host.ts";
@@ -98,17 +99,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const cluster = options.cluster ?? DEFAULT_CLUSTER;
   const clusterFile = options.clusterFile ?? "(built-in cluster)";
   const time_scale = options.time_scale ?? 1;
-  if (!options.emulate && time_scale !== 1) {
-    throw new InputError(`--speedup ${time_scale}: real servers run in real time; a speedup other than 1 needs --emulate`);
-  }
-  if (cluster.lifecycle?.autoscale) {
-    throw new InputError(`${clusterFile}: lifecycle.autoscale: the gateway cannot start or stop servers; remove it (sleep/wake works)`);
-  }
-  const seed = options.seed ?? cluster.seed ?? DEFAULT_SEED;
-  const schedulingChoice = options.scheduling ?? cluster.policies?.scheduling ?? "fcfs";
-  const dispatchChoice = options.dispatch ?? cluster.policies?.dispatch ?? "least-outstanding";
-  const scheduling = createSchedulingPolicy(schedulingChoice, options.scheduling ? "--scheduling" : `${clusterFile}: policies.scheduling`);
-  const dispatchPolicy = createDispatchPolicy(dispatchChoice, options.dispatch ? "--dispatch" : `${clusterFile}: policies.dispatch`);
+  checkLiveSettings(cluster, clusterFile, time_scale, options.emulate, "the gateway");
+  const { seed, schedulingChoice, dispatchChoice, scheduling, dispatch: dispatchPolicy } = resolvePolicies(options, cluster, clusterFile);
   const interval_s = options.observe_interval_s ?? cluster.observability?.interval_s ?? DEFAULT_OBSERVE_INTERVAL_S;
   const instances = await buildSimInstances(cluster, clusterFile);
   const routes = new ModelRoutes(cluster, instances, clusterFile);
@@ -118,7 +110,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const cleanup: (() => Promise<void> | void)[] = [];
   const output = options.out !== undefined ? new GatewayOutput(options.out) : undefined;
   try {
-    const endpoints = options.emulate ? await startEmulators(instances, routes, time_scale, emulators) : configEndpoints(cluster, clusterFile, routes);
+    const endpoints = options.emulate ? await startEmulators(instances, routes, time_scale, emulators) : configEndpoints(cluster, clusterFile, instances, "the gateway").map(({ instance, url }) => ({
+          id: instance.spec.id,
+          url,
+          served_model: routes.instance(instance.spec.id).served_model,
+        }));
     cleanup.push(() => Promise.all(emulators.map((e) => e.close())).then(() => {}));
     const clock = new LiveClock(time_scale);
     const control = new GatewayControl(clock, endpoints, options.api_key);
@@ -278,18 +274,3 @@ async function startEmulators(instances: SimInstance[], routes: ModelRoutes, tim
   return endpoints;
 }
 
-/** Each group's `endpoints`, one per instance, in order. */
-function configEndpoints(cluster: ClusterConfig, file: string, routes: ModelRoutes): ControlEndpoint[] {
-  const endpoints: ControlEndpoint[] = [];
-  for (const [g, group] of cluster.instances.entries()) {
-    const urls = group.endpoints;
-    const members = routes.instances.filter((i) => i.group === g);
-    if (urls === undefined || urls.length !== members.length) {
-      throw new InputError(
-        `${file}: instances[${g}].endpoints: expected ${members.length} server URL${members.length === 1 ? "" : "s"} (one per instance) for the gateway, got ${urls?.length ?? "none"}; or run with --emulate`,
-      );
-    }
-    members.forEach((m, i) => endpoints.push({ id: m.id, url: urls[i], served_model: m.served_model }));
-  }
-  return endpoints;
-}

@@ -4,11 +4,8 @@ import { DEFAULT_CLUSTER } from "../config/cluster-schema.ts";
 import { loadClusterConfig } from "../config/load.ts";
 import { InputError } from "../core/errors.ts";
 import { formatSummaryTable } from "../metrics/summary-table.ts";
-import { DISPATCH_POLICIES, SCHEDULING_POLICIES } from "../policies/registry.ts";
 import { nonNegativeInteger, positiveInteger, positiveNumber, runAction } from "./errors.ts";
-import { policyChoice } from "./run-flags.ts";
-
-const collectPair = (value: string, previous: string[]) => [...previous, value];
+import { addPolicyOptions, policyChoice } from "./run-flags.ts";
 
 interface GatewayFlags {
   config?: string;
@@ -36,7 +33,7 @@ interface GatewayFlags {
 
 export function gatewayCommand(): Command {
   const d = GATEWAY_DEFAULTS;
-  return new Command("gateway")
+  const command = new Command("gateway")
     .description(
       "Serve an OpenAI-compatible API (/v1/completions, /v1/chat/completions, streaming or not) that agent programs " +
         "point their client at: requests are routed by `model` to the config's instances (or, with --emulate, to one " +
@@ -48,11 +45,8 @@ export function gatewayCommand(): Command {
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .option("--port <n>", "port to listen on; 0 picks a free one", nonNegativeInteger, 8080)
     .option("--emulate", "start one vLLM emulator per configured instance on a free 127.0.0.1 port (endpoints ignored)")
-    .option("--speedup <x>", "with --emulate: model seconds per wall second (reported times stay in model seconds)", positiveNumber)
-    .option("--dispatch <name>", `dispatch policy: ${Object.keys(DISPATCH_POLICIES).join(", ")} (default: config, else least-outstanding)`)
-    .option("--scheduling <name>", `scheduling policy: ${Object.keys(SCHEDULING_POLICIES).join(", ")} (default: config, else fcfs)`)
-    .option("--scheduling-param <key=value>", "a scheduling-policy parameter (repeatable; docs/policies.md)", collectPair, [] as string[])
-    .option("--dispatch-param <key=value>", "a dispatch-policy parameter (repeatable; docs/policies.md)", collectPair, [] as string[])
+    .option("--speedup <x>", "with --emulate: model seconds per wall second (reported times stay in model seconds)", positiveNumber);
+  return addPolicyOptions(command)
     .option("--seed <n>", "seed of the policies' random stream (default: config, else 42)", nonNegativeInteger)
     .option("--observe-interval <s>", "seconds between /metrics scrapes of the instances (default: config, else 0.1)", positiveNumber)
     .option("--max-queue <n>", "per model: requests waiting in the gateway (for dispatch or a connection) beyond which new ones get 429", positiveInteger, d.max_queue)

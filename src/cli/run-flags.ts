@@ -34,18 +34,24 @@ export interface RunFlags extends WorkloadFlags {
 
 export function addRunOptions(command: Command, defaultOut: string): Command {
   addWorkloadOptions(command);
-  return command
-    .option("--config <file>", "cluster config, YAML or JSON (see docs/config.md)")
-    .option("--dispatch <name>", `dispatch policy: ${Object.keys(DISPATCH_POLICIES).join(", ")} (default: config, else least-outstanding)`)
-    .option("--scheduling <name>", `scheduling policy: ${Object.keys(SCHEDULING_POLICIES).join(", ")} (default: config, else fcfs)`)
-    .option("--scheduling-param <key=value>", "a scheduling-policy parameter (repeatable; docs/policies.md)", collectPair, [] as string[])
-    .option("--dispatch-param <key=value>", "a dispatch-policy parameter (repeatable; docs/policies.md)", collectPair, [] as string[])
+  command
+    .option("--config <file>", "cluster config, YAML or JSON (see docs/config.md)");
+  return addPolicyOptions(command)
     .option("--seed <n>", `random seed (default: config, else ${DEFAULT_SEED})`, nonNegativeInteger)
     .option("--observe-interval <s>", "seconds between scraped snapshots (default 0.1)", positiveNumber)
     .option("--out <dir>", "output directory for report.json, calls.csv and workflows.csv", defaultOut)
     .option("--no-progress", "never show a progress bar")
     .option("--quiet", "do not print the summary table")
     .option("--latency <file>", "latency model JSON (tandem.latency/v1, e.g. from tandem calibrate) for every instance group, replacing the config's");
+}
+
+/** --dispatch, --scheduling and their --…-param pairs (read back with `policyChoice`). */
+export function addPolicyOptions(command: Command): Command {
+  return command
+    .option("--dispatch <name>", `dispatch policy: ${Object.keys(DISPATCH_POLICIES).join(", ")} (default: config, else least-outstanding)`)
+    .option("--scheduling <name>", `scheduling policy: ${Object.keys(SCHEDULING_POLICIES).join(", ")} (default: config, else fcfs)`)
+    .option("--scheduling-param <key=value>", "a scheduling-policy parameter (repeatable; docs/policies.md)", collectPair, [] as string[])
+    .option("--dispatch-param <key=value>", "a dispatch-policy parameter (repeatable; docs/policies.md)", collectPair, [] as string[]);
 }
 
 /** What a run needs from the flags, resolved: the workload, the cluster and the policy choices. */
