@@ -51,16 +51,7 @@ export class GatewayControl implements InstanceControl {
 
   /** Every server answers /health and serves its model; throws naming the first that does not. */
   async checkReachable(): Promise<void> {
-    await Promise.all(
-      [...this.handles.values()].map(async (handle) => {
-        const health = await handle.health();
-        if (!health.ok) throw new Error(`instance ${handle.id} (${handle.baseUrl}): /health failed: ${health.reason}`);
-        const served = await handle.models();
-        if (!served.some((m) => m.id === handle.model)) {
-          throw new Error(`instance ${handle.id} (${handle.baseUrl}) serves ${served.map((m) => m.id).join(", ") || "no model"}, not "${handle.model}"`);
-        }
-      }),
-    );
+    await Promise.all([...this.handles.values()].map((handle) => handle.checkServing(handle.model!)));
   }
 
   async observe(instanceId: string): Promise<InstanceSnapshot> {

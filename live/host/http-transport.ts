@@ -74,17 +74,7 @@ export class HttpTransport implements CallTransport, InstanceControl {
 
   /** Checks every server answers /health and serves its model; throws naming the first that does not. */
   async checkReachable(): Promise<void> {
-    await Promise.all(
-      [...this.handles.values()].map(async (handle) => {
-        const health = await handle.health();
-        if (!health.ok) throw new Error(`instance ${handle.id} (${handle.baseUrl}): /health failed: ${health.reason}`);
-        const served = await handle.models();
-        const want = this.models.get(handle.id)!;
-        if (!served.some((m) => m.id === want)) {
-          throw new Error(`instance ${handle.id} (${handle.baseUrl}) serves ${served.map((m) => m.id).join(", ") || "no model"}, not "${want}"`);
-        }
-      }),
-    );
+    await Promise.all([...this.handles.values()].map((handle) => handle.checkServing(this.models.get(handle.id)!)));
   }
 
   async send(instanceId: string, call: LlmCall, enginePriority: number | undefined, progress: CallProgress, signal: AbortSignal): Promise<CallUsage> {

@@ -134,6 +134,16 @@ export class InstanceHandle {
     }
   }
 
+  /** Throws (naming the instance and URL) unless /health answers and /v1/models lists `model`. */
+  async checkServing(model: string, signal?: AbortSignal): Promise<void> {
+    const health = await this.health(signal);
+    if (!health.ok) throw new Error(`instance ${this.id} (${this.baseUrl}): /health failed: ${health.reason}`);
+    const served = await this.models(signal);
+    if (!served.some((m) => m.id === model)) {
+      throw new Error(`instance ${this.id} (${this.baseUrl}) serves ${served.map((m) => m.id).join(", ") || "no model"}, not "${model}"`);
+    }
+  }
+
   /** GET /v1/models. */
   async models(signal?: AbortSignal): Promise<ServedModel[]> {
     const { text } = await this.request("GET", "/v1/models", this.timeout_s, signal);
