@@ -1,3 +1,4 @@
+import { fmix32 } from "../../src/core/hash.ts";
 import type { LlmCall, PromptSegment } from "../../src/core/types.ts";
 
 /** Token ids are drawn from [vocab_min, vocab_max): ordinary vocabulary of every common tokenizer
@@ -87,12 +88,3 @@ function hash64(s: string): [number, number] {
   return [h1 | 0, h2 | 0];
 }
 
-/** MurmurHash3's 32-bit finaliser. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h;
-}

@@ -1,3 +1,4 @@
+import { fmix32 } from "../../src/core/hash.ts";
 import type { TokenIdentity } from "../../src/core/prefix-identity.ts";
 
 /** Prefix-cache identity of a prompt given as token ids, as vLLM's block-hash chain: the key of
@@ -72,13 +73,7 @@ function mix(hash: number, word: number): number {
 
 /** murmur3's final avalanche. */
 function finalise(hash: number, length: number): number {
-  let h = (hash ^ length) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(hash ^ length);
 }
 
 /** A 32-bit FNV-1a hash of a string's UTF-16 code units (text pieces → token ids). */

@@ -1,3 +1,4 @@
+import { fmix32 } from "../../core/hash.ts";
 import type { InstanceView } from "../../core/view.ts";
 
 /** FNV-1a (32-bit) over the string's UTF-16 code units (low byte, then the high byte when there is
@@ -15,12 +16,7 @@ export function hash32(text: string): number {
       h = Math.imul(h, 0x01000193);
     }
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }
 
 /** The key a call is kept together by: its workflow, else its tenant, else the call itself. */
