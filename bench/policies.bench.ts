@@ -10,7 +10,7 @@
  *     rate and a lower p50 TTFT).
  *  3. Fairness: two tenants with 1:10 demand, both backlogged: vtc vs fcfs, service ratio
  *     (target: within 2× of equal). */
-import type { ClusterConfig } from "../src/config/cluster-schema.ts";
+import type { ClusterConfig } from "../src/model/cluster-schema.ts";
 import type { PolicyChoice } from "../src/policies/registry.ts";
 import { runSimulation, type Workload } from "../sim/run.ts";
 import { sharedDataFile } from "../test/helpers/shared-data.ts";

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { BufferedFileWriter } from "../src/cli/file-sink.ts";
+import { BufferedFileWriter } from "../cli/file-sink.ts";
 import { CALLS_CSV_HEADER, callRowToCsv } from "../src/metrics/calls-csv.ts";
-import type { ClusterConfig } from "../src/config/cluster-schema.ts";
+import type { ClusterConfig } from "../src/model/cluster-schema.ts";
 import { runSimulation, type Workload } from "../sim/run.ts";
 import { sharedDataFile } from "../test/helpers/shared-data.ts";
 

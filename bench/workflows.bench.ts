@@ -4,7 +4,7 @@
  *  2. The debate (MT-APC): 400 truthful + 400 adversarial agents × 3 rounds, 3 questions (three
  *     workflows arriving together), same cluster. Target: under 5 s of wall time. */
 import { performance } from "node:perf_hooks";
-import type { ClusterConfig } from "../src/config/cluster-schema.ts";
+import type { ClusterConfig } from "../src/model/cluster-schema.ts";
 import { runSimulation, type Workload } from "../sim/run.ts";
 
 const cluster: ClusterConfig = {

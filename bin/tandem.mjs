@@ -4,4 +4,4 @@
 // Runs the TypeScript CLI through tsx's loader, so a fresh clone needs no build step.
 import { register } from "tsx/esm/api";
 register();
-await import("../src/cli/main.ts");
+await import("../cli/main.ts");

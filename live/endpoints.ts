@@ -1,4 +1,4 @@
-import type { ClusterConfig, InstanceGroup } from "../src/config/cluster-schema.ts";
+import type { ClusterConfig, InstanceGroup } from "../src/model/cluster-schema.ts";
 import { InputError } from "../src/core/errors.ts";
 import type { SimInstance } from "../sim/host.ts";
 

@@ -1,8 +1,8 @@
-import { DEFAULT_CLUSTER, type ClusterConfig } from "../src/config/cluster-schema.ts";
+import { DEFAULT_CLUSTER, type ClusterConfig } from "../src/model/cluster-schema.ts";
 import { InputError } from "../src/core/errors.ts";
-import { buildSimInstances } from "../sim/cluster.ts";
-import { RngStreams } from "../sim/des/rng.ts";
-import { simCallEstimator } from "../sim/estimator.ts";
+import { buildSimInstances } from "../run/instances.ts";
+import { RngStreams } from "../src/core/rng.ts";
+import { simCallEstimator } from "../src/model/call-estimator.ts";
 import { callFromRequest, canonicalModelName, isWorkflow, type SimInstance } from "../sim/host.ts";
 import { DEFAULT_OBSERVE_INTERVAL_S, lifecycleFrom, resolvePolicies, runRecorder, runReport, workloadArrivals, type RunHooks, type Workload } from "../sim/run.ts";
 import { checkLiveSettings, configEndpoints } from "./endpoints.ts";

@@ -31,7 +31,7 @@ import {
   type ProfileGroup,
   type Quantity,
   type StaticBatchTimes,
-} from "../sim/latency/calibrate/index.ts";
+} from "../sim/calibrate/index.ts";
 import { sharedDataFile } from "../test/helpers/shared-data.ts";
 import { scatterSpec, type ScatterPoint } from "./lib/charts.ts";
 import { fixed, markdownTable } from "./lib/markdown.ts";

@@ -13,13 +13,13 @@
  *           notebooks/results/parity.md (formatParityTable's table). */
 import { availableParallelism, loadavg } from "node:os";
 import { runLive } from "../live/run.ts";
-import { PARITY_CLUSTER, PARITY_WORKLOAD, formatParityTable, parityRows } from "../live/parity.ts";
+import { PARITY_CLUSTER, PARITY_WORKLOAD, formatParityTable, parityRows } from "../cli/parity.ts";
 import type { Report } from "../src/metrics/report-schema.ts";
 import type { CallRow } from "../src/metrics/calls-csv.ts";
 import type { WorkflowRow } from "../src/metrics/workflow-recorder.ts";
 import type { PolicyChoice } from "../src/policies/registry.ts";
-import { paritySpec, type CdfSeries } from "../src/plot/cdf.ts";
-import type { PlotMetric } from "../src/plot/style.ts";
+import { paritySpec, type CdfSeries } from "../cli/plot/cdf.ts";
+import type { PlotMetric } from "../cli/plot/style.ts";
 import { runSimulation } from "../sim/run.ts";
 import { valuesCdf } from "./lib/charts.ts";
 import { elapsed_s, isMain, repoRelative, writeFigure, writeResults, type Figure } from "./lib/output.ts";

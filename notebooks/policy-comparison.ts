@@ -11,11 +11,11 @@
  *  Writes:  docs/figures/policy-comparison-summary-70.png, …-summary-90.png (p50/p99 makespan bars
  *           per combination, one panel per app), docs/figures/policy-comparison-cdf-APP.png (makespan
  *           CDF per combination at 90% load), notebooks/results/policy-comparison.md (the table). */
-import type { ClusterConfig } from "../src/config/cluster-schema.ts";
+import type { ClusterConfig } from "../src/model/cluster-schema.ts";
 import type { PolicyChoice } from "../src/policies/registry.ts";
 import type { Report } from "../src/metrics/report-schema.ts";
-import { cdfSpec, type CdfSeries } from "../src/plot/cdf.ts";
-import { reportBars, summarySpec } from "../src/plot/summary.ts";
+import { cdfSpec, type CdfSeries } from "../cli/plot/cdf.ts";
+import { reportBars, summarySpec } from "../cli/plot/summary.ts";
 import { runSimulation, type Workload } from "../sim/run.ts";
 import { valuesCdf } from "./lib/charts.ts";
 import { change, fixed, markdownTable } from "./lib/markdown.ts";

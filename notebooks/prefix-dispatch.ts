@@ -13,10 +13,10 @@
  *  Writes:  docs/figures/prefix-dispatch-ttft-cdf.png (TTFT CDF per policy),
  *           docs/figures/prefix-dispatch-hit-rate.png (prefix-cache hit rate per policy),
  *           notebooks/results/prefix-dispatch.md (the table). */
-import type { ClusterConfig } from "../src/config/cluster-schema.ts";
+import type { ClusterConfig } from "../src/model/cluster-schema.ts";
 import type { Report } from "../src/metrics/report-schema.ts";
 import type { PolicyChoice } from "../src/policies/registry.ts";
-import { cdfSpec, type CdfSeries } from "../src/plot/cdf.ts";
+import { cdfSpec, type CdfSeries } from "../cli/plot/cdf.ts";
 import { runSimulation, type Workload } from "../sim/run.ts";
 import { sharedDataFile } from "../test/helpers/shared-data.ts";
 import { barsSpec, valuesCdf } from "./lib/charts.ts";

@@ -8,16 +8,16 @@ import type { DispatchPolicy } from "../src/policies/dispatch/policy.ts";
 import type { SchedulingPolicy } from "../src/policies/scheduling/policy.ts";
 import { VirtualClock } from "./des/clock.ts";
 import { EventQueue } from "./des/event-queue.ts";
-import type { RngStreams } from "./des/rng.ts";
+import type { RngStreams } from "../src/core/rng.ts";
 import type { WorkflowSpec } from "../src/workflow/types.ts";
-import { simCallEstimator } from "./estimator.ts";
-import { colocatedBlocks, type MemoryShare } from "./colocation.ts";
+import { simCallEstimator } from "../src/model/call-estimator.ts";
+import { colocatedBlocks, type MemoryShare } from "../src/model/colocation.ts";
 import type { LifecyclePolicy } from "../src/policies/lifecycle/policy.ts";
-import type { EngineConfig } from "./engine/config.ts";
+import type { EngineConfig } from "../src/model/engine-config.ts";
 import { Engine, type EngineListener, type EngineStats } from "./engine/engine.ts";
 import { PrefixInterner, SegmentTokenIdentity } from "../src/core/prefix-identity.ts";
-import type { LatencyModel } from "./latency/model.ts";
-import { modelNames, normaliseModelName } from "./latency/models.ts";
+import type { LatencyModel } from "../src/model/latency-model.ts";
+import { modelNames, normaliseModelName } from "../src/model/models.ts";
 
 /** One simulated instance: what the router knows of it plus how the engine behaves. */
 export interface SimInstance {

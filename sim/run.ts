@@ -1,4 +1,4 @@
-import { DEFAULT_CLUSTER, type ClusterConfig } from "../src/config/cluster-schema.ts";
+import { DEFAULT_CLUSTER, type ClusterConfig } from "../src/model/cluster-schema.ts";
 import type { RequestSpec } from "../src/core/types.ts";
 import type { CallRow } from "../src/metrics/calls-csv.ts";
 import { Recorder } from "../src/metrics/recorder.ts";
@@ -18,8 +18,8 @@ import {
   type RetimeArrival,
   type TraceStats,
 } from "../traces/index.ts";
-import { buildSimInstances } from "./cluster.ts";
-import { RngStreams } from "./des/rng.ts";
+import { buildSimInstances } from "../run/instances.ts";
+import { RngStreams } from "../src/core/rng.ts";
 import { simulate, type Arrival, type SimInstance, type SimLifecycle, type SimulationProgress, type SimulationResult } from "./host.ts";
 import type { AgentSummary } from "../src/metrics/report-schema.ts";
 import type { ModelTraffic } from "../src/core/model-traffic.ts";

@@ -1,5 +1,5 @@
 import { inputError } from "../src/core/errors.ts";
-import { exponential, gamma, type Random } from "../sim/des/rng.ts";
+import { exponential, gamma, type Random } from "../src/core/rng.ts";
 
 /** How inter-arrival gaps are drawn. `constant`: every gap is exactly 1/rate. `poisson`:
  *  exponential gaps. `gamma`: gamma gaps with the given coefficient of variation (cv = 1 is

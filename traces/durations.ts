@@ -1,5 +1,5 @@
 import { inputError } from "../src/core/errors.ts";
-import { standardNormal, type Random } from "../sim/des/rng.ts";
+import { standardNormal, type Random } from "../src/core/rng.ts";
 import { distributionParams } from "./lengths.ts";
 
 /** A distribution of durations in seconds (tool runs): `fixed:S`, `uniform:A,B`,

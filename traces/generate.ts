@@ -1,6 +1,6 @@
 import type { RequestSpec } from "../src/core/types.ts";
 import { inputError } from "../src/core/errors.ts";
-import { RngStreams } from "../sim/des/rng.ts";
+import { RngStreams } from "../src/core/rng.ts";
 import { arrivalClock, checkArrivalOptions, type ArrivalProcess } from "./arrivals.ts";
 import { batchesOf } from "./batches.ts";
 import { lengthSampler, parseLengthDistribution } from "./lengths.ts";

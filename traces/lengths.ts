@@ -1,5 +1,5 @@
 import { inputError } from "../src/core/errors.ts";
-import { standardNormal, type Random } from "../sim/des/rng.ts";
+import { standardNormal, type Random } from "../src/core/rng.ts";
 
 /** A token-length distribution, written `fixed:N`, `uniform:A,B` (integers, both ends included) or
  *  `lognormal:MEAN,CV` (a lognormal with that mean and coefficient of variation). */

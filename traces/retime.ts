@@ -1,6 +1,6 @@
 import type { RequestSpec } from "../src/core/types.ts";
 import { inputError } from "../src/core/errors.ts";
-import type { Random } from "../sim/des/rng.ts";
+import type { Random } from "../src/core/rng.ts";
 import { arrivalClock, checkArrivalOptions } from "./arrivals.ts";
 
 /** Which arrival times a replay uses: the trace's own (optionally sped up or slowed down), or fresh

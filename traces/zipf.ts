@@ -1,4 +1,4 @@
-import type { Random } from "../sim/des/rng.ts";
+import type { Random } from "../src/core/rng.ts";
 
 /** Picks an index in [0, n) with probability ∝ 1/(i+1)^skew (skew 0 = uniform), by binary search
  *  over the precomputed cumulative weights: one uniform per draw. */

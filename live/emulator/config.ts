@@ -1,11 +1,11 @@
 import { resolve } from "node:path";
-import type { ClusterConfig, EngineOverrides, InstanceGroup } from "../../src/config/cluster-schema.ts";
-import { loadClusterConfig } from "../../src/config/load.ts";
+import type { ClusterConfig, EngineOverrides, InstanceGroup } from "../../src/model/cluster-schema.ts";
+import { loadClusterConfig } from "../../run/config-file.ts";
 import { InputError } from "../../src/core/errors.ts";
-import { buildSimInstances } from "../../sim/cluster.ts";
+import { buildSimInstances } from "../../run/instances.ts";
 import type { SimInstance } from "../../sim/host.ts";
-import { gpuSpec } from "../../sim/latency/gpus.ts";
-import { modelSpec } from "../../sim/latency/models.ts";
+import { gpuSpec } from "../../src/model/gpus.ts";
+import { modelSpec } from "../../src/model/models.ts";
 
 /** What the emulated instance is: a model on a GPU, with engine and latency settings taken from a
  *  cluster config's first instance group and/or given directly (direct settings win). */

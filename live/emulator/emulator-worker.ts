@@ -1,6 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { buildSimInstances } from "../../sim/cluster.ts";
-import type { ClusterConfig } from "../../src/config/cluster-schema.ts";
+import { buildSimInstances } from "../../run/instances.ts";
+import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
 import { startEmulator } from "./index.ts";
 
 /** What the main thread sends: the cluster (re-built here: latency models are not cloneable) and

@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import type { ClusterConfig } from "../../src/config/cluster-schema.ts";
+import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
 import type { EmulatorWorkerData, EmulatorWorkerMessage } from "./emulator-worker.ts";
 
 const BOOTSTRAP = new URL("./worker-bootstrap.mjs", import.meta.url);

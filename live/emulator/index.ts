@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { SimInstance } from "../../sim/host.ts";
-import { modelSpec } from "../../sim/latency/models.ts";
+import { modelSpec } from "../../src/model/models.ts";
 import { DEFAULT_WAKE_LATENCY_S, resolveEmulatedInstance, type EmulatedInstanceOptions } from "./config.ts";
 import { EngineLoop } from "./engine-loop.ts";
 import { EmulatorMetrics } from "./metrics.ts";

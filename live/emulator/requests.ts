@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { fieldPath } from "../../src/config/zod-issue.ts";
+import { fieldPath } from "../../src/core/zod-issue.ts";
 import { badRequest } from "./errors.ts";
 import { renderChat, tokenizeText } from "./tokenize.ts";
 

@@ -1,13 +1,13 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { DEFAULT_CLUSTER, type ClusterConfig } from "../../src/config/cluster-schema.ts";
+import { DEFAULT_CLUSTER, type ClusterConfig } from "../../src/model/cluster-schema.ts";
 import { InputError } from "../../src/core/errors.ts";
 import type { CallRow } from "../../src/metrics/calls-csv.ts";
 import type { WorkflowRow } from "../../src/metrics/workflow-recorder.ts";
 import type { PolicyChoice } from "../../src/policies/registry.ts";
-import { buildSimInstances } from "../../sim/cluster.ts";
-import { RngStreams } from "../../sim/des/rng.ts";
-import { simCallEstimator } from "../../sim/estimator.ts";
+import { buildSimInstances } from "../../run/instances.ts";
+import { RngStreams } from "../../src/core/rng.ts";
+import { simCallEstimator } from "../../src/model/call-estimator.ts";
 import { canonicalModelName, type SimInstance } from "../../sim/host.ts";
 import { DEFAULT_OBSERVE_INTERVAL_S, lifecycleFrom, resolvePolicies, runRecorder } from "../../sim/run.ts";
 import { checkLiveSettings, configEndpoints } from "../endpoints.ts";

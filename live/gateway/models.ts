@@ -1,4 +1,4 @@
-import type { ClusterConfig } from "../../src/config/cluster-schema.ts";
+import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
 import { InputError } from "../../src/core/errors.ts";
 import { canonicalModelName, type SimInstance } from "../../sim/host.ts";
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { readBodyLimited } from "../http/read-body.ts";
 import { z } from "zod";
-import { fieldPath } from "../../src/config/zod-issue.ts";
+import { fieldPath } from "../../src/core/zod-issue.ts";
 import { GatewayError, badRequest } from "./errors.ts";
 
 export type GenerationKind = "completion" | "chat";

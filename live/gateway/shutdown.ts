@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import type { ClusterConfig } from "../../src/config/cluster-schema.ts";
+import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
 import type { Report } from "../../src/metrics/report-schema.ts";
 import type { PolicyChoice } from "../../src/policies/registry.ts";
 import type { GatewayOutput } from "./output.ts";

@@ -3,8 +3,8 @@
  *  predicted against measured values with the y = x line. Plus the glue from in-memory values to
  *  the plot module's CDF series. Pure: data in, vega-lite spec out. */
 import type { TopLevelSpec } from "vega-lite";
-import { cdfPoints, type CdfSeries } from "../../src/plot/cdf.ts";
-import { CHART_HEIGHT, CHART_WIDTH, CONFIG, VEGA_LITE_SCHEMA } from "../../src/plot/style.ts";
+import { cdfPoints, type CdfSeries } from "../../cli/plot/cdf.ts";
+import { CHART_HEIGHT, CHART_WIDTH, CONFIG, VEGA_LITE_SCHEMA } from "../../cli/plot/style.ts";
 
 /** The CDF series of one run from its values (any order; non-finite values dropped), as the plot
  *  module's cdfSpec and paritySpec take it; undefined when no value is left. */

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TopLevelSpec } from "vega-lite";
-import { renderSvg, svgToPng } from "../../src/plot/render.ts";
+import { renderSvg, svgToPng } from "../../cli/plot/render.ts";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Figures the README embeds. */

@@ -1,9 +1,9 @@
 import { invariant } from "../../src/core/errors.ts";
 import { RankedQueue } from "../../src/core/ranked-queue.ts";
 import type { InstanceSnapshot, LlmCall } from "../../src/core/types.ts";
-import { addDecode, addPrefillChunk, emptyBatchShape, resetBatchShape, type BatchShape, type LatencyModel } from "../latency/model.ts";
+import { addDecode, addPrefillChunk, emptyBatchShape, resetBatchShape, type BatchShape, type LatencyModel } from "../../src/model/latency-model.ts";
 import { BlockManager } from "./block-manager.ts";
-import type { EngineConfig } from "./config.ts";
+import type { EngineConfig } from "../../src/model/engine-config.ts";
 import { EngineRequest } from "./request.ts";
 import type { TokenIdentity } from "../../src/core/prefix-identity.ts";
 import { KvTiers, TIER_CPU, TIER_DISK, TIER_NONE } from "./tiers.ts";

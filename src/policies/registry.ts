@@ -1,5 +1,5 @@
 import { InputError } from "../core/errors.ts";
-import { zodInputError } from "../config/zod-issue.ts";
+import { zodInputError } from "../core/zod-issue.ts";
 import type { SchedulingPolicy } from "./scheduling/policy.ts";
 import type { DispatchPolicy } from "./dispatch/policy.ts";
 import { createFcfs } from "./scheduling/fcfs.ts";

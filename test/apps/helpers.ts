@@ -1,4 +1,4 @@
-import { RngStreams } from "../../sim/des/rng.ts";
+import { RngStreams } from "../../src/core/rng.ts";
 import type { WorkflowSpec } from "../../src/workflow/types.ts";
 import { appByName, resolveAppParams } from "../../traces/apps/index.ts";
 

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import { RngStreams } from "../../sim/des/rng.ts";
+import { RngStreams } from "../../src/core/rng.ts";
 import { validateWorkflow } from "../../src/workflow/validate.ts";
 import { APP_NAMES, APPS, MAX_APP_TOKENS, resolveAppParams } from "../../traces/apps/index.ts";
 import { buildMany } from "./helpers.ts";

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cliSandbox, expectInputError } from "../helpers/cli.ts";
-import { fittedModel, formatProfileCsv, simulateStaticBatch, type ProfileRow } from "../../sim/latency/calibrate/index.ts";
+import { fittedModel, formatProfileCsv, simulateStaticBatch, type ProfileRow } from "../../sim/calibrate/index.ts";
 import { sharedDataFile } from "../helpers/shared-data.ts";
 
 const { scratch, tandem, file } = cliSandbox("tandem-calibrate-");

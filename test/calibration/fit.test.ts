@@ -1,6 +1,6 @@
 import seedrandom from "seedrandom";
 import { describe, expect, it } from "vitest";
-import type { FittedCoefficients } from "../../sim/latency/fitted.ts";
+import type { FittedCoefficients } from "../../src/model/fitted.ts";
 import {
   autoKnots,
   calibrateGroup,
@@ -15,7 +15,7 @@ import {
   TraceCache,
   type Measurement,
   type StaticBatch,
-} from "../../sim/latency/calibrate/index.ts";
+} from "../../sim/calibrate/index.ts";
 
 const GROUP = { model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1 };
 

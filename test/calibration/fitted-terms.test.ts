@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import { fittedLatencyModelFromJson } from "../../sim/latency/fitted.ts";
-import { addDecode, addPrefillChunk, emptyBatchShape } from "../../sim/latency/model.ts";
+import { fittedLatencyModelFromJson } from "../../src/model/fitted.ts";
+import { addDecode, addPrefillChunk, emptyBatchShape } from "../../src/model/latency-model.ts";
 
 const BASE = {
   schema: "tandem.latency/v1",

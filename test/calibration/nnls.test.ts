@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { nnls } from "../../sim/latency/calibrate/nnls.ts";
+import { nnls } from "../../sim/calibrate/nnls.ts";
 
 /** Karush–Kuhn–Tucker conditions of min ‖Ax − b‖ s.t. x ≥ 0: x ≥ 0, the gradient w = Aᵀ(b − Ax) is
  *  ≤ 0 everywhere and = 0 where x > 0. */

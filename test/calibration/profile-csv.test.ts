@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import type { FittedCoefficients } from "../../sim/latency/fitted.ts";
+import type { FittedCoefficients } from "../../src/model/fitted.ts";
 import {
   calibrateGroup,
   fittedModel,
@@ -12,7 +12,7 @@ import {
   simulateStaticBatch,
   type ProfileRow,
   type StaticBatch,
-} from "../../sim/latency/calibrate/index.ts";
+} from "../../sim/calibrate/index.ts";
 
 const TRUTH: FittedCoefficients = {
   overhead_s: 0.008,

@@ -8,7 +8,7 @@ import {
   splitwiseMeasurements,
   type Calibration,
   type ProfileGroup,
-} from "../../sim/latency/calibrate/index.ts";
+} from "../../sim/calibrate/index.ts";
 import { sharedDataFile } from "../helpers/shared-data.ts";
 
 const HEADER = "model,hardware,prompt_size,batch_size,token_size,peak_power,average_power,prompt_time,token_time,e2e_time,tensor_parallel";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import { parsePolicyList, parseRateList, policyFolderNames, safePolicyName, validatePolicyCombos } from "../../src/compare/policy-list.ts";
-import { buildJobs, seedRange, withWorkloadSeed } from "../../src/compare/jobs.ts";
+import { parsePolicyList, parseRateList, policyFolderNames, safePolicyName, validatePolicyCombos } from "../../cli/compare/policy-list.ts";
+import { buildJobs, seedRange, withWorkloadSeed } from "../../cli/compare/jobs.ts";
 import type { Workload } from "../../sim/run.ts";
 
 describe("--policies", () => {

@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import { buildJobs, seedRange } from "../../src/compare/jobs.ts";
-import { parsePolicyList } from "../../src/compare/policy-list.ts";
-import { runJobsInWorkers } from "../../src/compare/pool.ts";
-import { compareCsv, meanRows, rowFromReport, type CompareRow } from "../../src/compare/results.ts";
-import { formatCompareTable } from "../../src/compare/table.ts";
+import { buildJobs, seedRange } from "../../cli/compare/jobs.ts";
+import { parsePolicyList } from "../../cli/compare/policy-list.ts";
+import { runJobsInWorkers } from "../../cli/compare/pool.ts";
+import { compareCsv, meanRows, rowFromReport, type CompareRow } from "../../cli/compare/results.ts";
+import { formatCompareTable } from "../../cli/compare/table.ts";
 import type { Workload } from "../../sim/run.ts";
 
 function row(policy: string, rate: number, seed: number, over: Partial<CompareRow> = {}): CompareRow {

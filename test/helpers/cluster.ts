@@ -2,11 +2,11 @@ import type { RequestSpec } from "../../src/core/types.ts";
 import type { CallRow } from "../../src/metrics/calls-csv.ts";
 import { Recorder } from "../../src/metrics/recorder.ts";
 import { createDispatchPolicy, createSchedulingPolicy } from "../../src/policies/registry.ts";
-import { RngStreams } from "../../sim/des/rng.ts";
-import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../sim/engine/config.ts";
+import { RngStreams } from "../../src/core/rng.ts";
+import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../src/model/engine-config.ts";
 import { simulate, type SimInstance, type SimulationResult } from "../../sim/host.ts";
-import { FittedLatencyModel } from "../../sim/latency/fitted.ts";
-import type { LatencyModel } from "../../sim/latency/model.ts";
+import { FittedLatencyModel } from "../../src/model/fitted.ts";
+import type { LatencyModel } from "../../src/model/latency-model.ts";
 
 /** A simple, exactly known step time: 5 ms + 0.1 ms per prefill token + 0.2 ms per decode. */
 export function linearLatency(): LatencyModel {

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import { FittedLatencyModel, fittedLatencyModelFromJson } from "../../sim/latency/fitted.ts";
-import { latencyModelFromJson, loadLatencyModelFile } from "../../sim/latency/load.ts";
-import { addDecode, addPrefillChunk, emptyBatchShape, resetBatchShape } from "../../sim/latency/model.ts";
+import { FittedLatencyModel, fittedLatencyModelFromJson } from "../../src/model/fitted.ts";
+import { latencyModelFromJson, loadLatencyModelFile } from "../../src/model/latency-json.ts";
+import { addDecode, addPrefillChunk, emptyBatchShape, resetBatchShape } from "../../src/model/latency-model.ts";
 
 // Binary fractions, so that the linear form is exact whatever order it is summed in.
 const DOC = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import { kvBytesPerToken, kvCapacity, numGpuBlocks } from "../../sim/latency/memory.ts";
-import { modelSpec } from "../../sim/latency/models.ts";
+import { kvBytesPerToken, kvCapacity, numGpuBlocks } from "../../src/model/memory.ts";
+import { modelSpec } from "../../src/model/models.ts";
 
 describe("KV bytes per token", () => {
   it("is 2 × layers × kv_heads × head_dim × dtype", () => {

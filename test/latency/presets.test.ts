@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import { gpuNames, gpuSpec } from "../../sim/latency/gpus.ts";
-import { lmHeadParams, modelNames, modelSpec, transformerMatmulParams } from "../../sim/latency/models.ts";
-import { kvHeadsPerGpu, validateTensorParallel } from "../../sim/latency/parallel.ts";
+import { gpuNames, gpuSpec } from "../../src/model/gpus.ts";
+import { lmHeadParams, modelNames, modelSpec, transformerMatmulParams } from "../../src/model/models.ts";
+import { kvHeadsPerGpu, validateTensorParallel } from "../../src/model/parallel.ts";
 
 describe("model presets", () => {
   it("has the presets the simulator needs", () => {

@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import { gpuSpec } from "../../sim/latency/gpus.ts";
-import { latencyModelFromJson } from "../../sim/latency/load.ts";
-import { addDecode, addPrefillChunk, emptyBatchShape, type BatchShape } from "../../sim/latency/model.ts";
-import { modelSpec, transformerMatmulParams } from "../../sim/latency/models.ts";
-import { DEFAULT_ROOFLINE_CONSTANTS, rooflineModel } from "../../sim/latency/roofline.ts";
+import { gpuSpec } from "../../src/model/gpus.ts";
+import { latencyModelFromJson } from "../../src/model/latency-json.ts";
+import { addDecode, addPrefillChunk, emptyBatchShape, type BatchShape } from "../../src/model/latency-model.ts";
+import { modelSpec, transformerMatmulParams } from "../../src/model/models.ts";
+import { DEFAULT_ROOFLINE_CONSTANTS, rooflineModel } from "../../src/model/roofline.ts";
 
 function decodes(n: number, context_tokens: number): BatchShape {
   const batch = emptyBatchShape();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { runLive } from "../../live/run.ts";
 import { startEmulator, type Emulator } from "../../live/emulator/index.ts";
-import type { ClusterConfig } from "../../src/config/cluster-schema.ts";
+import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
 import type { CallRow } from "../../src/metrics/calls-csv.ts";
 import type { RequestSpec } from "../../src/core/types.ts";
 

@@ -1,7 +1,7 @@
 /** Shared by the emulator tests: a test instance with an exactly known step time, and small HTTP
  *  and SSE helpers over Node's fetch. */
 import { performance } from "node:perf_hooks";
-import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../sim/engine/config.ts";
+import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../src/model/engine-config.ts";
 import type { SimInstance } from "../../sim/host.ts";
 import { linearLatency } from "../helpers/cluster.ts";
 

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseClusterConfig } from "../../src/config/load.ts";
+import { parseClusterConfig } from "../../run/config-file.ts";
 import type { CallRow } from "../../src/metrics/calls-csv.ts";
 import { startGateway, type Gateway, type GatewayOptions } from "../../live/gateway/index.ts";
 import { counterSamples, histogramOf, parsePrometheusText } from "../../live/instances/index.ts";

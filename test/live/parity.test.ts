@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runLive } from "../../live/run.ts";
-import { PARITY_CLUSTER, PARITY_WORKLOAD, parityRows } from "../../live/parity.ts";
+import { PARITY_CLUSTER, PARITY_WORKLOAD, parityRows } from "../../cli/parity.ts";
 import { runSimulation } from "../../sim/run.ts";
 
 describe("sim-vs-live parity", () => {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createDispatchPolicy, createSchedulingPolicy } from "../../src/policies/registry.ts";
-import { pngSize, renderSvg, svgSize, toVega } from "../../src/plot/render.ts";
+import { pngSize, renderSvg, svgSize, toVega } from "../../cli/plot/render.ts";
 import { barsSpec, scatterSpec, valuesCdf } from "../../notebooks/lib/charts.ts";
 import { change, markdownTable, percent } from "../../notebooks/lib/markdown.ts";
 import { isMain, writeFigure, writeResults } from "../../notebooks/lib/output.ts";
@@ -16,7 +16,7 @@ import * as policyComparison from "../../notebooks/policy-comparison.ts";
 import * as prefixDispatch from "../../notebooks/prefix-dispatch.ts";
 import * as calibrationFit from "../../notebooks/calibration-fit.ts";
 import * as parity from "../../notebooks/parity.ts";
-import { crossValidate } from "../../sim/latency/calibrate/index.ts";
+import { crossValidate } from "../../sim/calibrate/index.ts";
 import type { RequestSpec } from "../../src/core/types.ts";
 import { sharedDataFile } from "../helpers/shared-data.ts";
 

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../helpers/shared-data.ts";
-import { pngSize, svgSize } from "../../src/plot/render.ts";
+import { pngSize, svgSize } from "../../cli/plot/render.ts";
 import { compareRun, scratchDir, simRun, workflowWorkload } from "./fixtures.ts";
 
 const BIN = join(REPO_ROOT, "bin/tandem.mjs");

@@ -3,9 +3,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RunOutput } from "../../src/cli/run-output.ts";
-import type { ClusterConfig } from "../../src/config/cluster-schema.ts";
-import { COMPARE_SCHEMA_ID, compareJson, meanRows, rowFromReport } from "../../src/compare/results.ts";
+import { RunOutput } from "../../cli/run-output.ts";
+import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
+import { COMPARE_SCHEMA_ID, compareJson, meanRows, rowFromReport } from "../../cli/compare/results.ts";
 import type { Report } from "../../src/metrics/report-schema.ts";
 import type { PolicyChoice } from "../../src/policies/registry.ts";
 import { TANDEM_VERSION } from "../../src/version.ts";

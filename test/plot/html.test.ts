@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildCharts } from "../../src/plot/charts.ts";
-import { htmlPage } from "../../src/plot/html.ts";
-import { loadPlotInputs } from "../../src/plot/load.ts";
+import { buildCharts } from "../../cli/plot/charts.ts";
+import { htmlPage } from "../../cli/plot/html.ts";
+import { loadPlotInputs } from "../../cli/plot/load.ts";
 import { asLiveRun, compareRun, scratchDir, simRun, workflowWorkload } from "./fixtures.ts";
 
 // The functions given to waitForFunction/evaluate run in the page, where `document` exists; the

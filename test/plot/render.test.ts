@@ -3,10 +3,10 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildCharts, type ChartSet } from "../../src/plot/charts.ts";
-import { loadPlotInputs } from "../../src/plot/load.ts";
-import { pngSize, renderSvg, svgSize, svgToPng } from "../../src/plot/render.ts";
-import type { Chart } from "../../src/plot/style.ts";
+import { buildCharts, type ChartSet } from "../../cli/plot/charts.ts";
+import { loadPlotInputs } from "../../cli/plot/load.ts";
+import { pngSize, renderSvg, svgSize, svgToPng } from "../../cli/plot/render.ts";
+import type { Chart } from "../../cli/plot/style.ts";
 import { asLiveRun, compareRun, requestWorkload, scratchDir, simRun, workflowWorkload } from "./fixtures.ts";
 
 const dir = scratchDir();

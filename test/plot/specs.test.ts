@@ -1,13 +1,13 @@
 /** The spec builders are pure: data in, vega-lite spec out. These check what lands on each axis. */
 import { describe, expect, it } from "vitest";
-import { cdfPoints, cdfSpec, paritySpec, percentilePoints, type CdfSeries } from "../../src/plot/cdf.ts";
-import { ganttBars, ganttSpec } from "../../src/plot/gantt.ts";
-import { htmlPage } from "../../src/plot/html.ts";
-import type { SelectedWorkflow } from "../../src/plot/load.ts";
-import { summarySpec } from "../../src/plot/summary.ts";
-import { sweepSpec, type SweepPoint } from "../../src/plot/sweep.ts";
-import { timelineSpec } from "../../src/plot/timeline.ts";
-import { slug, uniqueSlugs } from "../../src/plot/style.ts";
+import { cdfPoints, cdfSpec, paritySpec, percentilePoints, type CdfSeries } from "../../cli/plot/cdf.ts";
+import { ganttBars, ganttSpec } from "../../cli/plot/gantt.ts";
+import { htmlPage } from "../../cli/plot/html.ts";
+import type { SelectedWorkflow } from "../../cli/plot/load.ts";
+import { summarySpec } from "../../cli/plot/summary.ts";
+import { sweepSpec, type SweepPoint } from "../../cli/plot/sweep.ts";
+import { timelineSpec } from "../../cli/plot/timeline.ts";
+import { slug, uniqueSlugs } from "../../cli/plot/style.ts";
 
 // Specs are plain JSON; read them without fighting vega-lite's union types.
 type Json = any;

@@ -10,7 +10,7 @@ import { Recorder } from "../../src/metrics/recorder.ts";
 import { reportToJson } from "../../src/metrics/report-schema.ts";
 import { InstanceTimeline, timelinePointsPerInstance } from "../../src/metrics/timeline.ts";
 import { runSimulation } from "../../sim/run.ts";
-import { CsvFile } from "../../src/plot/csv.ts";
+import { CsvFile } from "../../cli/plot/csv.ts";
 import { requestWorkload, scratchDir, simRun, TINY_CLUSTER, workflowWorkload } from "./fixtures.ts";
 
 function snapshot(at_s: number, running = 0, waiting = 0, kv_usage = 0, awake = true): InstanceSnapshot {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type Emulator } from "../../live/emulator/index.ts";
-import { PROFILE_CSV_HEADER, parseProfileCsv } from "../../sim/latency/calibrate/index.ts";
+import { PROFILE_CSV_HEADER, parseProfileCsv } from "../../sim/calibrate/index.ts";
 import { REPO_ROOT } from "../helpers/shared-data.ts";
 
 const BIN = join(REPO_ROOT, "bin/tandem.mjs");

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PROFILE_CSV_HEADER, calibrateGroup, groupMeasurements, parseProfileCsv, profileMeasurements } from "../../sim/latency/calibrate/index.ts";
+import { PROFILE_CSV_HEADER, calibrateGroup, groupMeasurements, parseProfileCsv, profileMeasurements } from "../../sim/calibrate/index.ts";
 import { REPO_ROOT } from "../helpers/shared-data.ts";
 
 const SCRIPT = join(REPO_ROOT, "live/profile/profile-gpu.py");

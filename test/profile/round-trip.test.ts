@@ -39,9 +39,9 @@ import {
   simulateStaticBatch,
   traceStaticBatch,
   type StaticBatch,
-} from "../../sim/latency/calibrate/index.ts";
-import type { FittedCoefficients } from "../../sim/latency/fitted.ts";
-import type { BatchShape } from "../../sim/latency/model.ts";
+} from "../../sim/calibrate/index.ts";
+import type { FittedCoefficients } from "../../src/model/fitted.ts";
+import type { BatchShape } from "../../src/model/latency-model.ts";
 
 const TIME_SCALE = 2;
 const TRUTH: FittedCoefficients = {

@@ -13,7 +13,7 @@ import {
   type BatchMeasurement,
   type DeliveredRequest,
 } from "../../live/profile/index.ts";
-import { formatProfileCsv, parseProfileCsv, profileMeasurements } from "../../sim/latency/calibrate/index.ts";
+import { formatProfileCsv, parseProfileCsv, profileMeasurements } from "../../sim/calibrate/index.ts";
 import { InputError } from "../../src/core/errors.ts";
 
 describe("sweep grid", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runSimulation } from "../../sim/run.ts";
-import type { ClusterConfig } from "../../src/config/cluster-schema.ts";
+import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
 import type { CallRow } from "../../src/metrics/calls-csv.ts";
 
 const cluster = (api_latency_s: number): ClusterConfig => ({

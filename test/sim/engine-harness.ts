@@ -3,10 +3,10 @@
  *  per decode. Used by the tier, reorder and resize tests. */
 import type { LlmCall, PromptSegment } from "../../src/core/types.ts";
 import { PrefixInterner, SegmentTokenIdentity } from "../../src/core/prefix-identity.ts";
-import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../sim/engine/config.ts";
+import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../src/model/engine-config.ts";
 import { Engine, type EngineListener } from "../../sim/engine/engine.ts";
 import type { EngineRequest } from "../../sim/engine/request.ts";
-import { FittedLatencyModel } from "../../sim/latency/fitted.ts";
+import { FittedLatencyModel } from "../../src/model/fitted.ts";
 
 export const OVERHEAD_S = 0.005;
 export const PER_PREFILL_TOKEN_S = 0.0001;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { LlmCall, PromptSegment } from "../../src/core/types.ts";
-import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../sim/engine/config.ts";
+import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../src/model/engine-config.ts";
 import { Engine, type EngineListener } from "../../sim/engine/engine.ts";
 import type { EngineRequest } from "../../sim/engine/request.ts";
 import { PrefixInterner, SegmentTokenIdentity } from "../../src/core/prefix-identity.ts";
-import type { BatchShape, LatencyModel } from "../../sim/latency/model.ts";
+import type { BatchShape, LatencyModel } from "../../src/model/latency-model.ts";
 
 /** A latency model that records every step's shape and takes 10 ms. */
 class ShapeRecorder implements LatencyModel {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { ClusterConfig } from "../../src/config/cluster-schema.ts";
+import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
 import type { RequestSpec } from "../../src/core/types.ts";
 import type { CallRow } from "../../src/metrics/calls-csv.ts";
 import { Recorder } from "../../src/metrics/recorder.ts";
 import { createDispatchPolicy, createSchedulingPolicy } from "../../src/policies/registry.ts";
 import { createSleepWake } from "../../src/policies/lifecycle/sleep-wake.ts";
 import { createAutoscale } from "../../src/policies/lifecycle/autoscale.ts";
-import { RngStreams } from "../../sim/des/rng.ts";
-import { buildSimInstances } from "../../sim/cluster.ts";
+import { RngStreams } from "../../src/core/rng.ts";
+import { buildSimInstances } from "../../run/instances.ts";
 import { simulate } from "../../sim/host.ts";
 import { asBatches } from "../helpers/cluster.ts";
 

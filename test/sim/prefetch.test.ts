@@ -3,7 +3,7 @@ import type { RequestSpec } from "../../src/core/types.ts";
 import { Recorder } from "../../src/metrics/recorder.ts";
 import { createDispatchPolicy, createSchedulingPolicy } from "../../src/policies/registry.ts";
 import type { WorkflowSpec } from "../../src/workflow/types.ts";
-import { RngStreams } from "../../sim/des/rng.ts";
+import { RngStreams } from "../../src/core/rng.ts";
 import { simulate, type Arrival } from "../../sim/host.ts";
 import { testInstances } from "../helpers/cluster.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { EngineConfig } from "../../sim/engine/config.ts";
+import type { EngineConfig } from "../../src/model/engine-config.ts";
 import { harness } from "./engine-harness.ts";
 
 const SYS = [{ key: "sys", tokens: 64 }, { tokens: 16 }];

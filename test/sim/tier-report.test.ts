@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ClusterConfigSchema } from "../../src/config/cluster-schema.ts";
+import { ClusterConfigSchema } from "../../src/model/cluster-schema.ts";
 import type { RequestSpec } from "../../src/core/types.ts";
 import { InstanceSummarySchema, SummarySchema } from "../../src/metrics/report-schema.ts";
 import { formatSummaryTable } from "../../src/metrics/summary-table.ts";
-import { buildSimInstances } from "../../sim/cluster.ts";
+import { buildSimInstances } from "../../run/instances.ts";
 import { runTestCluster, testInstances } from "../helpers/cluster.ts";
 
 describe("tier knobs in the cluster config", () => {

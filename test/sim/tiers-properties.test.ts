@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { PromptSegment, RequestSpec } from "../../src/core/types.ts";
-import type { EngineConfig } from "../../sim/engine/config.ts";
+import type { EngineConfig } from "../../src/model/engine-config.ts";
 import { runTestCluster, testInstances } from "../helpers/cluster.ts";
 import { clusterShape, expectEveryCallClosed } from "../helpers/sim-invariants.ts";
 import { harness } from "./engine-harness.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { EngineConfig } from "../../sim/engine/config.ts";
+import type { EngineConfig } from "../../src/model/engine-config.ts";
 import { harness, OVERHEAD_S, prefillTime } from "./engine-harness.ts";
 
 // 16-token blocks of 2 MiB: 84 µs each over the CPU link (25 GB/s), 419 µs from disk (5 GB/s),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import { RngStreams } from "../../sim/des/rng.ts";
+import { RngStreams } from "../../src/core/rng.ts";
 import { lengthSampler, parseLengthDistribution } from "../../traces/lengths.ts";
 import { zipfPicker } from "../../traces/zipf.ts";
 

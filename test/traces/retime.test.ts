@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RequestSpec } from "../../src/core/types.ts";
 import { InputError } from "../../src/core/errors.ts";
-import { RngStreams } from "../../sim/des/rng.ts";
+import { RngStreams } from "../../src/core/rng.ts";
 import { batchesOf } from "../../traces/batches.ts";
 import { retime } from "../../traces/retime.ts";
 import { collect } from "./helpers.ts";

@@ -4,7 +4,7 @@ import type { WorkflowRow } from "../../src/metrics/workflow-recorder.ts";
 import { Recorder } from "../../src/metrics/recorder.ts";
 import { createDispatchPolicy, createSchedulingPolicy } from "../../src/policies/registry.ts";
 import type { WorkflowSpec } from "../../src/workflow/types.ts";
-import { RngStreams } from "../../sim/des/rng.ts";
+import { RngStreams } from "../../src/core/rng.ts";
 import { simulate } from "../../sim/host.ts";
 import { testInstances } from "../helpers/cluster.ts";
 import { randomWorkflows } from "../helpers/random-workflows.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { WorkflowSpec } from "../../src/workflow/types.ts";
-import { RngStreams, type Random } from "../../sim/des/rng.ts";
+import { RngStreams, type Random } from "../../src/core/rng.ts";
 import { workflowArrivals, type WorkflowArrivalOptions } from "../../traces/workflows/arrivals.ts";
 import { instantiate } from "../../traces/workflows/instantiate.ts";
 import { sharedDataFile } from "../helpers/shared-data.ts";

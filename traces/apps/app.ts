@@ -1,5 +1,5 @@
 import { invariant } from "../../src/core/errors.ts";
-import type { Random } from "../../sim/des/rng.ts";
+import type { Random } from "../../src/core/rng.ts";
 import type { WorkflowSpec } from "../../src/workflow/types.ts";
 import type { DurationDistribution } from "../durations.ts";
 import type { LengthDistribution } from "../lengths.ts";

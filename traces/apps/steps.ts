@@ -1,4 +1,4 @@
-import type { Random } from "../../sim/des/rng.ts";
+import type { Random } from "../../src/core/rng.ts";
 import type { AgentSpec, LlmStepSpec, StepSpec, ToolStepSpec, WorkflowSpec } from "../../src/workflow/types.ts";
 import { durationSampler, type DurationDistribution } from "../durations.ts";
 import { lengthSampler, type LengthDistribution } from "../lengths.ts";

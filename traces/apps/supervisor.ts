@@ -1,5 +1,5 @@
 import { inputError } from "../../src/core/errors.ts";
-import type { Random } from "../../sim/des/rng.ts";
+import type { Random } from "../../src/core/rng.ts";
 import type { AgentSpec, StepSpec } from "../../src/workflow/types.ts";
 import type { AppGenerator } from "./app.ts";
 import { appWorkflow, llm, seconds, tokens, tool } from "./steps.ts";

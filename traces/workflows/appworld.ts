@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import { inputError } from "../../src/core/errors.ts";
 import type { AgentSpec, StepSpec, WorkflowSpec } from "../../src/workflow/types.ts";
 import { validateWorkflow } from "../../src/workflow/validate.ts";
-import { RngStreams, type Random } from "../../sim/des/rng.ts";
+import { RngStreams, type Random } from "../../src/core/rng.ts";
 import { durationSampler, parseDurationDistribution, type DurationDistribution } from "../durations.ts";
 import { fileError } from "../io.ts";
 import { ancestorsAndSelf, ancestorsExcept, contractedPredecessors, nodeGraph, type NodeGraph } from "./appworld-graph.ts";

@@ -1,5 +1,5 @@
 import { inputError } from "../../src/core/errors.ts";
-import type { Random } from "../../sim/des/rng.ts";
+import type { Random } from "../../src/core/rng.ts";
 import { arrivalClock } from "../arrivals.ts";
 import { sampledTimestamps } from "./timestamps.ts";
 

@@ -1,7 +1,7 @@
 import { inputError } from "../../src/core/errors.ts";
 import { PRIORITY_CLASSES, type WorkflowSpec } from "../../src/workflow/types.ts";
 import { validateWorkflow } from "../../src/workflow/validate.ts";
-import { RngStreams, type Random } from "../../sim/des/rng.ts";
+import { RngStreams, type Random } from "../../src/core/rng.ts";
 import { arrivalTimes, checkTiming, type WorkflowTiming } from "./arrival-times.ts";
 import { durationSampler, parseDurationDistribution } from "../durations.ts";
 import { frozenTemplate, instantiate, withOverrides, type WorkflowOverrides } from "./instantiate.ts";

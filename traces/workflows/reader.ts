@@ -1,6 +1,6 @@
 import { inputError } from "../../src/core/errors.ts";
 import type { WorkflowSpec } from "../../src/workflow/types.ts";
-import { RngStreams } from "../../sim/des/rng.ts";
+import { RngStreams } from "../../src/core/rng.ts";
 import { isBlank, lineChunks } from "../lines.ts";
 import { ArrivalOrder } from "../rows.ts";
 import { parseWorkflowLine } from "./line.ts";

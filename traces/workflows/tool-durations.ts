@@ -1,4 +1,4 @@
-import type { Random } from "../../sim/des/rng.ts";
+import type { Random } from "../../src/core/rng.ts";
 import { durationSampler, parseDurationDistribution } from "../durations.ts";
 
 /** Draws tool durations from distribution strings, all from one random stream, in the order asked:

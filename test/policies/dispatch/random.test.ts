@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RngStreams } from "../../../sim/des/rng.ts";
+import { RngStreams } from "../../../src/core/rng.ts";
 import { call, controller, spec, targets } from "./helpers.ts";
 
 const instances = () => [spec("a"), spec("b"), spec("c")];

@@ -4,7 +4,7 @@ import type { CallRow } from "../../../src/metrics/calls-csv.ts";
 import { Recorder } from "../../../src/metrics/recorder.ts";
 import type { WorkflowRow } from "../../../src/metrics/workflow-recorder.ts";
 import { SCHEDULING_POLICIES, createSchedulingPolicy } from "../../../src/policies/registry.ts";
-import { RngStreams } from "../../../sim/des/rng.ts";
+import { RngStreams } from "../../../src/core/rng.ts";
 import { simulate } from "../../../sim/host.ts";
 import type { WorkflowSpec } from "../../../src/workflow/types.ts";
 import { testInstances } from "../../helpers/cluster.ts";

@@ -3,7 +3,7 @@ import type { RequestSpec } from "../../../src/core/types.ts";
 import type { CallRow } from "../../../src/metrics/calls-csv.ts";
 import { Recorder } from "../../../src/metrics/recorder.ts";
 import { createSchedulingPolicy } from "../../../src/policies/registry.ts";
-import { RngStreams } from "../../../sim/des/rng.ts";
+import { RngStreams } from "../../../src/core/rng.ts";
 import { simulate } from "../../../sim/host.ts";
 import { asBatches, testInstances } from "../../helpers/cluster.ts";
 import { Gate, call, dispatched, finish, gatedController } from "./harness.ts";

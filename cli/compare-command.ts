@@ -1,0 +1,170 @@
+import { availableParallelism } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command } from "commander";
+import cliProgress from "cli-progress";
+import { DEFAULT_CLUSTER } from "../src/model/cluster-schema.ts";
+import { loadClusterConfig } from "../run/config-file.ts";
+import { InputError } from "../src/core/errors.ts";
+import { DISPATCH_POLICIES, SCHEDULING_POLICIES } from "../src/policies/registry.ts";
+import { TANDEM_VERSION } from "../src/version.ts";
+import { buildJobs, seedRange, withWorkloadSeed } from "./compare/jobs.ts";
+import { parsePolicyList, parseRateList, validatePolicyCombos } from "./compare/policy-list.ts";
+import { runJobsInWorkers } from "./compare/pool.ts";
+import { COMPARE_SCHEMA_ID, compareCsv, compareJson, meanRows, rowFromReport } from "./compare/results.ts";
+import { formatCompareTable } from "./compare/table.ts";
+import { appByName } from "../traces/apps/registry.ts";
+import { resolveAppParams } from "../traces/apps/params.ts";
+import { checkTiming } from "../traces/workflows/arrival-times.ts";
+import type { Workload } from "../sim/run.ts";
+import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber, runAction } from "./errors.ts";
+import { addWorkloadOptions, workloadFromFlags, type WorkloadFlags } from "./workload-options.ts";
+
+interface CompareFlags extends WorkloadFlags {
+  policies?: string;
+  rates?: string;
+  seeds: number;
+  config?: string;
+  observe?: "scraped" | "oracle";
+  observeInterval?: number;
+  out: string;
+  jobs?: number;
+  runCsv?: boolean;
+  progress: boolean;
+  quiet?: boolean;
+}
+
+/** Seeds start here unless --seed gives the first one. */
+export const DEFAULT_FIRST_SEED = 1;
+
+export function compareCommand(): Command {
+  const command = new Command("compare").description(
+    "Compare scheduling+dispatch policy combinations across arrival rates and seeds: every (policy, rate, seed) " +
+      "is one simulation, run in parallel on worker threads. Writes one report per run under OUT/runs/, " +
+      "OUT/compare.csv and OUT/compare.json (one row per run, and per (policy, rate) the mean over seeds), and " +
+      "prints the means grouped by rate with the best value of each column marked * (docs/compare.md).",
+  );
+  addWorkloadOptions(command);
+  return command
+    .option(
+      "--policies <list>",
+      "comma-separated SCHEDULING+DISPATCH combinations, params in braces: fcfs+round-robin,plas{levels=3}+least-kv " +
+        `(scheduling: ${Object.keys(SCHEDULING_POLICIES).join(", ")}; dispatch: ${Object.keys(DISPATCH_POLICIES).join(", ")})`,
+    )
+    .option(
+      "--rates <list>",
+      "comma-separated arrival rates: requests/s for --trace and the built-in workload (Poisson re-timing), " +
+        "workflows/s for --app and --appworld (with --count); omit to keep the workload's own arrival times",
+    )
+    .option("--seeds <n>", "runs per (policy, rate), with seeds S, S+1, … S+N−1", positiveInteger, 1)
+    .option("--seed <s>", `first seed S (default ${DEFAULT_FIRST_SEED})`, nonNegativeInteger)
+    .option("--config <file>", "cluster config, YAML or JSON (docs/config.md); default 4 × llama-3-8b on h100-80gb")
+    .option("--observe <mode>", "what policies see: scraped (periodic /metrics-like snapshots) or oracle (exact state)", oneOf(["scraped", "oracle"] as const))
+    .option("--observe-interval <s>", "seconds between scraped snapshots (default 0.1)", positiveNumber)
+    .option("--out <dir>", "output directory", "out/compare")
+    .option("--jobs <n>", "runs in parallel (worker threads; default: the number of CPUs)", positiveInteger)
+    .option("--run-csv", "also write each run's calls.csv (and workflows.csv)")
+    .option("--no-progress", "never show the progress bar over runs")
+    .option("--quiet", "do not print the table")
+    .action((flags: CompareFlags) => runAction(() => runCompare(flags)));
+}
+
+/** The workload flags at one rate: the rate goes where `sim --rate` would put it. */
+function workloadPlanner(flags: CompareFlags, rates: (number | null)[]): (rate: number | null, seed: number) => Workload {
+  const source = (["trace", "workflows", "appworld", "app"] as const).find((k) => flags[k] !== undefined);
+  if (flags.rate !== undefined) throw new InputError("--rate: compare takes a list, --rates R1,R2,…");
+  const hasRates = rates[0] !== null;
+  if (hasRates && source === "workflows") {
+    throw new InputError("--rates does not apply to --workflows (the file gives the arrival times); omit --rates");
+  }
+  if (hasRates && flags.arrivals !== undefined) throw new InputError("--rates and --arrivals both set workflow arrival times; expected one");
+  if (hasRates && flags.interval !== undefined) throw new InputError("--rates and --interval both set workflow arrival times; expected one");
+  if (hasRates && flags.arrival === "trace") throw new InputError("--arrival trace keeps the trace's own times; with --rates give poisson or gamma, or omit --rates");
+  if (!hasRates && (source === "app" || source === "appworld") && flags.arrivals === undefined && flags.interval === undefined) {
+    throw new InputError(`--${source}: generated workflows need arrival times: give --rates R1,R2,… (with --count N), --interval S or --arrivals FILE`);
+  }
+  if (!hasRates && source === undefined) {
+    throw new InputError("--rates is required with the built-in workload (or give --trace, --workflows, --appworld or --app)");
+  }
+  // One workload per rate, built (and checked) once, before anything runs.
+  const byRate = new Map<number | null, Workload>();
+  for (const rate of rates) {
+    const workload = workloadFromFlags({ ...flags, rate: rate ?? undefined });
+    if (workload.kind === "app") resolveAppParams(appByName(workload.name), workload.params);
+    if (workload.kind === "app" || workload.kind === "appworld") checkTiming(workload.timing);
+    byRate.set(rate, workload);
+  }
+  return (rate, seed) => withWorkloadSeed(byRate.get(rate)!, seed);
+}
+
+async function runCompare(flags: CompareFlags): Promise<void> {
+  if (flags.policies === undefined) {
+    throw new InputError("--policies is required: comma-separated SCHEDULING+DISPATCH combinations, e.g. fcfs+round-robin,fcfs+least-kv");
+  }
+  const combos = parsePolicyList(flags.policies);
+  const rates: (number | null)[] = flags.rates === undefined ? [null] : parseRateList(flags.rates);
+  const seeds = seedRange(flags.seed ?? DEFAULT_FIRST_SEED, flags.seeds);
+  const workloadAt = workloadPlanner(flags, rates);
+  const cluster = flags.config ? await loadClusterConfig(flags.config) : DEFAULT_CLUSTER;
+  validatePolicyCombos(combos);
+
+  const jobs = buildJobs({
+    combos,
+    rates,
+    seeds,
+    workloadAt,
+    cluster,
+    clusterFile: flags.config,
+    observability: { mode: flags.observe, interval_s: flags.observeInterval },
+  });
+  mkdirSync(flags.out, { recursive: true });
+
+  const bar =
+    flags.progress && process.stderr.isTTY === true
+      ? new cliProgress.SingleBar(
+          { stream: process.stderr, format: "comparing [{bar}] {value}/{total} runs | {duration_formatted}", hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+  bar?.start(jobs.length, 0);
+  let results;
+  try {
+    results = await runJobsInWorkers(jobs, {
+      concurrency: flags.jobs ?? Math.max(1, availableParallelism()),
+      out: flags.out,
+      runCsv: flags.runCsv === true,
+      onDone: () => bar?.increment(),
+    });
+  } finally {
+    bar?.stop();
+  }
+
+  const runs = results.map((r) => rowFromReport(jobs[r.index], r.report));
+  const means = meanRows(runs);
+  const csvPath = join(flags.out, "compare.csv");
+  const meansPath = join(flags.out, "compare-means.csv");
+  const jsonPath = join(flags.out, "compare.json");
+  writeFileSync(csvPath, compareCsv(runs));
+  writeFileSync(meansPath, compareCsv(means));
+  writeFileSync(
+    jsonPath,
+    compareJson({
+      schema: COMPARE_SCHEMA_ID,
+      tandem_version: TANDEM_VERSION,
+      workload: { ...results[0].report.run.trace, rate: undefined },
+      policies: combos.map((c) => c.label),
+      rates,
+      seeds,
+      runs,
+      means,
+    }),
+  );
+  if (!flags.quiet) process.stdout.write(formatCompareTable(means, seeds.length) + "\n");
+  const first = results[0];
+  if (first.clamped_prompt_rows + first.clamped_output_rows > 0) {
+    process.stderr.write(
+      `tandem: note: ${first.clamped_prompt_rows} rows with 0 prompt tokens and ${first.clamped_output_rows} with 0 output tokens were counted as 1 token (docs/traces.md)\n`,
+    );
+  }
+  process.stdout.write(`wrote ${jobs.length} run${jobs.length === 1 ? "" : "s"} under ${join(flags.out, "runs")}, ${csvPath}, ${meansPath}, ${jsonPath}\n`);
+}

@@ -1,0 +1,33 @@
+import cliProgress from "cli-progress";
+import type { SimulationProgress } from "../sim/host.ts";
+
+/** A progress bar that appears only on a TTY and only once a run has taken more than a second, so
+ *  short runs and piped output stay clean. Reads the wall clock: CLI only, never the core. */
+export function progressReporter(totalRequests: number | undefined, enabled: boolean) {
+  const started = Date.now();
+  let bar: cliProgress.SingleBar | undefined;
+  const active = enabled && process.stderr.isTTY === true;
+  return {
+    update(progress: SimulationProgress) {
+      if (!active) return;
+      if (!bar) {
+        if (Date.now() - started < 1000) return;
+        bar = new cliProgress.SingleBar(
+          {
+            stream: process.stderr,
+            format: totalRequests
+              ? "simulating [{bar}] {percentage}% | {value}/{total} requests | sim time {sim}s"
+              : "simulating | {value} requests | sim time {sim}s",
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(totalRequests ?? 0, 0, { sim: "0.0" });
+      }
+      bar.update(progress.arrived, { sim: progress.sim_time_s.toFixed(1) });
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}

@@ -1,9 +1,0 @@
-/** The latency model layer: model and GPU presets, KV capacity, and step-time models. */
-export * from "./models.ts";
-export * from "./gpus.ts";
-export * from "./parallel.ts";
-export * from "./memory.ts";
-export * from "./model.ts";
-export * from "./fitted.ts";
-export * from "./roofline.ts";
-export * from "./load.ts";

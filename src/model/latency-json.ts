@@ -1,0 +1,42 @@
+import { readFile } from "node:fs/promises";
+import { InputError, inputError } from "../core/errors.ts";
+import { fittedLatencyModelFromJson } from "./fitted.ts";
+import { LATENCY_SCHEMA, type LatencyModel } from "./latency-model.ts";
+import { rooflineLatencyModelFromJson } from "./roofline.ts";
+
+/** A latency model from a parsed `tandem.latency/v1` document of any kind (a fitted model, or a
+ *  roofline such as a report's recorded `info`). `file` names the document in error messages. */
+export function latencyModelFromJson(doc: unknown, file: string): LatencyModel {
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+    throw inputError(file, `expected a JSON object with schema "${LATENCY_SCHEMA}"`);
+  }
+  const record = doc as Record<string, unknown>;
+  if (record.schema !== LATENCY_SCHEMA) {
+    throw inputError(`${file}: schema`, `expected "${LATENCY_SCHEMA}", got ${JSON.stringify(record.schema)}`);
+  }
+  switch (record.kind) {
+    case "fitted":
+      return fittedLatencyModelFromJson(doc, file);
+    case "roofline":
+      return rooflineLatencyModelFromJson(doc, file);
+    default:
+      throw inputError(`${file}: kind`, `expected "fitted" or "roofline", got ${JSON.stringify(record.kind)}`);
+  }
+}
+
+/** Reads and parses a latency model JSON file. */
+export async function loadLatencyModelFile(path: string): Promise<LatencyModel> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new InputError(`${path}: cannot read latency model: ${(error as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw inputError(path, `not valid JSON: ${(error as Error).message}`);
+  }
+  return latencyModelFromJson(doc, path);
+}
