@@ -12,7 +12,8 @@
  *     (target: within 2× of equal). */
 import type { ClusterConfig } from "../src/model/cluster-schema.ts";
 import type { PolicyChoice } from "../src/policies/registry.ts";
-import { runSimulation, type Workload } from "../sim/run.ts";
+import { runSimulation } from "../sim/run.ts";
+import { type Workload } from "../run/workload.ts";
 import { sharedDataFile } from "../test/helpers/shared-data.ts";
 
 const cluster: ClusterConfig = {

@@ -5,7 +5,8 @@
  *     workflows arriving together), same cluster. Target: under 5 s of wall time. */
 import { performance } from "node:perf_hooks";
 import type { ClusterConfig } from "../src/model/cluster-schema.ts";
-import { runSimulation, type Workload } from "../sim/run.ts";
+import { runSimulation } from "../sim/run.ts";
+import { type Workload } from "../run/workload.ts";
 
 const cluster: ClusterConfig = {
   instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 2 }],

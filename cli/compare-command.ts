@@ -16,7 +16,7 @@ import { formatCompareTable } from "./compare/table.ts";
 import { appByName } from "../traces/apps/registry.ts";
 import { resolveAppParams } from "../traces/apps/params.ts";
 import { checkTiming } from "../traces/workflows/arrival-times.ts";
-import type { Workload } from "../sim/run.ts";
+import type { Workload } from "../run/workload.ts";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber, runAction } from "./errors.ts";
 import { addWorkloadOptions, workloadFromFlags, type WorkloadFlags } from "./workload-options.ts";
 

@@ -76,7 +76,7 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     ...(flags.observeInterval !== undefined ? { observe_interval_s: flags.observeInterval } : {}),
     ...(flags.emulate ? { emulate: true } : {}),
-    ...(flags.speedup !== undefined ? { time_scale: flags.speedup } : {}),
+    ...(flags.speedup !== undefined ? { speedup: flags.speedup } : {}),
     ...(apiKey !== undefined ? { api_key: apiKey } : {}),
     host: flags.host,
     port: flags.port,

@@ -28,7 +28,7 @@ export function liveCommand(): Command {
             seed: flags.seed,
             observe_interval_s: flags.observeInterval,
             emulate: flags.emulate,
-            time_scale: flags.speedup,
+            speedup: flags.speedup,
             api_key: flags.apiKey ?? process.env.TANDEM_API_KEY,
           }),
         ),

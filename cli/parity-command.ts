@@ -28,7 +28,7 @@ export function parityCommand(): Command {
           return output;
         });
         await runAndWrite({ ...quiet, out: join(flags.out, "live") }, async (run) => {
-          const output = await runLive({ ...run, seed: flags.seed, observe_interval_s: flags.observeInterval, emulate: true, time_scale: flags.speedup });
+          const output = await runLive({ ...run, seed: flags.seed, observe_interval_s: flags.observeInterval, emulate: true, speedup: flags.speedup });
           reports.push(output.report);
           return output;
         });

@@ -1,6 +1,6 @@
 import type { Report } from "../src/metrics/report-schema.ts";
 import type { ClusterConfig } from "../src/model/cluster-schema.ts";
-import type { Workload } from "../sim/run.ts";
+import type { Workload } from "../run/workload.ts";
 
 /** The parity configuration (the parity test and notebooks/parity.ts): two emulated Llama-2-13B/A100
  *  instances; the simulator adds the live path's effective one-way latency (HTTP, JSON, SSE: 5 ms

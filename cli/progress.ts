@@ -1,5 +1,5 @@
 import cliProgress from "cli-progress";
-import type { SimulationProgress } from "../sim/host.ts";
+import type { RunProgress } from "../run/setup.ts";
 
 /** A progress bar that appears only on a TTY and only once a run has taken more than a second, so
  *  short runs and piped output stay clean. Reads the wall clock: CLI only, never the core. */
@@ -8,7 +8,7 @@ export function progressReporter(totalRequests: number | undefined, enabled: boo
   let bar: cliProgress.SingleBar | undefined;
   const active = enabled && process.stderr.isTTY === true;
   return {
-    update(progress: SimulationProgress) {
+    update(progress: RunProgress) {
       if (!active) return;
       if (!bar) {
         if (Date.now() - started < 1000) return;

@@ -6,8 +6,9 @@ import { InputError } from "../src/core/errors.ts";
 import type { Report } from "../src/metrics/report-schema.ts";
 import { formatSummaryTable } from "../src/metrics/summary-table.ts";
 import { DISPATCH_POLICIES, SCHEDULING_POLICIES, parsePolicyParams, type PolicyChoice } from "../src/policies/registry.ts";
-import { DEFAULT_SEED, type RunHooks, type Workload } from "../sim/run.ts";
-import { loadLatencyModelFile } from "../src/model/latency-json.ts";
+import { DEFAULT_SEED, type RunHooks } from "../run/setup.ts";
+import { type Workload } from "../run/workload.ts";
+import { loadLatencyModelFile } from "../run/latency-file.ts";
 import { normaliseModelName } from "../src/model/models.ts";
 import type { TraceStats } from "../traces/index.ts";
 import { nonNegativeInteger, positiveNumber } from "./errors.ts";
@@ -124,7 +125,7 @@ function expectedArrivals(workload: Workload): number | undefined {
   if ((workload.kind === "app" || workload.kind === "appworld") && workload.timing.kind !== "timestamps") {
     return Math.min(workload.timing.count, workload.limit ?? Infinity);
   }
-  return workload.limit;
+  return "limit" in workload ? workload.limit : undefined;
 }
 
 /** The cluster with `--latency FILE` as every group's latency model. The file is loaded once here so

@@ -5,7 +5,7 @@ import { APP_NAMES } from "../traces/apps/registry.ts";
 import { formatTraceStats, requestTraceStats, workflowTraceStats } from "../traces/stats/trace-stats.ts";
 import { importAppWorldFolder, readWorkflowTrace, writeWorkflowTrace } from "../traces/workflows/index.ts";
 import { RngStreams } from "../src/core/rng.ts";
-import { workloadArrivals } from "../sim/run.ts";
+import { workloadArrivals } from "../run/workload.ts";
 import { emptyStats } from "../traces/rows.ts";
 import type { WorkflowSpec } from "../src/workflow/types.ts";
 import { nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber, runAction } from "./errors.ts";

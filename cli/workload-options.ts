@@ -1,7 +1,7 @@
 import { Command, Option } from "commander";
 import { InputError } from "../src/core/errors.ts";
 import { PRIORITY_CLASSES, type PriorityClass } from "../src/workflow/types.ts";
-import type { Workload } from "../sim/run.ts";
+import type { Workload } from "../run/workload.ts";
 import { DEFAULT_WORKLOAD, RETIME_ARRIVALS, TRACE_FORMATS, type RetimeArrival } from "../traces/index.ts";
 import { APP_NAMES } from "../traces/apps/registry.ts";
 import { parseParamPairs } from "../traces/apps/params.ts";

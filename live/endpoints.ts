@@ -1,17 +1,17 @@
 import type { ClusterConfig, InstanceGroup } from "../src/model/cluster-schema.ts";
 import { InputError } from "../src/core/errors.ts";
-import type { SimInstance } from "../sim/host.ts";
+import type { ConfiguredInstance } from "../src/model/instance.ts";
 
 /** One configured instance and the server URL the config gives it. */
 export interface ConfiguredEndpoint {
-  instance: SimInstance;
+  instance: ConfiguredInstance;
   group: InstanceGroup;
   url: string;
 }
 
 /** Each group's `endpoints`, one per instance, in instance order; `who` names the command in the
  *  error ("live mode", "the gateway"). */
-export function configEndpoints(cluster: ClusterConfig, file: string, instances: readonly SimInstance[], who: string): ConfiguredEndpoint[] {
+export function configEndpoints(cluster: ClusterConfig, file: string, instances: readonly ConfiguredInstance[], who: string): ConfiguredEndpoint[] {
   const endpoints: ConfiguredEndpoint[] = [];
   let next = 0;
   for (const [g, group] of cluster.instances.entries()) {

@@ -56,7 +56,7 @@ export async function runLiveHalf(): Promise<Half> {
     workload: PARITY_WORKLOAD,
     dispatch: DISPATCH,
     emulate: true,
-    time_scale: 1,
+    speedup: 1,
     onCallClosed: (r) => calls.push(r),
     onWorkflowClosed: (r) => workflows.push(r),
   });

@@ -3,9 +3,9 @@ import type { ClusterConfig } from "../src/model/cluster-schema.ts";
 import { inputError } from "../src/core/errors.ts";
 import type { InstanceSpec } from "../src/core/types.ts";
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../src/model/engine-config.ts";
-import type { SimInstance } from "../sim/host.ts";
+import type { ConfiguredInstance } from "../src/model/instance.ts";
 import { colocatedBlocks, type MemoryShare } from "../src/model/colocation.ts";
-import { loadLatencyModelFile } from "../src/model/latency-json.ts";
+import { loadLatencyModelFile } from "./latency-file.ts";
 import { kvBytesPerTokenPerGpu, kvCapacity } from "../src/model/memory.ts";
 import type { LatencyModel } from "../src/model/latency-model.ts";
 import { modelSpec } from "../src/model/models.ts";
@@ -15,8 +15,8 @@ import { rooflineModel } from "../src/model/roofline.ts";
 /** Turns a validated cluster config into simulated instances: engine knobs merged (group over
  *  cluster over vLLM defaults), KV capacity derived from model and GPU memory, latency model built.
  *  `file` names the config in error messages and anchors relative paths. */
-export async function buildSimInstances(config: ClusterConfig, file: string): Promise<SimInstance[]> {
-  const instances: SimInstance[] = [];
+export async function buildInstances(config: ClusterConfig, file: string): Promise<ConfiguredInstance[]> {
+  const instances: ConfiguredInstance[] = [];
   const colocated: ColocatedGroup[] = [];
   const ids = new Set<string>();
   for (const [g, group] of config.instances.entries()) {
@@ -107,7 +107,7 @@ interface ColocatedGroup {
 
 /** Instances that share GPUs split the KV pool their awake members' weights leave free. All
  *  members of one `colocate` set must name the same GPU and tensor parallelism. */
-function shareColocatedMemory(instances: SimInstance[], groups: ColocatedGroup[]): void {
+function shareColocatedMemory(instances: ConfiguredInstance[], groups: ColocatedGroup[]): void {
   const sets = new Map<string, ColocatedGroup[]>();
   for (const g of groups) {
     const set = sets.get(g.share.colocate) ?? [];

@@ -1,6 +1,7 @@
 import { Controller } from "../src/core/controller.ts";
-import { InputError, invariant } from "../src/core/errors.ts";
-import type { InstanceSpec, LlmCall, RequestSpec } from "../src/core/types.ts";
+import { invariant } from "../src/core/errors.ts";
+import type { LlmCall } from "../src/core/types.ts";
+import { callFromRequest, isWorkflow, type Arrival } from "../src/core/arrival.ts";
 import type { Recorder } from "../src/metrics/recorder.ts";
 import type { AgentSummary } from "../src/metrics/report-schema.ts";
 import type { ModelTraffic } from "../src/core/model-traffic.ts";
@@ -9,34 +10,14 @@ import type { SchedulingPolicy } from "../src/policies/scheduling/policy.ts";
 import { VirtualClock } from "./des/clock.ts";
 import { EventQueue } from "./des/event-queue.ts";
 import type { RngStreams } from "../src/core/rng.ts";
-import type { WorkflowSpec } from "../src/workflow/types.ts";
 import { simCallEstimator } from "../src/model/call-estimator.ts";
-import { colocatedBlocks, type MemoryShare } from "../src/model/colocation.ts";
-import type { LifecyclePolicy } from "../src/policies/lifecycle/policy.ts";
-import type { EngineConfig } from "../src/model/engine-config.ts";
+import { colocatedBlocks } from "../src/model/colocation.ts";
+import { ArrivalChecks } from "../run/checks.ts";
+import type { RunLifecycle, RunProgress } from "../run/setup.ts";
 import { Engine, type EngineListener, type EngineStats } from "./engine/engine.ts";
 import { PrefixInterner, SegmentTokenIdentity } from "../src/core/prefix-identity.ts";
-import type { LatencyModel } from "../src/model/latency-model.ts";
-import { modelNames, normaliseModelName } from "../src/model/models.ts";
-
-/** One simulated instance: what the router knows of it plus how the engine behaves. */
-export interface SimInstance {
-  spec: InstanceSpec;
-  engine: EngineConfig;
-  num_gpu_blocks: number;
-  latency: LatencyModel;
-  /** Set when the instance shares GPUs with others (config `colocate`): its KV pool is elastic. */
-  memory?: MemoryShare;
-}
-
-/** Lifecycle policies and how long their transitions take in simulated time. */
-export interface SimLifecycle {
-  policies: LifecyclePolicy[];
-  /** vLLM /wake_up: reloading weights from CPU memory. */
-  wake_latency_s: number;
-  /** A stopped instance's boot until it serves. */
-  startup_s: number;
-}
+import type { ConfiguredInstance } from "../src/model/instance.ts";
+import { canonicalModelName } from "../src/model/models.ts";
 
 export interface ObservabilityConfig {
   /** `scraped`: the controller sees each instance's state every `interval_s`, like a router
@@ -46,21 +27,16 @@ export interface ObservabilityConfig {
 }
 
 export interface SimulationOptions {
-  instances: SimInstance[];
+  instances: ConfiguredInstance[];
   scheduling: SchedulingPolicy;
   dispatch: DispatchPolicy;
   recorder: Recorder;
   rng: RngStreams;
   observability: ObservabilityConfig;
-  lifecycle?: SimLifecycle;
+  lifecycle?: RunLifecycle;
   /** Names the workload in error messages (a trace path, `app:NAME`). */
   source?: string;
-  onProgress?: (progress: SimulationProgress) => void;
-}
-
-export interface SimulationProgress {
-  sim_time_s: number;
-  arrived: number;
+  onProgress?: (progress: RunProgress) => void;
 }
 
 export interface SimulationResult {
@@ -96,17 +72,10 @@ interface ToolEvent extends SimEvent {
   readonly start_s: number;
 }
 
-/** What arrives: a single request (request traces) or a whole workflow. */
-export type Arrival = RequestSpec | WorkflowSpec;
-
-export function isWorkflow(arrival: Arrival): arrival is WorkflowSpec {
-  return (arrival as WorkflowSpec).steps !== undefined;
-}
-
 /** An engine with its two reusable events (each engine has at most one of each pending). */
 interface EngineSlot {
   readonly engine: Engine;
-  readonly instance: SimInstance;
+  readonly instance: ConfiguredInstance;
   readonly startEvent: SimEvent;
   readonly endEvent: SimEvent;
   startPending: boolean;
@@ -136,38 +105,6 @@ interface PrefetchEvent extends SimEvent {
   readonly identity: SegmentTokenIdentity;
 }
 
-/** A preset's canonical name for a model alias; unknown names stay as they are. */
-export function canonicalModelName(model: string): string {
-  const key = normaliseModelName(model);
-  return modelNames().includes(key) ? key : model;
-}
-
-/** An agent bound to a model that no instance serves is an error in the workflow, not a run of
- *  rejected calls: say which workflow, agent and model, and what the cluster serves. */
-function checkAgentModels(source: string, workflow: WorkflowSpec, served: ReadonlySet<string>): void {
-  for (const [agent, spec] of Object.entries(workflow.agents)) {
-    if (spec.model !== undefined && !served.has(canonicalModelName(spec.model))) {
-      throw new InputError(
-        `${source}: workflow "${workflow.id}": agents.${agent}.model: "${spec.model}" is not served by any instance; the cluster serves ${[...served].join(", ")}`,
-      );
-    }
-  }
-}
-
-/** Requests in a trace as calls for the controller: one unique segment unless the trace gave some. */
-export function callFromRequest(request: RequestSpec): LlmCall {
-  return {
-    id: request.id,
-    arrival_s: request.arrival_s,
-    prompt_tokens: request.prompt_tokens,
-    output_tokens: request.output_tokens,
-    segments: request.segments ?? [{ tokens: request.prompt_tokens }],
-    model: request.model,
-    tenant: request.tenant,
-    priority: request.priority,
-  };
-}
-
 /** The discrete-event host: feeds arrivals and engine events to the shared Controller in virtual
  *  time and carries out its actions on simulated engines. Arrivals are pulled batch by batch, so a
  *  trace is never held in memory whole. */
@@ -188,8 +125,7 @@ export async function simulate(
     resolveModel: canonicalModelName,
     lifecycle: options.lifecycle?.policies,
   });
-  const servedModels = new Set(options.instances.map((i) => i.spec.model));
-  const source = options.source ?? "workload";
+  const checks = new ArrivalChecks(options.source ?? "workload", options.instances);
   const oracle = options.observability.mode === "oracle";
   const slots = new Map<string, EngineSlot>();
   const slotList: EngineSlot[] = [];
@@ -389,21 +325,9 @@ export async function simulate(
       const arrival = batch[index++];
       clock.advanceTo(arrival.arrival_s);
       arrived++;
-      if (isWorkflow(arrival)) {
-        if (controller.orchestrator.run(arrival.id)) {
-          throw new InputError(`${source}: workflow id "${arrival.id}" appears twice while the first is still running`);
-        }
-        checkAgentModels(source, arrival, servedModels);
-        controller.workflowArrived(clock.now_s, arrival);
-      } else {
-        if (controller.hasOpenCall(arrival.id)) {
-          throw new InputError(`${source}: request id "${arrival.id}" appears twice while the first is still in flight`);
-        }
-        if (arrival.model !== undefined && !servedModels.has(canonicalModelName(arrival.model))) {
-          throw new InputError(`${source}: request "${arrival.id}": model "${arrival.model}" is not served by any instance; the cluster serves ${[...servedModels].join(", ")}`);
-        }
-        controller.callArrived(clock.now_s, callFromRequest(arrival));
-      }
+      checks.check(arrival, controller);
+      if (isWorkflow(arrival)) controller.workflowArrived(clock.now_s, arrival);
+      else controller.callArrived(clock.now_s, callFromRequest(arrival));
       carryOutActions(clock.now_s);
       ensureObserving(clock.now_s);
       continue;

@@ -2,7 +2,7 @@
  *  data, so that it can be posted to a worker thread. Pure: no I/O. */
 import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
 import type { PolicyChoice } from "../../src/policies/registry.ts";
-import type { Workload } from "../../sim/run.ts";
+import type { Workload } from "../../run/workload.ts";
 import { policyFolderNames, rateLabel, type PolicyCombo } from "./policy-list.ts";
 
 export interface CompareJob {

@@ -2,8 +2,8 @@ import { resolve } from "node:path";
 import type { ClusterConfig, EngineOverrides, InstanceGroup } from "../../src/model/cluster-schema.ts";
 import { loadClusterConfig } from "../../run/config-file.ts";
 import { InputError } from "../../src/core/errors.ts";
-import { buildSimInstances } from "../../run/instances.ts";
-import type { SimInstance } from "../../sim/host.ts";
+import { buildInstances } from "../../run/instances.ts";
+import type { ConfiguredInstance } from "../../src/model/instance.ts";
 import { gpuSpec } from "../../src/model/gpus.ts";
 import { modelSpec } from "../../src/model/models.ts";
 
@@ -28,7 +28,7 @@ export interface EmulatedInstanceOptions {
 export const DEFAULT_WAKE_LATENCY_S = 2;
 
 export interface EmulatedInstance {
-  instance: SimInstance;
+  instance: ConfiguredInstance;
   /** The model preset's vocabulary size (token ids must be below it). */
   vocabSize: number;
   /** From the config's lifecycle.sleep.wake_latency_s, if it has one. */
@@ -56,7 +56,7 @@ export async function resolveEmulatedInstance(options: EmulatedInstanceOptions):
     latency: options.latencyFile ? { kind: "fitted", file: resolve(options.latencyFile) } : first?.latency,
   };
   const config: ClusterConfig = { instances: [group], engine: cluster?.engine, latency: cluster?.latency };
-  const [instance] = await buildSimInstances(config, options.configFile ?? "emulate");
+  const [instance] = await buildInstances(config, options.configFile ?? "emulate");
   return {
     instance,
     vocabSize: modelSpec(model).vocab_size,

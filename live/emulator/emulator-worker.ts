@@ -1,5 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { buildSimInstances } from "../../run/instances.ts";
+import { buildInstances } from "../../run/instances.ts";
 import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
 import { startEmulator } from "./index.ts";
 
@@ -17,7 +17,7 @@ export type EmulatorWorkerMessage = { type: "listening"; url: string; servedMode
 const data = workerData as EmulatorWorkerData;
 const port = parentPort!;
 try {
-  const instances = await buildSimInstances(data.cluster, data.clusterFile);
+  const instances = await buildInstances(data.cluster, data.clusterFile);
   const emulator = await startEmulator({ instance: instances[data.instanceIndex], timeScale: data.timeScale });
   port.on("message", async (message: { type: "close" }) => {
     if (message.type !== "close") return;

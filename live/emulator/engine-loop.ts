@@ -3,7 +3,7 @@ import type { TokenIdentity } from "../../src/core/prefix-identity.ts";
 import type { LlmCall } from "../../src/core/types.ts";
 import { Engine, type EngineListener } from "../../sim/engine/engine.ts";
 import type { EngineRequest } from "../../sim/engine/request.ts";
-import type { SimInstance } from "../../sim/host.ts";
+import type { ConfiguredInstance } from "../../src/model/instance.ts";
 
 /** What a job's owner (an HTTP response) hears from the loop. Times are model seconds. */
 export interface JobSink {
@@ -77,7 +77,7 @@ export class EngineLoop {
   private lastEvent_s = 0;
 
   constructor(
-    instance: SimInstance,
+    instance: ConfiguredInstance,
     private readonly options: EngineLoopOptions,
   ) {
     const listener: EngineListener = {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { SimInstance } from "../../sim/host.ts";
+import type { ConfiguredInstance } from "../../src/model/instance.ts";
 import { modelSpec } from "../../src/model/models.ts";
 import { DEFAULT_WAKE_LATENCY_S, resolveEmulatedInstance, type EmulatedInstanceOptions } from "./config.ts";
 import { EngineLoop } from "./engine-loop.ts";
@@ -18,9 +18,9 @@ export const DEFAULT_MAX_TOKENS = 16;
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface EmulatorOptions extends EmulatedInstanceOptions {
-  /** A ready instance (e.g. one of `buildSimInstances`' results): used as is, instead of building
+  /** A ready instance (e.g. one of `buildInstances`' results): used as is, instead of building
    *  one from model/gpu/configFile/latencyFile/engine. */
-  instance?: SimInstance;
+  instance?: ConfiguredInstance;
   /** Default 127.0.0.1. */
   host?: string;
   /** 0 (default) = a free port, chosen by the OS. */
@@ -47,7 +47,7 @@ export interface Emulator {
   readonly port: number;
   readonly servedModelName: string;
   readonly timeScale: number;
-  readonly instance: SimInstance;
+  readonly instance: ConfiguredInstance;
   /** The engine loop (its `engine` for state and stats; `now_s()` for model time). */
   readonly loop: EngineLoop;
   /** Sleep mode state (`state`: awake, draining, asleep or waking). */
@@ -63,7 +63,7 @@ export interface Emulator {
  *  wall-clock time (docs/emulator.md). Resolves once it is listening. Bad settings (unknown model,
  *  unreadable config) reject with an InputError. */
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
-  let instance: SimInstance;
+  let instance: ConfiguredInstance;
   let vocabSize: number;
   let configWake_s: number | undefined;
   if (options.instance !== undefined) {

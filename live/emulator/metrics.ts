@@ -1,5 +1,5 @@
 import type { Engine } from "../../sim/engine/engine.ts";
-import type { SimInstance } from "../../sim/host.ts";
+import type { ConfiguredInstance } from "../../src/model/instance.ts";
 import { Exposition, Histogram, type Labels } from "./prometheus.ts";
 
 /** vLLM V1's histogram bounds (vllm/v1/metrics/loggers.py). */
@@ -25,7 +25,7 @@ export class EmulatorMetrics {
 
   constructor(
     modelName: string,
-    private readonly instance: SimInstance,
+    private readonly instance: ConfiguredInstance,
   ) {
     this.labels = [
       ["model_name", modelName],

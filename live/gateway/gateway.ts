@@ -1,15 +1,14 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { DEFAULT_CLUSTER, type ClusterConfig } from "../../src/model/cluster-schema.ts";
+import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
 import { InputError } from "../../src/core/errors.ts";
 import type { CallRow } from "../../src/metrics/calls-csv.ts";
 import type { WorkflowRow } from "../../src/metrics/workflow-recorder.ts";
 import type { PolicyChoice } from "../../src/policies/registry.ts";
-import { buildSimInstances } from "../../run/instances.ts";
-import { RngStreams } from "../../src/core/rng.ts";
 import { simCallEstimator } from "../../src/model/call-estimator.ts";
-import { canonicalModelName, type SimInstance } from "../../sim/host.ts";
-import { DEFAULT_OBSERVE_INTERVAL_S, lifecycleFrom, resolvePolicies, runRecorder } from "../../sim/run.ts";
+import { canonicalModelName } from "../../src/model/models.ts";
+import { type ConfiguredInstance } from "../../src/model/instance.ts";
+import { setupRun } from "../../run/setup.ts";
 import { checkLiveSettings, configEndpoints } from "../endpoints.ts";
 import { startEmulator, type Emulator } from "../emulator/index.ts";
 import { LiveClock } from "../host/clock.ts";
@@ -37,7 +36,7 @@ export interface GatewayOptions {
   /** Start one in-process vLLM emulator per configured instance (config endpoints are ignored). */
   emulate?: boolean;
   /** With `emulate`: model seconds per wall second (emulators and the report's times). */
-  time_scale?: number;
+  speedup?: number;
   /** Bearer token for the instances (vLLM --api-key). */
   api_key?: string;
   host?: string;
@@ -96,27 +95,40 @@ export interface Gateway {
  *  core (a LiveHost whose arrivals are HTTP requests), forwarded to the configured instances — or
  *  to emulators — by the config's scheduling and dispatch policies (docs/gateway.md). */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const cluster = options.cluster ?? DEFAULT_CLUSTER;
-  const clusterFile = options.clusterFile ?? "(built-in cluster)";
-  const time_scale = options.time_scale ?? 1;
-  checkLiveSettings(cluster, clusterFile, time_scale, options.emulate, "the gateway");
-  const { seed, schedulingChoice, dispatchChoice, scheduling, dispatch: dispatchPolicy } = resolvePolicies(options, cluster, clusterFile);
-  const interval_s = options.observe_interval_s ?? cluster.observability?.interval_s ?? DEFAULT_OBSERVE_INTERVAL_S;
-  const instances = await buildSimInstances(cluster, clusterFile);
+  const speedup = options.speedup ?? 1;
+  let ctx: GatewayContext | undefined;
+  const output = options.out !== undefined ? new GatewayOutput(options.out) : undefined;
+  const setup = await setupRun({
+    cluster: options.cluster,
+    clusterFile: options.clusterFile,
+    workload: { kind: "gateway" },
+    scheduling: options.scheduling,
+    dispatch: options.dispatch,
+    seed: options.seed,
+    observability: { mode: "scraped", interval_s: options.observe_interval_s },
+    onCallClosed: (row) => {
+      output?.callClosed(row);
+      options.onCallClosed?.(row);
+      if (ctx !== undefined) callClosed(ctx, row);
+    },
+    ...(output !== undefined ? { onWorkflowClosed: (row: WorkflowRow) => output.workflowClosed(row) } : {}),
+  });
+  const { cluster, clusterFile, instances, recorder } = setup;
+  const interval_s = setup.observability.interval_s;
+  checkLiveSettings(cluster, clusterFile, speedup, options.emulate, "the gateway");
   const routes = new ModelRoutes(cluster, instances, clusterFile);
   const defaults = GATEWAY_DEFAULTS;
 
   const emulators: Emulator[] = [];
   const cleanup: (() => Promise<void> | void)[] = [];
-  const output = options.out !== undefined ? new GatewayOutput(options.out) : undefined;
   try {
-    const endpoints = options.emulate ? await startEmulators(instances, routes, time_scale, emulators) : configEndpoints(cluster, clusterFile, instances, "the gateway").map(({ instance, url }) => ({
+    const endpoints = options.emulate ? await startEmulators(instances, routes, speedup, emulators) : configEndpoints(cluster, clusterFile, instances, "the gateway").map(({ instance, url }) => ({
           id: instance.spec.id,
           url,
           served_model: routes.instance(instance.spec.id).served_model,
         }));
     cleanup.push(() => Promise.all(emulators.map((e) => e.close())).then(() => {}));
-    const clock = new LiveClock(time_scale);
+    const clock = new LiveClock(speedup);
     const control = new GatewayControl(clock, endpoints, options.api_key);
     cleanup.push(() => control.close());
     try {
@@ -143,23 +155,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
     cleanup.push(() => transport.close());
 
-    let ctx: GatewayContext | undefined;
-    const recorder = runRecorder(cluster, instances, interval_s, {
-      onCallClosed: (row) => {
-        output?.callClosed(row);
-        options.onCallClosed?.(row);
-        if (ctx !== undefined) callClosed(ctx, row);
-      },
-      ...(output !== undefined ? { onWorkflowClosed: (row: WorkflowRow) => output.workflowClosed(row) } : {}),
-    });
-    const lifecycle = lifecycleFrom(cluster);
-    const dispatch = metrics.countDecisions(dispatchPolicy);
+    const lifecycle = setup.lifecycle;
     const host = new LiveHost({
       instances: instances.map((i) => i.spec),
-      scheduling,
-      dispatch,
+      scheduling: setup.scheduling.policy,
+      dispatch: metrics.countDecisions(setup.dispatch.policy),
       recorder,
-      random: new RngStreams(seed).stream("policy"),
+      random: setup.rng.stream("policy"),
       estimator: simCallEstimator(instances),
       resolveModel: cachedModelNames(),
       ...(lifecycle ? { lifecycle: lifecycle.policies } : {}),
@@ -221,12 +223,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         (shutdown ??= drainAndReport(context, {
           server,
           output,
-          cluster,
-          instances,
-          seed,
-          scheduling: { policy: scheduling, choice: schedulingChoice },
-          dispatch: { policy: dispatch, choice: dispatchChoice },
-          interval_s,
+          setup,
           drain_timeout_s: options.drain_timeout_s ?? defaults.drain_timeout_s,
           drainAbort: drainAbort.signal,
           cleanup,
@@ -263,7 +260,7 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-async function startEmulators(instances: SimInstance[], routes: ModelRoutes, timeScale: number, started: Emulator[]): Promise<ControlEndpoint[]> {
+async function startEmulators(instances: ConfiguredInstance[], routes: ModelRoutes, timeScale: number, started: Emulator[]): Promise<ControlEndpoint[]> {
   const endpoints: ControlEndpoint[] = [];
   for (const instance of instances) {
     const served = routes.instance(instance.spec.id).served_model;

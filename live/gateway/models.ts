@@ -1,6 +1,7 @@
 import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
 import { InputError } from "../../src/core/errors.ts";
-import { canonicalModelName, type SimInstance } from "../../sim/host.ts";
+import { canonicalModelName } from "../../src/model/models.ts";
+import { type ConfiguredInstance } from "../../src/model/instance.ts";
 
 /** One instance as the gateway sends to it. */
 export interface GatewayInstance {
@@ -38,7 +39,7 @@ export class ModelRoutes {
   private readonly byInstance = new Map<string, GatewayInstance>();
   private readonly byModel = new Map<string, ModelRoute>();
 
-  constructor(cluster: ClusterConfig, instances: readonly SimInstance[], file: string) {
+  constructor(cluster: ClusterConfig, instances: readonly ConfiguredInstance[], file: string) {
     let cursor = 0;
     for (const [g, group] of cluster.instances.entries()) {
       const first = instances[cursor];

@@ -1,10 +1,8 @@
 import type { Server } from "node:http";
-import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
 import type { Report } from "../../src/metrics/report-schema.ts";
-import type { PolicyChoice } from "../../src/policies/registry.ts";
 import type { GatewayOutput } from "./output.ts";
-import type { SimInstance } from "../../sim/host.ts";
-import { runReport } from "../../sim/run.ts";
+import { runReport } from "../../run/report.ts";
+import type { RunSetup } from "../../run/setup.ts";
 import type { GatewayContext } from "./context.ts";
 
 export interface GatewayShutdown {
@@ -18,12 +16,7 @@ export interface GatewayShutdown {
 export interface ShutdownInput {
   server: Server;
   output: GatewayOutput | undefined;
-  cluster: ClusterConfig;
-  instances: readonly SimInstance[];
-  seed: number;
-  scheduling: { policy: { name: string }; choice: PolicyChoice };
-  dispatch: { policy: { name: string }; choice: PolicyChoice };
-  interval_s: number;
+  setup: RunSetup;
   drain_timeout_s: number;
   /** Fires to end the drain at once (a second SIGINT). */
   drainAbort: AbortSignal;
@@ -61,21 +54,13 @@ export async function drainAndReport(ctx: GatewayContext, input: ShutdownInput):
   }
   ctx.workflows.closeAll();
   ctx.host.close();
-  const base = runReport({
+  const report = runReport({
     mode: "live",
-    cluster: input.cluster,
-    workload: { kind: "requests", requests: [] },
-    seed: input.seed,
+    setup: input.setup,
     arrived: ctx.arrived,
-    scheduling: input.scheduling,
-    dispatch: input.dispatch,
-    observability: { mode: "scraped", interval_s: input.interval_s },
-    instances: input.instances,
-    recorder: ctx.recorder,
     agents: ctx.host.controller.agentSummaries(),
-    models: ctx.host.controller.traffic.snapshot(ctx.clock.now_s()),
+    models: ctx.host.controller.trafficSnapshot(ctx.clock.now_s()),
   });
-  const report: Report = { ...base, run: { ...base.run, trace: { source: "gateway", format: "openai-http", rows: ctx.arrived, arrival: "live" } } };
   const files = input.output?.commit(report) ?? [];
   input.server.closeAllConnections();
   for (const step of [...input.cleanup].reverse()) await step();

@@ -1,5 +1,5 @@
 import { InputError } from "../../src/core/errors.ts";
-import type { ProfileRow } from "../../sim/calibrate/profile-csv.ts";
+import type { ProfileRow } from "../../traces/profile-csv.ts";
 import type { SweepPoint } from "./grid.ts";
 
 /** What the sweep measured for one request of a static batch. Times are model seconds on the

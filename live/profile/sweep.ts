@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InputError } from "../../src/core/errors.ts";
-import type { ProfileRow } from "../../sim/calibrate/profile-csv.ts";
+import type { ProfileRow } from "../../traces/profile-csv.ts";
 import { CompletionClient, completionBody, COMPLETIONS_PATH, LiveCallError, parseBaseUrl, type PassThroughResponse, type StreamResult } from "../client/index.ts";
 import { InstanceHandle, InstanceRequestError, parsePrometheusText, samplesOf } from "../instances/index.ts";
 import type { InstanceSnapshot } from "../../src/core/types.ts";

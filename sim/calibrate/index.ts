@@ -9,3 +9,4 @@ export * from "./profile-csv.ts";
 export * from "./splitwise.ts";
 export * from "./static-batch.ts";
 export * from "./validate.ts";
+export * from "../../traces/profile-csv.ts";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { gpuNames, normaliseGpuName } from "../../src/model/gpus.ts";
 import { modelNames, normaliseModelName } from "../../src/model/models.ts";
-import { checkColumns, numberCell, optionalNumberCell, parseCsvTable, parseRow, rowObject, textCell } from "./csv-table.ts";
+import { checkColumns, numberCell, optionalNumberCell, parseCsvTable, parseRow, rowObject, textCell } from "../../traces/csv-table.ts";
 import type { ExcludedRow, Measurement } from "./measurements.ts";
 
 /** Splitwise's profiling data (the Splitwise simulator's `data/perf_model.csv`): static batches of

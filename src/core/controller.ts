@@ -4,7 +4,7 @@ import type { SchedulingPolicy } from "../policies/scheduling/policy.ts";
 import { invariant } from "./errors.ts";
 import type { ControllerAction, ControllerEvent } from "./events.ts";
 import { WaitingQueues } from "./waiting-queues.ts";
-import { ModelTrafficStats } from "./model-traffic.ts";
+import { ModelTrafficStats, type ModelTraffic } from "./model-traffic.ts";
 import type { CallUsage, InstanceSnapshot, InstanceSpec, LlmCall } from "./types.ts";
 import type { ControllerView, InstanceView, QueuedCall } from "./view.ts";
 import { agentSummaries } from "../workflow/agent-profiles.ts";
@@ -119,6 +119,15 @@ export class Controller {
 
   hasOpenCall(callId: string): boolean {
     return this.calls.has(callId);
+  }
+
+  hasRunningWorkflow(workflowId: string): boolean {
+    return this.orchestrator.run(workflowId) !== undefined;
+  }
+
+  /** Per-model traffic statistics at `now_s` (the report's `models` section). */
+  trafficSnapshot(now_s: number): ModelTraffic[] {
+    return this.traffic.snapshot(now_s);
   }
 
   get waitingCalls(): number {

@@ -1,13 +1,14 @@
 import type { CallEstimator } from "../workflow/orchestrator.ts";
 import { addDecode, addPrefillChunk, emptyBatchShape, resetBatchShape } from "./latency-model.ts";
-import { canonicalModelName, type SimInstance } from "../../sim/host.ts";
+import { canonicalModelName } from "./models.ts";
+import { type ConfiguredInstance } from "./instance.ts";
 
 /** Zero-queueing call times from the cluster's latency models: the call alone on an idle instance
  *  of its model, its uncached prompt prefilled in budget-sized chunks after the cached prefix, then
  *  one decode step per further output token (at the mean context, exact for latency linear in
  *  context). Used for workflow critical paths and as the prior of agent profiles. */
-export function simCallEstimator(instances: readonly SimInstance[]): CallEstimator {
-  const byModel = new Map<string, SimInstance>();
+export function simCallEstimator(instances: readonly ConfiguredInstance[]): CallEstimator {
+  const byModel = new Map<string, ConfiguredInstance>();
   for (const instance of instances) if (!byModel.has(instance.spec.model)) byModel.set(instance.spec.model, instance);
   const shape = emptyBatchShape();
   return {

@@ -1,5 +1,4 @@
-import { readFile } from "node:fs/promises";
-import { InputError, inputError } from "../core/errors.ts";
+import { inputError } from "../core/errors.ts";
 import { fittedLatencyModelFromJson } from "./fitted.ts";
 import { LATENCY_SCHEMA, type LatencyModel } from "./latency-model.ts";
 import { rooflineLatencyModelFromJson } from "./roofline.ts";
@@ -22,21 +21,4 @@ export function latencyModelFromJson(doc: unknown, file: string): LatencyModel {
     default:
       throw inputError(`${file}: kind`, `expected "fitted" or "roofline", got ${JSON.stringify(record.kind)}`);
   }
-}
-
-/** Reads and parses a latency model JSON file. */
-export async function loadLatencyModelFile(path: string): Promise<LatencyModel> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new InputError(`${path}: cannot read latency model: ${(error as Error).message}`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw inputError(path, `not valid JSON: ${(error as Error).message}`);
-  }
-  return latencyModelFromJson(doc, path);
 }

@@ -128,3 +128,9 @@ export function transformerMatmulParams(model: ModelSpec): number {
 export function lmHeadParams(model: ModelSpec): number {
   return model.vocab_size * model.hidden_size;
 }
+
+/** A preset's canonical name for a model alias; unknown names stay as they are. */
+export function canonicalModelName(model: string): string {
+  const key = normaliseModelName(model);
+  return modelNames().includes(key) ? key : model;
+}

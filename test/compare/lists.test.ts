@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
 import { parsePolicyList, parseRateList, policyFolderNames, safePolicyName, validatePolicyCombos } from "../../cli/compare/policy-list.ts";
 import { buildJobs, seedRange, withWorkloadSeed } from "../../cli/compare/jobs.ts";
-import type { Workload } from "../../sim/run.ts";
+import type { Workload } from "../../run/workload.ts";
 
 describe("--policies", () => {
   it("parses SCHEDULING+DISPATCH combinations in order", () => {

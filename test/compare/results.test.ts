@@ -8,7 +8,7 @@ import { parsePolicyList } from "../../cli/compare/policy-list.ts";
 import { runJobsInWorkers } from "../../cli/compare/pool.ts";
 import { compareCsv, meanRows, rowFromReport, type CompareRow } from "../../cli/compare/results.ts";
 import { formatCompareTable } from "../../cli/compare/table.ts";
-import type { Workload } from "../../sim/run.ts";
+import type { Workload } from "../../run/workload.ts";
 
 function row(policy: string, rate: number, seed: number, over: Partial<CompareRow> = {}): CompareRow {
   return {

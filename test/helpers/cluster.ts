@@ -4,7 +4,8 @@ import { Recorder } from "../../src/metrics/recorder.ts";
 import { createDispatchPolicy, createSchedulingPolicy } from "../../src/policies/registry.ts";
 import { RngStreams } from "../../src/core/rng.ts";
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../src/model/engine-config.ts";
-import { simulate, type SimInstance, type SimulationResult } from "../../sim/host.ts";
+import { simulate, type SimulationResult } from "../../sim/host.ts";
+import { type ConfiguredInstance } from "../../src/model/instance.ts";
 import { FittedLatencyModel } from "../../src/model/fitted.ts";
 import type { LatencyModel } from "../../src/model/latency-model.ts";
 
@@ -26,7 +27,7 @@ export function linearLatency(): LatencyModel {
   });
 }
 
-export function testInstances(count: number, engine: Partial<EngineConfig>, num_gpu_blocks: number, max_model_len = 4096): SimInstance[] {
+export function testInstances(count: number, engine: Partial<EngineConfig>, num_gpu_blocks: number, max_model_len = 4096): ConfiguredInstance[] {
   const config: EngineConfig = { ...DEFAULT_ENGINE_CONFIG, ...engine };
   return Array.from({ length: count }, (_, i) => ({
     spec: {
@@ -55,7 +56,7 @@ export interface TestRun {
 
 export async function runTestCluster(
   requests: RequestSpec[],
-  instances: SimInstance[],
+  instances: ConfiguredInstance[],
   options: { dispatch?: string; scheduling?: string; seed?: number; oracle?: boolean } = {},
 ): Promise<TestRun> {
   const rows: CallRow[] = [];

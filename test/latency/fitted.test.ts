@@ -5,7 +5,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
 import { FittedLatencyModel, fittedLatencyModelFromJson } from "../../src/model/fitted.ts";
-import { latencyModelFromJson, loadLatencyModelFile } from "../../src/model/latency-json.ts";
+import { latencyModelFromJson } from "../../src/model/latency-json.ts";
+import { loadLatencyModelFile } from "../../run/latency-file.ts";
 import { addDecode, addPrefillChunk, emptyBatchShape, resetBatchShape } from "../../src/model/latency-model.ts";
 
 // Binary fractions, so that the linear form is exact whatever order it is summed in.

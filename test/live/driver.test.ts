@@ -14,7 +14,7 @@ describe("tandem live driver", () => {
       cluster: twoH100,
       workload: { kind: "app", name: "qa-router", params: {}, timing: { kind: "poisson", rate: 4, count: 6 } },
       emulate: true,
-      time_scale: 10,
+      speedup: 10,
       dispatch: "round-robin",
       onCallClosed: (row) => rows.push(row),
     });
@@ -38,7 +38,7 @@ describe("tandem live driver", () => {
   });
 
   it("refuses a speedup against real servers", async () => {
-    await expect(runLive({ cluster: twoH100, time_scale: 5, workload: { kind: "requests", requests: [] } })).rejects.toThrow(/needs --emulate/);
+    await expect(runLive({ cluster: twoH100, speedup: 5, workload: { kind: "requests", requests: [] } })).rejects.toThrow(/needs --emulate/);
   });
 
   it("an emulator killed mid-run: waiting calls go to the other instance, streaming ones fail, none is lost", async () => {

@@ -2,12 +2,12 @@
  *  and SSE helpers over Node's fetch. */
 import { performance } from "node:perf_hooks";
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../src/model/engine-config.ts";
-import type { SimInstance } from "../../sim/host.ts";
+import type { ConfiguredInstance } from "../../src/model/instance.ts";
 import { linearLatency } from "../helpers/cluster.ts";
 
 /** One instance with the linear latency model (5 ms + 0.1 ms per prefill token + 0.2 ms per
  *  decoding sequence per step). */
-export function linearInstance(engine: Partial<EngineConfig> = {}, num_gpu_blocks = 512, max_model_len = 4096): SimInstance {
+export function linearInstance(engine: Partial<EngineConfig> = {}, num_gpu_blocks = 512, max_model_len = 4096): ConfiguredInstance {
   const config: EngineConfig = { ...DEFAULT_ENGINE_CONFIG, ...engine };
   return {
     spec: { id: "emu", model: "test-model", gpu: "test-gpu", tensor_parallel: 1, max_model_len, kv_capacity_tokens: num_gpu_blocks * config.block_size },

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { performance } from "node:perf_hooks";
 import { startEmulator, TokenIdIdentity, type Emulator } from "../../live/emulator/index.ts";
 import { Engine } from "../../sim/engine/engine.ts";
-import type { SimInstance } from "../../sim/host.ts";
+import type { ConfiguredInstance } from "../../src/model/instance.ts";
 import { post, readSse, scrape } from "./emulator-helpers.ts";
 
 /** TTFT and E2E (model seconds) of one request alone on an engine, stepped in virtual time the way
  *  the simulator steps it: the latency model's prediction. */
-function predict(instance: SimInstance, prompt: number[], output: number): { ttft_s: number; e2e_s: number } {
+function predict(instance: ConfiguredInstance, prompt: number[], output: number): { ttft_s: number; e2e_s: number } {
   const times = { first: NaN, end: NaN };
   const engine = new Engine("predict", instance.engine, instance.spec.max_model_len, instance.num_gpu_blocks, instance.latency, {
     firstToken: (at) => (times.first = at),

@@ -26,7 +26,7 @@ async function start(yaml: string, options: Partial<GatewayOptions> = {}): Promi
     cluster: parseClusterConfig(yaml, "cluster.yaml"),
     clusterFile: "cluster.yaml",
     emulate: true,
-    time_scale: 20,
+    speedup: 20,
     port: 0,
     out,
     onCallClosed: (row) => rows.push(row),
@@ -290,7 +290,7 @@ describe("tandem gateway: overload", () => {
 describe("tandem gateway: an instance dies mid-run", () => {
   it("re-dispatches calls not yet answered, fails mid-stream ones with an SSE error, loses none", async () => {
     const s = await start("instances:\n  - { name: llama, model: llama-3-8b, gpu: h100-80gb, count: 2, engine: { max_model_len: 2048 } }\n", {
-      time_scale: 2,
+      speedup: 2,
       dispatch: "round-robin",
     });
     try {

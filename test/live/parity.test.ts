@@ -6,7 +6,7 @@ import { runSimulation } from "../../sim/run.ts";
 describe("sim-vs-live parity", () => {
   it("the same workload in sim and live against emulators: same counts; TTFT, E2E and makespan within 5%", async () => {
     const sim = await runSimulation({ cluster: PARITY_CLUSTER, workload: PARITY_WORKLOAD, dispatch: "least-outstanding" });
-    const live = await runLive({ cluster: PARITY_CLUSTER, workload: PARITY_WORKLOAD, dispatch: "least-outstanding", emulate: true, time_scale: 1 });
+    const live = await runLive({ cluster: PARITY_CLUSTER, workload: PARITY_WORKLOAD, dispatch: "least-outstanding", emulate: true, speedup: 1 });
     const rows = parityRows(sim.report, live.report);
     const byName = new Map(rows.map((r) => [r.metric, r]));
     expect(sim.report.summary.calls.arrived).toBe(300);

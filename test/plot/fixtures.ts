@@ -9,7 +9,8 @@ import { COMPARE_SCHEMA_ID, compareJson, meanRows, rowFromReport } from "../../c
 import type { Report } from "../../src/metrics/report-schema.ts";
 import type { PolicyChoice } from "../../src/policies/registry.ts";
 import { TANDEM_VERSION } from "../../src/version.ts";
-import { runSimulation, type Workload } from "../../sim/run.ts";
+import { runSimulation } from "../../sim/run.ts";
+import { type Workload } from "../../run/workload.ts";
 import { DEFAULT_WORKLOAD } from "../../traces/generate.ts";
 
 export const TINY_CLUSTER: ClusterConfig = {

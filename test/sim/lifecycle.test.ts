@@ -7,7 +7,7 @@ import { createDispatchPolicy, createSchedulingPolicy } from "../../src/policies
 import { createSleepWake } from "../../src/policies/lifecycle/sleep-wake.ts";
 import { createAutoscale } from "../../src/policies/lifecycle/autoscale.ts";
 import { RngStreams } from "../../src/core/rng.ts";
-import { buildSimInstances } from "../../run/instances.ts";
+import { buildInstances } from "../../run/instances.ts";
 import { simulate } from "../../sim/host.ts";
 import { asBatches } from "../helpers/cluster.ts";
 
@@ -21,7 +21,7 @@ const colocated: ClusterConfig = {
 const request = (id: string, at: number, model: string): RequestSpec => ({ id, arrival_s: at, prompt_tokens: 500, output_tokens: 20, model });
 
 async function run(config: ClusterConfig, requests: RequestSpec[], lifecycle: Parameters<typeof simulate>[1]["lifecycle"]) {
-  const instances = await buildSimInstances(config, "test.yaml");
+  const instances = await buildInstances(config, "test.yaml");
   const rows: CallRow[] = [];
   const capacity: { at: number; id: string; kv_tokens: number; awake: boolean }[] = [];
   const recorder = new Recorder({ slo: {}, onCallClosed: (r) => rows.push(r) });
@@ -44,8 +44,8 @@ async function run(config: ClusterConfig, requests: RequestSpec[], lifecycle: Pa
 
 describe("colocated models with sleep/wake (kvcached)", () => {
   it("splits one GPU's KV pool between colocated instances", async () => {
-    const instances = await buildSimInstances(colocated, "test.yaml");
-    const alone = await buildSimInstances({ instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 1 }] }, "x");
+    const instances = await buildInstances(colocated, "test.yaml");
+    const alone = await buildInstances({ instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 1 }] }, "x");
     expect(instances[0].num_gpu_blocks).toBeLessThan(alone[0].num_gpu_blocks * 0.6);
     expect(instances[0].memory?.colocate).toBe("gpu0");
   });

@@ -4,7 +4,8 @@ import { Recorder } from "../../src/metrics/recorder.ts";
 import { createDispatchPolicy, createSchedulingPolicy } from "../../src/policies/registry.ts";
 import type { WorkflowSpec } from "../../src/workflow/types.ts";
 import { RngStreams } from "../../src/core/rng.ts";
-import { simulate, type Arrival } from "../../sim/host.ts";
+import { simulate } from "../../sim/host.ts";
+import { type Arrival } from "../../src/core/arrival.ts";
 import { testInstances } from "../helpers/cluster.ts";
 
 /** A workflow whose second call continues the first after a 10 s tool, while unrelated requests

@@ -3,7 +3,7 @@ import { ClusterConfigSchema } from "../../src/model/cluster-schema.ts";
 import type { RequestSpec } from "../../src/core/types.ts";
 import { InstanceSummarySchema, SummarySchema } from "../../src/metrics/report-schema.ts";
 import { formatSummaryTable } from "../../src/metrics/summary-table.ts";
-import { buildSimInstances } from "../../run/instances.ts";
+import { buildInstances } from "../../run/instances.ts";
 import { runTestCluster, testInstances } from "../helpers/cluster.ts";
 
 describe("tier knobs in the cluster config", () => {
@@ -12,7 +12,7 @@ describe("tier knobs in the cluster config", () => {
       instances: [{ model: "llama-3-8b", gpu: "h100-80gb", count: 1, engine: { cpu_kv_blocks: 4096, waiting_reorder_window: 8 } }],
       engine: { disk_kv_blocks: 65536, cpu_bandwidth_bytes_per_s: 32e9, disk_bandwidth_bytes_per_s: 7e9 },
     });
-    const [instance] = await buildSimInstances(config, "cluster.yaml");
+    const [instance] = await buildInstances(config, "cluster.yaml");
     expect(instance.engine).toMatchObject({
       cpu_kv_blocks: 4096,
       disk_kv_blocks: 65536,
@@ -22,7 +22,7 @@ describe("tier knobs in the cluster config", () => {
       // Llama-3-8B: 2 × 32 layers × 8 KV heads × 128 × 2 bytes = 128 KiB per token, × 16 tokens.
       kv_block_bytes: 2 * 2 ** 20,
     });
-    const tp2 = await buildSimInstances(
+    const tp2 = await buildInstances(
       ClusterConfigSchema.parse({ instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 2 }] }),
       "cluster.yaml",
     );

@@ -1,6 +1,6 @@
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
-import { inputError } from "../../src/core/errors.ts";
+import { inputError } from "../src/core/errors.ts";
 
 /** A small CSV file (a profile): header and rows, each row with the 1-based line it starts on. */
 export interface CsvTable {

@@ -1,0 +1,63 @@
+import type { ModelTraffic } from "../src/core/model-traffic.ts";
+import { buildReport, type AgentSummary, type Report } from "../src/metrics/report-schema.ts";
+import type { PolicyChoice } from "../src/policies/registry.ts";
+import { TANDEM_VERSION } from "../src/version.ts";
+import type { RunSetup } from "./setup.ts";
+import { workloadTraceInfo } from "./workload.ts";
+
+/** What a finished run (sim or live) reports. */
+export interface RunReportInput {
+  mode: "sim" | "live";
+  setup: RunSetup;
+  /** Requests or workflows that arrived. */
+  arrived: number;
+  agents: AgentSummary[];
+  models: ModelTraffic[];
+}
+
+/** The validated report of a run: one schema for both hosts. */
+export function runReport(input: RunReportInput): Report {
+  const { recorder, instances, cluster, seed, workload, scheduling, dispatch } = input.setup;
+  const specs = instances.map((i) => i.spec);
+  return buildReport({
+    tandem_version: TANDEM_VERSION,
+    mode: input.mode,
+    run: {
+      seed,
+      config: JSON.parse(JSON.stringify(cluster)),
+      trace: workloadTraceInfo(workload, input.arrived),
+      policies: {
+        scheduling: scheduling.policy.name,
+        dispatch: dispatch.policy.name,
+        scheduling_params: paramsOf(scheduling.choice),
+        dispatch_params: paramsOf(dispatch.choice),
+      },
+      observability: input.setup.observability,
+      latency_model: distinctLatencyInfos(instances.map((i) => i.latency.info)),
+    },
+    summary: recorder.summary(),
+    instances: recorder.instances(specs),
+    agents: input.agents,
+    models: input.models,
+    timelines: recorder.timelines(specs),
+    longest_workflow: recorder.longestWorkflow(),
+  });
+}
+
+function paramsOf(choice: PolicyChoice): Record<string, unknown> | undefined {
+  return typeof choice === "string" ? undefined : JSON.parse(JSON.stringify(choice.params ?? {}));
+}
+
+/** One entry per distinct latency model (instances of a group share one). */
+function distinctLatencyInfos(infos: unknown[]): unknown[] {
+  const seen = new Set<string>();
+  const out: unknown[] = [];
+  for (const info of infos) {
+    const key = JSON.stringify(info);
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(JSON.parse(key));
+    }
+  }
+  return out;
+}

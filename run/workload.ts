@@ -1,0 +1,135 @@
+import type { RequestSpec } from "../src/core/types.ts";
+import type { Arrival } from "../src/core/arrival.ts";
+import type { RngStreams } from "../src/core/rng.ts";
+import type { Report } from "../src/metrics/report-schema.ts";
+import {
+  batchesOf,
+  generateBatches,
+  readTrace,
+  retime,
+  type GenerateOptions,
+  type RetimeArrival,
+  type TraceStats,
+} from "../traces/index.ts";
+import { appByName } from "../traces/apps/registry.ts";
+import { resolveAppParams } from "../traces/apps/params.ts";
+import type { WorkflowTiming } from "../traces/workflows/arrival-times.ts";
+import type { WorkflowOverrides } from "../traces/workflows/instantiate.ts";
+import { importAppWorldFolder, readWorkflowTrace, workflowArrivals } from "../traces/workflows/index.ts";
+
+/** A request workload: a trace file (optionally re-timed) or the synthetic generator. */
+export type Workload =
+  | {
+      kind: "trace";
+      path: string;
+      format: string;
+      limit?: number;
+      arrival: RetimeArrival;
+      rate?: number;
+      cv?: number;
+      time_scale?: number;
+    }
+  | { kind: "generated"; options: GenerateOptions }
+  /** Requests given in memory (programmatic use: benchmarks, notebooks), in arrival order. */
+  | { kind: "requests"; requests: RequestSpec[] }
+  /** A tandem workflow JSONL trace (arrival times from the file). */
+  | { kind: "workflows"; path: string; limit?: number }
+  /** AppWorld DAG templates, instantiated at the given arrival times. */
+  | {
+      kind: "appworld";
+      dir: string;
+      timing: WorkflowTiming;
+      limit?: number;
+      overrides?: WorkflowOverrides;
+      system_tokens?: number;
+      tool_duration?: string;
+    }
+  /** Workflows of an agent-app generator (traces/apps), with `key=value` parameters. */
+  | { kind: "app"; name: string; params: Record<string, string>; timing: WorkflowTiming; limit?: number; overrides?: WorkflowOverrides }
+  /** Requests that arrive over HTTP at `tandem gateway`: nothing to read ahead of time. */
+  | { kind: "gateway" };
+
+/** The workload as a batched stream of arrivals (requests or workflows). */
+export async function workloadArrivals(workload: Workload, seed: number, rng: RngStreams, stats: TraceStats): Promise<AsyncIterable<Arrival[]>> {
+  switch (workload.kind) {
+    case "generated":
+      return generateBatches(workload.options);
+    case "requests":
+      return batchesOf(workload.requests);
+    case "trace": {
+      const source = readTrace(workload.path, workload.format, { limit: workload.limit, stats });
+      return retime(source, {
+        arrival: workload.arrival,
+        rate: workload.rate,
+        cv: workload.cv,
+        time_scale: workload.time_scale,
+        random: rng.stream("arrivals"),
+      });
+    }
+    case "workflows":
+      return readWorkflowTrace(workload.path, { seed, limit: workload.limit });
+    case "appworld": {
+      const templates = await importAppWorldFolder(workload.dir, {
+        seed,
+        system_tokens: workload.system_tokens,
+        tool_duration: workload.tool_duration,
+      });
+      return workflowArrivals({ source: { kind: "templates", templates }, timing: workload.timing, seed, limit: workload.limit, ...workload.overrides });
+    }
+    case "gateway":
+      throw new Error("the gateway's arrivals come over HTTP, not from a workload");
+    case "app": {
+      const app = appByName(workload.name);
+      const params = resolveAppParams(app, workload.params);
+      return workflowArrivals({ source: { kind: "app", name: app.name, app, params }, timing: workload.timing, seed, limit: workload.limit, ...workload.overrides });
+    }
+  }
+}
+
+/** The report's `run.trace` section: where the workload came from and how it was timed. */
+export function workloadTraceInfo(workload: Workload, rows: number): Report["run"]["trace"] {
+  switch (workload.kind) {
+    case "generated": {
+      const o = workload.options;
+      return { source: "generated", format: "tandem", rows, arrival: o.arrival ?? "poisson", rate: o.rate, cv: o.cv };
+    }
+    case "requests":
+      return { source: "in-memory", format: "tandem", rows, arrival: "given" };
+    case "trace":
+      return {
+        source: workload.path,
+        format: workload.format,
+        rows,
+        limit: workload.limit,
+        arrival: workload.arrival,
+        rate: workload.rate,
+        cv: workload.cv,
+        time_scale: workload.time_scale,
+      };
+    case "workflows":
+      return { source: workload.path, format: "workflows", rows, limit: workload.limit, arrival: "trace" };
+    case "gateway":
+      return { source: "gateway", format: "openai-http", rows, arrival: "live" };
+    case "appworld":
+    case "app": {
+      const t = workload.timing;
+      return {
+        source: workload.kind === "app" ? `app:${workload.name}` : workload.dir,
+        format: workload.kind,
+        rows,
+        limit: workload.limit,
+        arrival: t.kind === "timestamps" ? `timestamps:${t.path}` : t.kind,
+        rate: t.kind === "poisson" || t.kind === "gamma" ? t.rate : undefined,
+        cv: t.kind === "gamma" ? t.cv : undefined,
+        sample_interval: t.kind === "timestamps" ? (t.sample_interval ?? 1) : undefined,
+        scale_factor: t.kind === "timestamps" ? (t.scale_factor ?? 1) : undefined,
+        app_params: workload.kind === "app" ? resolveAppParams(appByName(workload.name), workload.params).toJSON() : undefined,
+      };
+    }
+  }
+}
+
+/** Names the workload in error messages: its file, `app:NAME`, `generated` or `in-memory`. */
+export function workloadSource(workload: Workload): string {
+  return workloadTraceInfo(workload, 0).source;
+}
