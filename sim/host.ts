@@ -337,7 +337,7 @@ export async function simulate(
     clock.advanceTo(eventTime);
     const now = clock.now_s;
     // Scrapes go on while anything is in flight or still to arrive (tools and held calls included).
-    if (!observePending && (controller.openCalls > 0 || controller.orchestrator.running > 0 || index < batch.length || !sourceDone)) {
+    if (!observePending && (controller.openCalls > 0 || controller.runningWorkflows > 0 || index < batch.length || !sourceDone)) {
       ensureObserving(now);
     }
     switch (event.kind) {
@@ -393,8 +393,7 @@ export async function simulate(
       }
       case TOOL_END: {
         const tool = event as ToolEvent;
-        options.recorder.toolStep(tool.workflowId, tool.stepId, tool.start_s, now); // timings for the report's Gantt
-        controller.toolFinished(now, tool.workflowId, tool.stepId);
+        controller.toolFinished(now, tool.workflowId, tool.stepId, tool.start_s);
         carryOutActions(now);
         break;
       }
@@ -402,7 +401,7 @@ export async function simulate(
   }
 
   invariant(controller.openCalls === 0, `${controller.openCalls} calls never closed (${controller.waitingCalls} waiting at the controller)`);
-  invariant(controller.orchestrator.running === 0, `${controller.orchestrator.running} workflows never closed`);
+  invariant(controller.runningWorkflows === 0, `${controller.runningWorkflows} workflows never closed`);
   const end_s = clock.now_s;
   for (const slot of slotList) {
     invariant(slot.engine.blocks.usedBlocks === 0, `engine ${slot.engine.id} leaked KV blocks`);
@@ -411,7 +410,7 @@ export async function simulate(
   options.onProgress?.({ sim_time_s: end_s, arrived });
   return {
     agents: controller.agentSummaries(),
-    models: controller.traffic.snapshot(end_s),
+    models: controller.trafficSnapshot(end_s),
     end_s,
     arrived,
     events,

@@ -73,7 +73,7 @@ export function health(ctx: GatewayContext): { status: number; body: unknown } {
 
 export function traffic(ctx: GatewayContext, model: string | null): unknown {
   const now = ctx.clock.now_s();
-  let data = ctx.host.controller.traffic.snapshot(now);
+  let data = ctx.host.controller.trafficSnapshot(now);
   if (model !== null && model !== "") {
     const route = routeNamed(ctx, model);
     data = data.filter((m) => m.model === route.model);

@@ -28,7 +28,7 @@ export async function admit(ctx: GatewayContext, kind: GenerationKind, path: str
   // Waiting: at the controller, or sent and waiting for a connection (counted only when it could matter).
   const o = ctx.occupancy.of(route.model);
   if (o.queued + o.sent >= ctx.limits.max_queue && o.queued + ctx.transport.waitingForConnection(route.instances) >= ctx.limits.max_queue) {
-    turnAway(ctx, call, "gateway_queue_full");
+    ctx.host.callTurnedAway(call, "gateway_queue_full"); // counted in the report as rejected
     throw new GatewayError(
       429,
       `The gateway's queue for ${route.id} is full (${ctx.limits.max_queue} requests waiting, --max-queue); retry later.`,
@@ -96,15 +96,6 @@ function callOf(ctx: GatewayContext, route: ModelRoute, request: GenerationReque
   if (identity.agent !== undefined) call.agent = identity.agent;
   if (identity.priority_class !== undefined) call.priority_class = identity.priority_class;
   return call;
-}
-
-/** A call turned away before the controller: counted in the report as rejected. */
-function turnAway(ctx: GatewayContext, call: LlmCall, reason: string): void {
-  const now = ctx.clock.now_s();
-  ctx.recorder.callArrived(now, call);
-  ctx.host.controller.traffic.arrived(call.model!, now);
-  ctx.recorder.callRejected(now, call.id, reason);
-  ctx.host.controller.traffic.closed(call.model!, "rejected", 0);
 }
 
 function errorOf(ex: ClientExchange, row: CallRow): GatewayError {

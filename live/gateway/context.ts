@@ -1,4 +1,3 @@
-import type { Recorder } from "../../src/metrics/recorder.ts";
 import type { LiveClock } from "../host/clock.ts";
 import type { LiveHost } from "../host/live-host.ts";
 import type { GatewayControl } from "./control.ts";
@@ -21,7 +20,6 @@ export interface GatewayLimits {
 export interface GatewayContext {
   clock: LiveClock;
   host: LiveHost;
-  recorder: Recorder;
   routes: ModelRoutes;
   control: GatewayControl;
   transport: GatewayTransport;

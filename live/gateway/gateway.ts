@@ -180,12 +180,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
     const instanceHealth = health;
     cleanup.push(() => instanceHealth.stop());
-    const workflows = new OpenWorkflows(recorder, options.workflow_idle_s ?? defaults.workflow_idle_s, () => clock.now_s());
+    const workflows = new OpenWorkflows(host, options.workflow_idle_s ?? defaults.workflow_idle_s, () => clock.now_s());
     cleanup.push(() => workflows.closeAll());
     ctx = {
       clock,
       host,
-      recorder,
       routes,
       control,
       transport,

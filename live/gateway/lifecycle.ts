@@ -12,7 +12,6 @@ export async function sleepModel(ctx: GatewayContext, route: ModelRoute, only?: 
   await Promise.all(
     targets.map(async (i) => {
       ctx.host.instanceStateChanged(i.id, "asleep");
-      ctx.host.controller.traffic.transition(route.model, "sleep");
       ctx.metrics.instanceEvent(i.id, "sleep");
       try {
         await ctx.control.sleep(i.id);
@@ -29,12 +28,11 @@ export async function sleepModel(ctx: GatewayContext, route: ModelRoute, only?: 
 /** Wakes every sleeping instance of the model; resolves when they are all awake. */
 export async function wakeModel(ctx: GatewayContext, route: ModelRoute, only?: GatewayInstance): Promise<void> {
   const targets = (only ? [only] : route.instances).filter((i) => ctx.control.sleepState(i.id) === "asleep" && !ctx.control.isDown(i.id));
-  await Promise.all(targets.map((i) => wakeInstance(ctx, route, i)));
+  await Promise.all(targets.map((i) => wakeInstance(ctx, i)));
 }
 
-async function wakeInstance(ctx: GatewayContext, route: ModelRoute, i: GatewayInstance): Promise<void> {
+async function wakeInstance(ctx: GatewayContext, i: GatewayInstance): Promise<void> {
   ctx.host.instanceStateChanged(i.id, "waking");
-  ctx.host.controller.traffic.transition(route.model, "wake");
   ctx.metrics.instanceEvent(i.id, "wake");
   try {
     await ctx.control.wake(i.id);
@@ -61,6 +59,6 @@ export function wakeForRequest(ctx: GatewayContext, route: ModelRoute): void {
     if (state === "asleep") sleeper ??= i;
   }
   if (sleeper !== undefined) {
-    wakeInstance(ctx, route, sleeper).catch((error: unknown) => process.stderr.write(`tandem gateway: ${(error as Error).message}\n`));
+    wakeInstance(ctx, sleeper).catch((error: unknown) => process.stderr.write(`tandem gateway: ${(error as Error).message}\n`));
   }
 }

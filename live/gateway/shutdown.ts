@@ -45,11 +45,9 @@ export async function drainAndReport(ctx: GatewayContext, input: ShutdownInput):
     }
     await until(() => ![...ctx.exchanges.values()].some((ex) => ex.state === "sent"), ABORT_GRACE_MS);
     // What is left waits at the controller (or would not stop): closed here, the host with it.
-    const now = ctx.clock.now_s();
     for (const ex of [...ctx.exchanges.values()]) {
-      ctx.host.controller.traffic.closed(ex.route.model, ex.state === "sent" ? "failed" : "rejected", 0);
-      if (ex.state === "sent") ctx.recorder.callFailed(now, ex.id, "gateway_shutdown");
-      else ctx.recorder.callRejected(now, ex.id, "gateway_shutdown");
+      if (ex.state === "sent") ctx.host.callAbandoned(ex.id, "gateway_shutdown");
+      else ctx.host.callWithdrawn(ex.id, "gateway_shutdown");
     }
   }
   ctx.workflows.closeAll();

@@ -1,11 +1,16 @@
 import type { CallRow } from "../../src/metrics/calls-csv.ts";
-import type { Recorder } from "../../src/metrics/recorder.ts";
-import type { WorkflowArrival } from "../../src/metrics/workflow-recorder.ts";
+import type { OpenWorkflowInfo } from "../../src/core/events.ts";
 import type { CallIdentity } from "./identity.ts";
 
+/** Where workflows begin and end: the live host, which tells the controller (and so the report). */
+export interface WorkflowEvents {
+  workflowOpened(workflow: OpenWorkflowInfo): void;
+  workflowEnded(workflowId: string, end_s: number, llm_steps: number, failure: string | null): void;
+}
+
 interface OpenWorkflow {
-  /** Kept by the recorder until the workflow closes: llm_steps grows as calls arrive. */
-  info: WorkflowArrival;
+  /** Calls arrived so far. */
+  llm_steps: number;
   /** Calls arrived and not closed. */
   open: number;
   /** When its latest call closed (the workflow's end, once nothing more comes). */
@@ -26,7 +31,7 @@ export class OpenWorkflows {
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(
-    private readonly recorder: Recorder,
+    private readonly events: WorkflowEvents,
     private readonly idle_s: number,
     private readonly now_s: () => number,
     sweep_ms = 1000,
@@ -43,21 +48,16 @@ export class OpenWorkflows {
     const id = identity.workflow ?? callId;
     let w = this.open.get(id);
     if (w === undefined) {
-      const info: WorkflowArrival = {
-        id,
-        app: identity.app,
-        tenant: identity.tenant,
-        priority_class: identity.priority_class,
-        slo_s: identity.slo_s,
-        critical_path_s: 0,
-        llm_steps: 0,
-        tool_steps: 0,
-      };
-      this.recorder.workflowArrived(at_s, info);
-      w = { info, open: 0, last_s: at_s, failure: null, ending: false };
+      const info: OpenWorkflowInfo = { id };
+      if (identity.app !== undefined) info.app = identity.app;
+      if (identity.tenant !== undefined) info.tenant = identity.tenant;
+      if (identity.priority_class !== undefined) info.priority_class = identity.priority_class;
+      if (identity.slo_s !== undefined) info.slo_s = identity.slo_s;
+      this.events.workflowOpened(info);
+      w = { llm_steps: 0, open: 0, last_s: at_s, failure: null, ending: false };
       this.open.set(id, w);
     }
-    w.info.llm_steps++;
+    w.llm_steps++;
     w.open++;
     if (identity.workflow_end || identity.workflow === undefined) w.ending = true;
   }
@@ -85,6 +85,6 @@ export class OpenWorkflows {
 
   private close(id: string, w: OpenWorkflow): void {
     this.open.delete(id);
-    this.recorder.workflowClosed(w.last_s, id, w.failure === null ? "completed" : "failed", w.failure);
+    this.events.workflowEnded(id, w.last_s, w.llm_steps, w.failure);
   }
 }

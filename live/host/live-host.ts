@@ -1,5 +1,5 @@
 import { Controller, type ControllerOptions } from "../../src/core/controller.ts";
-import type { ControllerAction } from "../../src/core/events.ts";
+import type { ControllerAction, OpenWorkflowInfo } from "../../src/core/events.ts";
 import type { LlmCall } from "../../src/core/types.ts";
 import type { InstanceState } from "../../src/core/view.ts";
 import type { WorkflowSpec } from "../../src/workflow/types.ts";
@@ -57,6 +57,32 @@ export class LiveHost {
     this.guard(() => this.controller.callArrived(now, { ...call, arrival_s: now }));
   }
 
+  /** A call the host turned away before the controller's queue (the gateway's limits). */
+  callTurnedAway(call: LlmCall, reason: string): void {
+    const now = this.options.clock.now_s();
+    this.guard(() => this.controller.callTurnedAway(now, { ...call, arrival_s: now }, reason));
+  }
+
+  /** A call still waiting at the controller is withdrawn (the gateway shutting down). */
+  callWithdrawn(callId: string, reason: string): void {
+    this.guard(() => this.controller.callWithdrawn(this.options.clock.now_s(), callId, reason));
+  }
+
+  /** A call at an instance is given up (the gateway shutting down): it ends failed. */
+  callAbandoned(callId: string, reason: string): void {
+    this.guard(() => this.controller.callFailed(this.options.clock.now_s(), callId, reason, false));
+  }
+
+  /** An open-ended workflow (the gateway's) begins now… */
+  workflowOpened(workflow: OpenWorkflowInfo): void {
+    this.guard(() => this.controller.workflowOpened(this.options.clock.now_s(), workflow));
+  }
+
+  /** … and ended at `end_s` (its last call's close, which may lie before now). */
+  workflowEnded(workflowId: string, end_s: number, llm_steps: number, failure: string | null): void {
+    this.guard(() => this.controller.workflowEnded(end_s, workflowId, llm_steps, failure));
+  }
+
   /** An instance changed state outside the controller's own lifecycle decisions (the gateway's
    *  /sleep and /wake_up endpoints, an instance found down or back up): only `awake` ones take calls. */
   instanceStateChanged(instanceId: string, state: InstanceState): void {
@@ -65,7 +91,7 @@ export class LiveHost {
 
   /** True while anything is open: calls, workflows (with their tools) or lifecycle transitions. */
   get busy(): boolean {
-    return this.controller.openCalls > 0 || this.controller.orchestrator.running > 0 || this.pendingLifecycle > 0;
+    return this.controller.openCalls > 0 || this.controller.runningWorkflows > 0 || this.pendingLifecycle > 0;
   }
 
   /** Resolves when nothing is open; rejects with the first internal error (a broken invariant). */
@@ -159,8 +185,7 @@ export class LiveHost {
           this.tools.delete(timer);
           this.guard(() => {
             const now = clock.now_s();
-            this.controller.recorder.toolStep(action.workflowId, action.stepId, start_s, now);
-            this.controller.toolFinished(now, action.workflowId, action.stepId);
+            this.controller.toolFinished(now, action.workflowId, action.stepId, start_s);
           });
         }, clock.wallDelay_ms(start_s + action.duration_s));
         this.tools.add(timer);

@@ -2,7 +2,7 @@ import type { Recorder } from "../metrics/recorder.ts";
 import type { DispatchPolicy } from "../policies/dispatch/policy.ts";
 import type { SchedulingPolicy } from "../policies/scheduling/policy.ts";
 import { invariant } from "./errors.ts";
-import type { ControllerAction, ControllerEvent } from "./events.ts";
+import type { ControllerAction, ControllerEvent, OpenWorkflowInfo } from "./events.ts";
 import { WaitingQueues } from "./waiting-queues.ts";
 import { ModelTrafficStats, type ModelTraffic } from "./model-traffic.ts";
 import type { CallUsage, InstanceSnapshot, InstanceSpec, LlmCall } from "./types.ts";
@@ -11,6 +11,7 @@ import { agentSummaries } from "../workflow/agent-profiles.ts";
 import { Orchestrator, type CallEstimator, type ReleasedStep, type WorkflowRun } from "../workflow/orchestrator.ts";
 import type { WorkflowSpec } from "../workflow/types.ts";
 import type { AgentSummary } from "../metrics/report-schema.ts";
+import type { WorkflowArrival } from "../metrics/workflow-recorder.ts";
 import type { LifecyclePolicy } from "../policies/lifecycle/policy.ts";
 import type { InstanceState } from "./view.ts";
 
@@ -30,6 +31,9 @@ export interface ControllerOptions {
   resolveModel?: (model: string) => string;
   /** Sleep/wake and scaling policies, applied after every event (none: instances stay as they are). */
   lifecycle?: LifecyclePolicy[];
+  /** Hears every event the controller receives, as data, before it is handled (the event log that
+   *  `tandem replay` drives a fresh controller with). */
+  onEvent?: (event: ControllerEvent) => void;
 }
 
 const NO_ACTIONS: readonly ControllerAction[] = Object.freeze([]);
@@ -62,9 +66,12 @@ export class Controller {
   /** Instances not awake: while 0, candidate lists need no state filtering. */
   private notAwake = 0;
   /** The workflow layer: releases DAG steps as calls and tools, keeps agent profiles. */
-  readonly orchestrator: Orchestrator;
+  private readonly orchestrator: Orchestrator;
   /** Per-model request rate, latency, success and idle time (kvcached's router statistics). */
-  readonly traffic = new ModelTrafficStats();
+  private readonly traffic = new ModelTrafficStats();
+  /** Open-ended workflows (workflowOpened) not yet ended: what the recorder was told of each. */
+  private readonly openWorkflows = new Map<string, WorkflowArrival>();
+  private readonly log: ((event: ControllerEvent) => void) | undefined;
 
   constructor(private readonly options: ControllerOptions) {
     this.views = options.instances.map((spec, index) => ({
@@ -82,6 +89,7 @@ export class Controller {
       if (view.state !== "awake") this.notAwake++;
     }
     this.maxRetries = options.max_retries ?? 3;
+    this.log = options.onEvent;
     this.orchestrator = new Orchestrator(options.estimator);
     const controller = this;
     const orchestrator = this.orchestrator;
@@ -134,8 +142,14 @@ export class Controller {
     return this.queue.size;
   }
 
-  get recorder(): Recorder {
-    return this.options.recorder;
+  /** What policies see: the controller's view of instances and workflows (read-only queries). */
+  get policyView(): ControllerView {
+    return this.view;
+  }
+
+  /** Workflows arrived and not yet completed or failed. */
+  get runningWorkflows(): number {
+    return this.orchestrator.running;
   }
 
   handle(event: ControllerEvent): void {
@@ -143,19 +157,29 @@ export class Controller {
       case "workflowArrived":
         return this.workflowArrived(event.at_s, event.workflow);
       case "toolFinished":
-        return this.toolFinished(event.at_s, event.workflowId, event.stepId);
+        return this.toolFinished(event.at_s, event.workflowId, event.stepId, event.started_s);
       case "callArrived":
         return this.callArrived(event.at_s, event.call);
       case "callFirstToken":
         return this.callFirstToken(event.at_s, event.callId);
       case "callTokens":
         return this.callTokens(event.at_s, event.callId, event.count);
+      case "tokenGaps":
+        return this.tokenGaps(event.at_s, event.gap_s, event.count);
       case "callFinished":
         return this.callFinished(event.at_s, event.callId, event.usage);
       case "callFailed":
         return this.callFailed(event.at_s, event.callId, event.reason, event.retryable);
       case "callRejected":
         return this.callRejected(event.at_s, event.callId, event.reason);
+      case "callTurnedAway":
+        return this.callTurnedAway(event.at_s, event.call, event.reason);
+      case "callWithdrawn":
+        return this.callWithdrawn(event.at_s, event.callId, event.reason);
+      case "workflowOpened":
+        return this.workflowOpened(event.at_s, event.workflow);
+      case "workflowEnded":
+        return this.workflowEnded(event.at_s, event.workflowId, event.llm_steps, event.failure);
       case "instanceObserved":
         return this.instanceObserved(event.at_s, event.snapshot);
       case "tick":
@@ -174,6 +198,7 @@ export class Controller {
   }
 
   callArrived(at_s: number, call: LlmCall): void {
+    this.log?.({ kind: "callArrived", at_s, call });
     this.advance(at_s);
     this.accept(at_s, call);
     this.dispatchReady();
@@ -181,6 +206,7 @@ export class Controller {
 
   /** A workflow arrives: its first ready steps are released at once. */
   workflowArrived(at_s: number, workflow: WorkflowSpec): void {
+    this.log?.({ kind: "workflowArrived", at_s, workflow });
     this.advance(at_s);
     const { run, released } = this.orchestrator.arrive(at_s, workflow);
     this.options.recorder.workflowArrived(at_s, {
@@ -197,8 +223,10 @@ export class Controller {
     this.dispatchReady();
   }
 
-  toolFinished(at_s: number, workflowId: string, stepId: string): void {
+  toolFinished(at_s: number, workflowId: string, stepId: string, started_s: number): void {
+    this.log?.({ kind: "toolFinished", at_s, workflowId, stepId, started_s });
     this.advance(at_s);
+    this.options.recorder.toolStep(workflowId, stepId, started_s, at_s); // timings for the report's Gantt
     this.stepFinished(at_s, workflowId, stepId);
     this.dispatchReady();
   }
@@ -276,11 +304,13 @@ export class Controller {
   }
 
   callFirstToken(at_s: number, callId: string): void {
+    this.log?.({ kind: "callFirstToken", at_s, callId });
     this.advance(at_s);
     this.options.recorder.callFirstToken(at_s, callId);
   }
 
   callTokens(at_s: number, callId: string, count: number): void {
+    this.log?.({ kind: "callTokens", at_s, callId, count });
     this.advance(at_s);
     this.options.recorder.callTokens(at_s, callId, count);
   }
@@ -288,11 +318,13 @@ export class Controller {
   /** `count` output tokens streamed at `at_s`, each `gap_s` after its call's previous token: the
    *  simulator's per-step aggregate of callTokens (same ITL samples, one event per step). */
   tokenGaps(at_s: number, gap_s: number, count: number): void {
+    this.log?.({ kind: "tokenGaps", at_s, gap_s, count });
     this.advance(at_s);
     this.options.recorder.interTokenGaps(gap_s, count);
   }
 
   callFinished(at_s: number, callId: string, usage: CallUsage): void {
+    this.log?.({ kind: "callFinished", at_s, callId, usage });
     this.advance(at_s);
     const servedBy = this.calls.get(callId)?.instance?.spec.id;
     const inFlight = this.release(callId, usage);
@@ -307,6 +339,7 @@ export class Controller {
   }
 
   callFailed(at_s: number, callId: string, reason: string, retryable: boolean): void {
+    this.log?.({ kind: "callFailed", at_s, callId, reason, retryable });
     this.advance(at_s);
     const inFlight = this.calls.get(callId);
     invariant(inFlight, `failure reported for unknown call ${callId}`);
@@ -323,6 +356,7 @@ export class Controller {
   }
 
   callRejected(at_s: number, callId: string, reason: string): void {
+    this.log?.({ kind: "callRejected", at_s, callId, reason });
     this.advance(at_s);
     const inFlight = this.release(callId, undefined, "rejected");
     this.options.recorder.callRejected(at_s, callId, reason);
@@ -330,7 +364,61 @@ export class Controller {
     this.dispatchReady();
   }
 
+  /** The host turned the call away before it reached the queue: arrived and rejected at once. */
+  callTurnedAway(at_s: number, call: LlmCall, reason: string): void {
+    this.log?.({ kind: "callTurnedAway", at_s, call, reason });
+    this.advance(at_s);
+    const key = this.trafficKey(call);
+    this.options.recorder.callArrived(at_s, call);
+    this.traffic.arrived(key, at_s);
+    this.options.recorder.callRejected(at_s, call.id, reason);
+    this.traffic.closed(key, "rejected", 0);
+  }
+
+  /** A call still waiting here is withdrawn by the host: it ends rejected. */
+  callWithdrawn(at_s: number, callId: string, reason: string): void {
+    this.log?.({ kind: "callWithdrawn", at_s, callId, reason });
+    this.advance(at_s);
+    const inFlight = this.calls.get(callId);
+    invariant(inFlight && inFlight.instance === undefined, `withdrawal of call ${callId}, which is not waiting at the controller`);
+    this.queue.removeWhere((q) => q.call.id === callId);
+    this.release(callId, undefined, "rejected");
+    this.options.recorder.callRejected(at_s, callId, reason);
+    this.failWorkflowOf(at_s, inFlight.queued.call, reason);
+    this.dispatchReady();
+  }
+
+  /** An open-ended workflow begins (its calls arrive one by one as callArrived). */
+  workflowOpened(at_s: number, workflow: OpenWorkflowInfo): void {
+    this.log?.({ kind: "workflowOpened", at_s, workflow });
+    this.advance(at_s);
+    invariant(!this.openWorkflows.has(workflow.id), `open workflow ${workflow.id} opened twice`);
+    const info: WorkflowArrival = {
+      id: workflow.id,
+      app: workflow.app,
+      tenant: workflow.tenant,
+      priority_class: workflow.priority_class,
+      slo_s: workflow.slo_s,
+      critical_path_s: 0,
+      llm_steps: 0,
+      tool_steps: 0,
+    };
+    this.openWorkflows.set(workflow.id, info);
+    this.options.recorder.workflowArrived(at_s, info);
+  }
+
+  /** An open-ended workflow ends at `at_s` (its last call's close). */
+  workflowEnded(at_s: number, workflowId: string, llm_steps: number, failure: string | null): void {
+    this.log?.({ kind: "workflowEnded", at_s, workflowId, llm_steps, failure });
+    const info = this.openWorkflows.get(workflowId);
+    invariant(info, `end of unknown open workflow ${workflowId}`);
+    this.openWorkflows.delete(workflowId);
+    info.llm_steps = llm_steps;
+    this.options.recorder.workflowClosed(at_s, workflowId, failure === null ? "completed" : "failed", failure);
+  }
+
   instanceObserved(at_s: number, snapshot: InstanceSnapshot): void {
+    this.log?.({ kind: "instanceObserved", at_s, snapshot });
     this.advance(at_s);
     const view = this.viewById.get(snapshot.instance);
     invariant(view, `observation of unknown instance ${snapshot.instance}`);
@@ -340,15 +428,21 @@ export class Controller {
   }
 
   tick(at_s: number): void {
+    this.log?.({ kind: "tick", at_s });
     this.advance(at_s);
     if (at_s >= this.pendingWake_s) this.pendingWake_s = NaN;
     if (this.queue.size > 0 || this.options.lifecycle) this.dispatchReady();
   }
 
   instanceStateChanged(at_s: number, instanceId: string, state: InstanceState): void {
+    this.log?.({ kind: "instanceStateChanged", at_s, instanceId, state });
     this.advance(at_s);
     const view = this.viewById.get(instanceId);
     invariant(view, `state change of unknown instance ${instanceId}`);
+    // A host that sleeps or wakes an instance itself (the gateway's /sleep, /wake_up) is counted
+    // in the model's traffic statistics as the lifecycle policies' decisions are.
+    if (view.state === "awake" && state === "asleep") this.traffic.transition(view.spec.model, "sleep");
+    if (view.state === "asleep" && state === "waking") this.traffic.transition(view.spec.model, "wake");
     this.setState(view, state);
     this.dispatchReady();
   }

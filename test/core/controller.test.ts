@@ -13,16 +13,23 @@ function call(id: string, at: number, extra: Partial<LlmCall> = {}): LlmCall {
   return { id, arrival_s: at, prompt_tokens: 10, output_tokens: 5, segments: [{ tokens: 10 }], ...extra };
 }
 
+/** The recorder each test's controller writes to (the controller does not expose it). */
+const recorders = new WeakMap<Controller, Recorder>();
+
 function controller(dispatch: string, instances = [spec("a"), spec("b"), spec("c")]) {
   const recorder = new Recorder({ slo: {} });
-  return new Controller({
+  const c = new Controller({
     instances,
     scheduling: createSchedulingPolicy("fcfs"),
     dispatch: createDispatchPolicy(dispatch),
     recorder,
     random: () => 0.5,
   });
+  recorders.set(c, recorder);
+  return c;
 }
+
+const recorderOf = (c: Controller) => recorders.get(c)!;
 
 const targets = (actions: readonly ControllerAction[]) => actions.map((a) => (a.kind === "dispatch" ? a.instanceId : a.kind));
 
@@ -72,7 +79,7 @@ describe("Controller: events in, actions out", () => {
       { kind: "reject", callId: "long", reason: "exceeds_max_model_len" },
       { kind: "reject", callId: "other-model", reason: "no_instance_for_model" },
     ]);
-    expect(c.recorder.summary().calls.rejected).toBe(2);
+    expect(recorderOf(c).summary().calls.rejected).toBe(2);
     expect(c.openCalls).toBe(0);
   });
 
@@ -84,7 +91,7 @@ describe("Controller: events in, actions out", () => {
     expect(targets(c.drain())).toEqual(["b"]);
     c.callFailed(2, "x", "stream broken", false);
     expect(c.openCalls).toBe(0);
-    expect(c.recorder.summary().calls.failed).toBe(1);
+    expect(recorderOf(c).summary().calls.failed).toBe(1);
   });
 
   it("refuses events that go back in time", () => {
@@ -98,8 +105,8 @@ describe("Controller: events in, actions out", () => {
     c.handle({ kind: "callArrived", at_s: 0, call: call("x", 0) });
     c.handle({ kind: "callFirstToken", at_s: 0.1, callId: "x" });
     c.handle({ kind: "callFinished", at_s: 0.5, callId: "x", usage: { prompt_tokens: 10, cached_tokens: 0, output_tokens: 5, preemptions: 0 } });
-    expect(c.recorder.summary().calls.completed).toBe(1);
-    expect(c.recorder.summary().ttft_s.mean).toBeCloseTo(0.1);
+    expect(recorderOf(c).summary().calls.completed).toBe(1);
+    expect(recorderOf(c).summary().ttft_s.mean).toBeCloseTo(0.1);
   });
 });
 

@@ -52,7 +52,7 @@ function drive(controller: Controller, workflows: WorkflowSpec[], service_s: (ca
       controller.callFinished(now, ev.id, { prompt_tokens: 1, cached_tokens: 0, output_tokens: ev.output, preemptions: 0 });
     } else {
       finished.set(`${ev.wf}/${ev.step}`, now);
-      controller.toolFinished(now, ev.wf, ev.step);
+      controller.toolFinished(now, ev.wf, ev.step, now);
     }
     carry(now, controller.drain());
   }
@@ -75,7 +75,7 @@ describe("orchestrator (core, events in / actions out)", () => {
         }
         expect(rows.map((r) => r.status)).toEqual(workflows.map(() => "completed"));
         expect(controller.openCalls).toBe(0);
-        expect(controller.orchestrator.running).toBe(0);
+        expect(controller.runningWorkflows).toBe(0);
       }),
       { numRuns: 200 },
     );
@@ -101,7 +101,7 @@ describe("orchestrator (core, events in / actions out)", () => {
     controller.callFirstToken(0.5, "w/think");
     controller.callFinished(1, "w/think", { prompt_tokens: 120, cached_tokens: 0, output_tokens: 10, preemptions: 0 });
     expect(controller.drain()[0]).toEqual({ kind: "startTool", workflowId: "w", stepId: "search", duration_s: 1 });
-    controller.toolFinished(2, "w", "search");
+    controller.toolFinished(2, "w", "search", 1);
     const answer = (controller.drain()[0] as Extract<ControllerAction, { kind: "dispatch" }>).call;
     expect(answer.segments).toEqual([
       { key: "sys:demo/planner", tokens: 100 },
@@ -176,12 +176,13 @@ describe("orchestrator (core, events in / actions out)", () => {
     controller.drain();
     controller.callFirstToken(1, "w/x");
     controller.callFinished(2, "w/x", { prompt_tokens: 15, cached_tokens: 0, output_tokens: 5, preemptions: 0 });
-    const profile = controller.orchestrator.profiles.get("a")!;
+    const profile = controller.agentSummaries().find((a) => a.agent === "a")!;
     expect(profile.calls).toBe(1);
-    expect(profile.mean_latency_s).toBe(2);
+    expect(profile.latency_s.mean).toBe(2);
     // At t = 2: the tool (3 s) is running from 2, then y, predicted from a's profile (2 s).
-    expect(controller.orchestrator.remainingCriticalPath_s("w", 2)).toBeCloseTo(5);
-    expect(controller.orchestrator.remainingCriticalPath_s("w", 4)).toBeCloseTo(3);
+    expect(controller.policyView.workflows.remainingCriticalPath_s("w")).toBeCloseTo(5);
+    controller.tick(4);
+    expect(controller.policyView.workflows.remainingCriticalPath_s("w")).toBeCloseTo(3);
   });
 });
 

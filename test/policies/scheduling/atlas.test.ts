@@ -20,8 +20,8 @@ function scenario(policy: string) {
 describe("atlas scheduling", () => {
   it("ranks by the service attained along the call's path, not the workflow's total", () => {
     const { controller, release } = scenario("atlas");
-    expect(controller.orchestrator.attainedServiceOnPath_s("A", "c")).toBeCloseTo(0.5);
-    expect(controller.orchestrator.attainedService_s("A")).toBeCloseTo(5.5);
+    expect(controller.policyView.workflows.attainedServiceOnPath_s("A", "c")).toBeCloseTo(0.5);
+    expect(controller.policyView.workflows.attainedService_s("A")).toBeCloseTo(5.5);
     expect(release(6)).toEqual(["A/c", "B/y"]);
   });
 
@@ -37,9 +37,9 @@ describe("atlas scheduling", () => {
     finish(controller, 3, "W/q"); // q: 3 s
     gate.held = true;
     finish(controller, 4, "W/r"); // r: 3 s after p's 1 s → the chain p → r carries 4 s, q 3 s
-    expect(controller.orchestrator.attainedServiceOnPath_s("W", "join")).toBeCloseTo(4);
-    expect(controller.orchestrator.attainedServiceOnPath_s("W", "r")).toBeCloseTo(1);
-    expect(controller.orchestrator.attainedServiceOnPath_s("W", "p")).toBe(0);
+    expect(controller.policyView.workflows.attainedServiceOnPath_s("W", "join")).toBeCloseTo(4);
+    expect(controller.policyView.workflows.attainedServiceOnPath_s("W", "r")).toBeCloseTo(1);
+    expect(controller.policyView.workflows.attainedServiceOnPath_s("W", "p")).toBe(0);
   });
 
   it("promotes a call that waited longer than starvation_s", () => {

@@ -19,7 +19,7 @@ function demoted(params: Record<string, unknown>, b_arrival_s: number) {
 describe("plas scheduling", () => {
   it("demotes a workflow once it has attained service", () => {
     const { release, controller } = demoted({}, 2.5);
-    expect(controller.orchestrator.attainedService_s("A")).toBe(2);
+    expect(controller.policyView.workflows.attainedService_s("A")).toBe(2);
     expect(release(3)).toEqual(["B/x", "A/y"]);
   });
 
@@ -35,7 +35,7 @@ describe("plas scheduling", () => {
     controller.workflowArrived(0, chain("A", 0));
     expect(release(10)).toEqual(["A/x"]);
     finish(controller, 10.5, "A/x");
-    expect(controller.orchestrator.attainedService_s("A")).toBeCloseTo(0.5);
+    expect(controller.policyView.workflows.attainedService_s("A")).toBeCloseTo(0.5);
   });
 
   it("quantises into levels with geometric thresholds set by its params", () => {
