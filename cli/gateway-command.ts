@@ -9,6 +9,7 @@ import { addPolicyOptions, policyChoice } from "./run-flags.ts";
 
 interface GatewayFlags {
   config?: string;
+  events?: string;
   host: string;
   port: number;
   emulate?: boolean;
@@ -58,6 +59,7 @@ export function gatewayCommand(): Command {
     .option("--upstream-timeout <s>", "seconds to wait for an instance's response headers or next chunk", positiveNumber, d.upstream_timeout_s)
     .option("--api-key <key>", "bearer token for the instances (vLLM --api-key); default $TANDEM_API_KEY")
     .option("--out <dir>", "where report.json, calls.csv and workflows.csv go on shutdown", "out/gateway")
+    .option("--events <file>", "write every event the controller receives to FILE (JSONL; `tandem replay FILE` rebuilds the report from it)")
     .option("--quiet", "do not print the summary table on shutdown")
     .action((flags: GatewayFlags) => runAction(() => runGateway(flags)));
 }
@@ -88,6 +90,7 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
     workflow_idle_s: flags.workflowIdle,
     upstream_timeout_s: flags.upstreamTimeout,
     out: flags.out,
+    ...(flags.events !== undefined ? { events: flags.events } : {}),
   });
   const models = gateway.routes.routes.map((r) => r.id).join(", ");
   process.stdout.write(`tandem gateway: listening on ${gateway.url} (models: ${models}; ${gateway.routes.instances.length} instances${flags.emulate ? ", emulated" : ""})\n`);

@@ -12,6 +12,7 @@ import { liveCommand } from "./live-command.ts";
 import { gatewayCommand } from "./gateway-command.ts";
 import { parityCommand } from "./parity-command.ts";
 import { profileCommand } from "./profile-command.ts";
+import { replayCommand } from "./replay-command.ts";
 
 const program = new Command("tandem")
   .description("Scheduling and dispatch for multi-agent LLM serving: simulate policies on traces (docs in README.md)")
@@ -30,6 +31,7 @@ program.addCommand(traceCommand());
 program.addCommand(presetsCommand());
 program.addCommand(emulateCommand());
 program.addCommand(profileCommand());
+program.addCommand(replayCommand());
 
 for (const command of program.commands) {
   command.exitOverride();

@@ -31,6 +31,7 @@ export interface RunFlags extends WorkloadFlags {
   progress: boolean;
   quiet?: boolean;
   latency?: string;
+  events?: string;
 }
 
 export function addRunOptions(command: Command, defaultOut: string): Command {
@@ -43,7 +44,8 @@ export function addRunOptions(command: Command, defaultOut: string): Command {
     .option("--out <dir>", "output directory for report.json, calls.csv and workflows.csv", defaultOut)
     .option("--no-progress", "never show a progress bar")
     .option("--quiet", "do not print the summary table")
-    .option("--latency <file>", "latency model JSON (tandem.latency/v1, e.g. from tandem calibrate) for every instance group, replacing the config's");
+    .option("--latency <file>", "latency model JSON (tandem.latency/v1, e.g. from tandem calibrate) for every instance group, replacing the config's")
+    .option("--events <file>", "write every event the controller receives to FILE (JSONL; `tandem replay FILE` rebuilds the report from it)");
 }
 
 /** --dispatch, --scheduling and their --…-param pairs (read back with `policyChoice`). */
@@ -62,6 +64,7 @@ export interface ResolvedRun extends RunHooks {
   clusterFile: string | undefined;
   scheduling: PolicyChoice | undefined;
   dispatch: PolicyChoice | undefined;
+  events: string | undefined;
 }
 
 /** Resolves the flags, runs `run`, writes report.json and the CSVs to --out, prints the summary. */
@@ -85,6 +88,7 @@ export async function runAndWrite(flags: RunFlags, run: (resolved: ResolvedRun) 
       onCallClosed: output.onCallClosed,
       onWorkflowClosed: output.onWorkflowClosed,
       onProgress: (p) => progress.update(p),
+      events: flags.events,
     });
     progress.stop();
     if (report.summary.calls.arrived === 0 && report.summary.workflows.arrived === 0) throw new InputError("workload: nothing to run");

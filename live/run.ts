@@ -1,12 +1,10 @@
 import type { ClusterConfig } from "../src/model/cluster-schema.ts";
 import type { ConfiguredInstance } from "../src/model/instance.ts";
-import { simCallEstimator } from "../src/model/call-estimator.ts";
-import { canonicalModelName } from "../src/model/models.ts";
 import { isWorkflow, callFromRequest } from "../src/core/arrival.ts";
 import type { Report } from "../src/metrics/report-schema.ts";
 import { ArrivalChecks } from "../run/checks.ts";
 import { runReport } from "../run/report.ts";
-import { setupRun, type RunOptions } from "../run/setup.ts";
+import { controllerOptions, setupRun, type RunOptions } from "../run/setup.ts";
 import { workloadArrivals } from "../run/workload.ts";
 import { emptyStats, type TraceStats } from "../traces/index.ts";
 import { checkLiveSettings, configEndpoints } from "./endpoints.ts";
@@ -39,7 +37,7 @@ export interface LiveRunOutput {
  *  with the same report (mode "live"; times in model seconds). */
 export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
   const speedup = options.speedup ?? 1;
-  const setup = await setupRun({ ...options, observability: { mode: "scraped", interval_s: options.observe_interval_s } });
+  const setup = await setupRun({ ...options, observability: { mode: "scraped", interval_s: options.observe_interval_s } }, "live");
   const { cluster, clusterFile, instances, rng } = setup;
   checkLiveSettings(cluster, clusterFile, speedup, options.emulate, "live mode");
   const stats = emptyStats();
@@ -61,14 +59,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
     transport = new HttpTransport({ clock, endpoints, ...(options.api_key !== undefined ? { api_key: options.api_key } : {}) });
     await transport.checkReachable();
     host = new LiveHost({
-      instances: instances.map((i) => i.spec),
-      scheduling: setup.scheduling.policy,
-      dispatch: setup.dispatch.policy,
-      recorder: setup.recorder,
-      random: rng.stream("policy"),
-      estimator: simCallEstimator(instances),
-      resolveModel: canonicalModelName,
-      ...(setup.lifecycle ? { lifecycle: setup.lifecycle.policies } : {}),
+      ...controllerOptions(setup),
       clock,
       transport,
       control: transport,
@@ -90,15 +81,18 @@ export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
     }
     await host.idle();
     await host.observeAll(); // the final scrape gives the report its cumulative counters
+    const end_s = clock.now_s();
+    setup.eventLog?.end(end_s, arrived);
     const report = runReport({
       mode: "live",
       setup,
       arrived,
       agents: host.controller.agentSummaries(),
-      models: host.controller.trafficSnapshot(clock.now_s()),
+      models: host.controller.trafficSnapshot(end_s),
     });
     return { report, trace_stats: stats, endpoints: Object.fromEntries(endpoints.map((e) => [e.instanceId, e.url])) };
   } finally {
+    setup.eventLog?.close(); // a run that failed keeps its log, without an end line
     host?.close();
     await transport?.close();
     await Promise.all(emulators.map((e) => e.close()));

@@ -11,7 +11,11 @@ import { createSleepWake } from "../src/policies/lifecycle/sleep-wake.ts";
 import { createDispatchPolicy, createSchedulingPolicy, type PolicyChoice } from "../src/policies/registry.ts";
 import { DEFAULT_WORKLOAD } from "../traces/index.ts";
 import { buildInstances } from "./instances.ts";
-import { workloadSource, type Workload } from "./workload.ts";
+import { workloadSource, workloadTraceInfo, type Workload } from "./workload.ts";
+import { EventLogWriter } from "./event-log.ts";
+import type { ControllerOptions } from "../src/core/controller.ts";
+import { simCallEstimator } from "../src/model/call-estimator.ts";
+import { canonicalModelName } from "../src/model/models.ts";
 
 export const DEFAULT_SEED = 42;
 export const DEFAULT_OBSERVE_INTERVAL_S = 0.1;
@@ -49,6 +53,8 @@ export interface RunOptions extends RunHooks {
   dispatch?: PolicyChoice;
   seed?: number;
   observability?: { mode?: "scraped" | "oracle"; interval_s?: number };
+  /** Write every event the controller receives to this file (JSONL; `tandem replay` reads it). */
+  events?: string;
 }
 
 /** Everything a host needs to run: one setup for sim, live and the gateway, so that the same
@@ -67,10 +73,12 @@ export interface RunSetup {
   instances: ConfiguredInstance[];
   recorder: Recorder;
   lifecycle: RunLifecycle | undefined;
+  /** With `events`: the open event log (the host ends it when the run ends). */
+  eventLog: EventLogWriter | undefined;
 }
 
 /** Config + workload + flags → instances, policies, seeded streams and the recorder. */
-export async function setupRun(options: RunOptions): Promise<RunSetup> {
+export async function setupRun(options: RunOptions, mode: "sim" | "live"): Promise<RunSetup> {
   const cluster = options.cluster ?? DEFAULT_CLUSTER;
   const clusterFile = options.clusterFile ?? "(built-in cluster)";
   const workload = options.workload ?? { kind: "generated", options: DEFAULT_WORKLOAD };
@@ -80,11 +88,25 @@ export async function setupRun(options: RunOptions): Promise<RunSetup> {
     interval_s: options.observability?.interval_s ?? cluster.observability?.interval_s ?? DEFAULT_OBSERVE_INTERVAL_S,
   };
   const instances = await buildInstances(cluster, clusterFile);
+  const source = workloadSource(workload);
+  const eventLog =
+    options.events === undefined
+      ? undefined
+      : new EventLogWriter(options.events, {
+          mode,
+          cluster,
+          cluster_file: clusterFile,
+          seed,
+          scheduling: schedulingChoice,
+          dispatch: dispatchChoice,
+          observability,
+          trace: workloadTraceInfo(workload, 0),
+        });
   return {
     cluster,
     clusterFile,
     workload,
-    source: workloadSource(workload),
+    source,
     seed,
     rng: new RngStreams(seed),
     scheduling: { policy: scheduling, choice: schedulingChoice },
@@ -93,6 +115,23 @@ export async function setupRun(options: RunOptions): Promise<RunSetup> {
     instances,
     recorder: runRecorder(cluster, instances, observability.interval_s, options),
     lifecycle: lifecycleFrom(cluster),
+    eventLog,
+  };
+}
+
+/** The controller of a run, as every host and `tandem replay` build it: the same policies, seeded
+ *  stream, call estimator and model names, so that the same events give the same decisions. */
+export function controllerOptions(setup: RunSetup): ControllerOptions {
+  return {
+    instances: setup.instances.map((i) => i.spec),
+    scheduling: setup.scheduling.policy,
+    dispatch: setup.dispatch.policy,
+    recorder: setup.recorder,
+    random: setup.rng.stream("policy"),
+    estimator: simCallEstimator(setup.instances),
+    resolveModel: canonicalModelName,
+    ...(setup.lifecycle ? { lifecycle: setup.lifecycle.policies } : {}),
+    ...(setup.eventLog ? { onEvent: setup.eventLog.event } : {}),
   };
 }
 

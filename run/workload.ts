@@ -47,7 +47,9 @@ export type Workload =
   /** Workflows of an agent-app generator (traces/apps), with `key=value` parameters. */
   | { kind: "app"; name: string; params: Record<string, string>; timing: WorkflowTiming; limit?: number; overrides?: WorkflowOverrides }
   /** Requests that arrive over HTTP at `tandem gateway`: nothing to read ahead of time. */
-  | { kind: "gateway" };
+  | { kind: "gateway" }
+  /** The workload of a recorded run (`tandem replay`): only its description is known. */
+  | { kind: "recorded"; trace: Report["run"]["trace"] };
 
 /** The workload as a batched stream of arrivals (requests or workflows). */
 export async function workloadArrivals(workload: Workload, seed: number, rng: RngStreams, stats: TraceStats): Promise<AsyncIterable<Arrival[]>> {
@@ -77,7 +79,8 @@ export async function workloadArrivals(workload: Workload, seed: number, rng: Rn
       return workflowArrivals({ source: { kind: "templates", templates }, timing: workload.timing, seed, limit: workload.limit, ...workload.overrides });
     }
     case "gateway":
-      throw new Error("the gateway's arrivals come over HTTP, not from a workload");
+    case "recorded":
+      throw new Error(`a ${workload.kind} workload has no arrivals to read`);
     case "app": {
       const app = appByName(workload.name);
       const params = resolveAppParams(app, workload.params);
@@ -110,6 +113,8 @@ export function workloadTraceInfo(workload: Workload, rows: number): Report["run
       return { source: workload.path, format: "workflows", rows, limit: workload.limit, arrival: "trace" };
     case "gateway":
       return { source: "gateway", format: "openai-http", rows, arrival: "live" };
+    case "recorded":
+      return { ...workload.trace, rows };
     case "appworld":
     case "app": {
       const t = workload.timing;

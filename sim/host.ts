@@ -1,4 +1,5 @@
 import { Controller } from "../src/core/controller.ts";
+import type { ControllerEvent } from "../src/core/events.ts";
 import { invariant } from "../src/core/errors.ts";
 import type { LlmCall } from "../src/core/types.ts";
 import { callFromRequest, isWorkflow, type Arrival } from "../src/core/arrival.ts";
@@ -37,6 +38,8 @@ export interface SimulationOptions {
   /** Names the workload in error messages (a trace path, `app:NAME`). */
   source?: string;
   onProgress?: (progress: RunProgress) => void;
+  /** Hears every event the controller receives (the run's event log). */
+  onEvent?: (event: ControllerEvent) => void;
 }
 
 export interface SimulationResult {
@@ -124,6 +127,7 @@ export async function simulate(
     estimator: simCallEstimator(options.instances),
     resolveModel: canonicalModelName,
     lifecycle: options.lifecycle?.policies,
+    onEvent: options.onEvent,
   });
   const checks = new ArrivalChecks(options.source ?? "workload", options.instances);
   const oracle = options.observability.mode === "oracle";

@@ -17,20 +17,28 @@ export interface SimRunOutput {
 /** One simulation run end to end: the shared run setup, the workload as arrivals, the shared core
  *  under the discrete-event host, and the validated report. */
 export async function runSimulation(options: SimRunOptions): Promise<SimRunOutput> {
-  const setup = await setupRun(options);
+  const setup = await setupRun(options, "sim");
   const stats = emptyStats();
-  const arrivals = await workloadArrivals(setup.workload, setup.seed, setup.rng, stats);
-  const result = await simulate(arrivals, {
-    instances: setup.instances,
-    scheduling: setup.scheduling.policy,
-    dispatch: setup.dispatch.policy,
-    recorder: setup.recorder,
-    rng: setup.rng,
-    observability: setup.observability,
-    lifecycle: setup.lifecycle,
-    source: setup.source,
-    onProgress: options.onProgress,
-  });
+  const log = setup.eventLog;
+  let result: SimulationResult;
+  try {
+    result = await simulate(await workloadArrivals(setup.workload, setup.seed, setup.rng, stats), {
+      instances: setup.instances,
+      scheduling: setup.scheduling.policy,
+      dispatch: setup.dispatch.policy,
+      recorder: setup.recorder,
+      rng: setup.rng,
+      observability: setup.observability,
+      lifecycle: setup.lifecycle,
+      source: setup.source,
+      onProgress: options.onProgress,
+      onEvent: log?.event,
+    });
+  } catch (error) {
+    log?.close(); // no end line: replay says the log is incomplete
+    throw error;
+  }
+  log?.end(result.end_s, result.arrived);
   const report = runReport({
     mode: "sim",
     setup,

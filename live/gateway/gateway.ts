@@ -5,10 +5,9 @@ import { InputError } from "../../src/core/errors.ts";
 import type { CallRow } from "../../src/metrics/calls-csv.ts";
 import type { WorkflowRow } from "../../src/metrics/workflow-recorder.ts";
 import type { PolicyChoice } from "../../src/policies/registry.ts";
-import { simCallEstimator } from "../../src/model/call-estimator.ts";
 import { canonicalModelName } from "../../src/model/models.ts";
 import { type ConfiguredInstance } from "../../src/model/instance.ts";
-import { setupRun } from "../../run/setup.ts";
+import { controllerOptions, setupRun } from "../../run/setup.ts";
 import { checkLiveSettings, configEndpoints } from "../endpoints.ts";
 import { startEmulator, type Emulator } from "../emulator/index.ts";
 import { LiveClock } from "../host/clock.ts";
@@ -58,6 +57,8 @@ export interface GatewayOptions {
   upstream_timeout_s?: number;
   /** Wall seconds between /health probes of an instance found down (default 1). */
   health_probe_s?: number;
+  /** Write every event the controller receives to this file (`tandem replay` reads it). */
+  events?: string;
   /** Where report.json, calls.csv and workflows.csv go at shutdown; none: not written. */
   out?: string;
   /** Every call as it closes (calls.csv rows). */
@@ -98,7 +99,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const speedup = options.speedup ?? 1;
   let ctx: GatewayContext | undefined;
   const output = options.out !== undefined ? new GatewayOutput(options.out) : undefined;
-  const setup = await setupRun({
+  const setup = await setupRun(
+    {
     cluster: options.cluster,
     clusterFile: options.clusterFile,
     workload: { kind: "gateway" },
@@ -112,8 +114,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (ctx !== undefined) callClosed(ctx, row);
     },
     ...(output !== undefined ? { onWorkflowClosed: (row: WorkflowRow) => output.workflowClosed(row) } : {}),
-  });
-  const { cluster, clusterFile, instances, recorder } = setup;
+      ...(options.events !== undefined ? { events: options.events } : {}),
+    },
+    "live",
+  );
+  const { cluster, clusterFile, instances } = setup;
   const interval_s = setup.observability.interval_s;
   checkLiveSettings(cluster, clusterFile, speedup, options.emulate, "the gateway");
   const routes = new ModelRoutes(cluster, instances, clusterFile);
@@ -127,6 +132,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           url,
           served_model: routes.instance(instance.spec.id).served_model,
         }));
+    cleanup.push(() => setup.eventLog?.close()); // a gateway that failed to start keeps no end line
     cleanup.push(() => Promise.all(emulators.map((e) => e.close())).then(() => {}));
     const clock = new LiveClock(speedup);
     const control = new GatewayControl(clock, endpoints, options.api_key);
@@ -155,16 +161,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
     cleanup.push(() => transport.close());
 
-    const lifecycle = setup.lifecycle;
     const host = new LiveHost({
-      instances: instances.map((i) => i.spec),
-      scheduling: setup.scheduling.policy,
+      ...controllerOptions(setup),
       dispatch: metrics.countDecisions(setup.dispatch.policy),
-      recorder,
-      random: setup.rng.stream("policy"),
-      estimator: simCallEstimator(instances),
       resolveModel: cachedModelNames(),
-      ...(lifecycle ? { lifecycle: lifecycle.policies } : {}),
       clock,
       transport,
       control,

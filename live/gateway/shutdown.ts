@@ -51,13 +51,15 @@ export async function drainAndReport(ctx: GatewayContext, input: ShutdownInput):
     }
   }
   ctx.workflows.closeAll();
+  const end_s = ctx.clock.now_s();
+  input.setup.eventLog?.end(end_s, ctx.arrived);
   ctx.host.close();
   const report = runReport({
     mode: "live",
     setup: input.setup,
     arrived: ctx.arrived,
     agents: ctx.host.controller.agentSummaries(),
-    models: ctx.host.controller.trafficSnapshot(ctx.clock.now_s()),
+    models: ctx.host.controller.trafficSnapshot(end_s),
   });
   const files = input.output?.commit(report) ?? [];
   input.server.closeAllConnections();

@@ -38,6 +38,26 @@ export interface ControllerOptions {
 
 const NO_ACTIONS: readonly ControllerAction[] = Object.freeze([]);
 
+/** What the controller knows at one moment (`tandem replay --until`): its queues, the calls at
+ *  instances, and each instance as the router sees it. */
+export interface ControllerState {
+  now_s: number;
+  /** Calls waiting here, per model, in the order they would be dispatched. */
+  waiting: { model: string; calls: { id: string; workflow_id?: string; agent?: string; enqueued_s: number; rank: number }[] }[];
+  /** Calls dispatched and not yet closed. */
+  in_flight: { id: string; instance: string; dispatched_s: number; attempts: number; workflow_id?: string }[];
+  instances: {
+    id: string;
+    model: string;
+    state: InstanceState;
+    outstanding: number;
+    outstanding_tokens: number;
+    /** The latest observation and how old it is. */
+    observed: (InstanceSnapshot & { age_s: number }) | null;
+  }[];
+  workflows_running: number;
+}
+
 interface InFlight {
   readonly queued: QueuedCall;
   instance: InstanceView | undefined;
@@ -145,6 +165,50 @@ export class Controller {
   /** What policies see: the controller's view of instances and workflows (read-only queries). */
   get policyView(): ControllerView {
     return this.view;
+  }
+
+  /** A copy of what the controller knows now (for inspection; not on any hot path). */
+  state(): ControllerState {
+    const waiting: ControllerState["waiting"] = [];
+    for (const key of this.queue.keys()) {
+      const queue = this.queue.queue(key);
+      if (!queue || queue.size === 0) continue;
+      waiting.push({
+        model: key === "" ? "(any)" : key,
+        calls: queue.ordered().map(({ item, rank }) => ({
+          id: item.call.id,
+          ...(item.call.workflow_id !== undefined ? { workflow_id: item.call.workflow_id } : {}),
+          ...(item.call.agent !== undefined ? { agent: item.call.agent } : {}),
+          enqueued_s: item.enqueued_s,
+          rank,
+        })),
+      });
+    }
+    const in_flight: ControllerState["in_flight"] = [];
+    for (const [id, f] of this.calls) {
+      if (f.instance === undefined) continue;
+      in_flight.push({
+        id,
+        instance: f.instance.spec.id,
+        dispatched_s: f.dispatched_s,
+        attempts: f.attempts,
+        ...(f.queued.call.workflow_id !== undefined ? { workflow_id: f.queued.call.workflow_id } : {}),
+      });
+    }
+    return {
+      now_s: this.now,
+      waiting,
+      in_flight,
+      instances: this.views.map((v) => ({
+        id: v.spec.id,
+        model: v.spec.model,
+        state: v.state,
+        outstanding: v.outstanding,
+        outstanding_tokens: v.outstanding_tokens,
+        observed: v.observed ? { ...v.observed, age_s: this.now - v.observed.at_s } : null,
+      })),
+      workflows_running: this.orchestrator.running,
+    };
   }
 
   /** Workflows arrived and not yet completed or failed. */

@@ -30,6 +30,13 @@ export class RankedQueue<T extends { readonly seq: number }> {
     return top;
   }
 
+  /** Every item with its rank, in the order pop would return them (a copy; for inspection). */
+  ordered(): { item: T; rank: number }[] {
+    return this.items
+      .map((item, i) => ({ item, rank: this.ranks[i] }))
+      .sort((a, b) => a.rank - b.rank || a.item.seq - b.item.seq);
+  }
+
   /** Recomputes every rank (for policies whose order changes while calls wait) and re-heapifies. */
   rerank(rankOf: (item: T) => number): void {
     for (let i = 0; i < this.items.length; i++) this.ranks[i] = rankOf(this.items[i]);

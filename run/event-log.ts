@@ -1,0 +1,114 @@
+import { closeSync, openSync, writeSync } from "node:fs";
+import { resolve } from "node:path";
+import { InputError } from "../src/core/errors.ts";
+import type { ControllerEvent } from "../src/core/events.ts";
+import type { ClusterConfig } from "../src/model/cluster-schema.ts";
+import type { Report } from "../src/metrics/report-schema.ts";
+import type { PolicyChoice } from "../src/policies/registry.ts";
+import { TANDEM_VERSION } from "../src/version.ts";
+
+export const EVENT_LOG_SCHEMA = "tandem.events/v1";
+
+/** The first line of an event log: what `tandem replay` needs to build the same controller and the
+ *  same report (the run's config, seed, policies, observation and workload description). */
+export interface EventLogHeader {
+  kind: "run";
+  schema: typeof EVENT_LOG_SCHEMA;
+  tandem_version: string;
+  mode: "sim" | "live";
+  cluster: ClusterConfig;
+  /** The config's path, absolute (fitted latency files are resolved against it), or "(built-in cluster)". */
+  cluster_file: string;
+  seed: number;
+  scheduling: PolicyChoice;
+  dispatch: PolicyChoice;
+  observability: { mode: "scraped" | "oracle"; interval_s: number };
+  /** The report's `run.trace`, without its row count (the end line has it). */
+  trace: Report["run"]["trace"];
+}
+
+/** The last line: when the run ended and how many requests or workflows arrived. */
+export interface EventLogEnd {
+  kind: "end";
+  at_s: number;
+  arrived: number;
+}
+
+/** One line of the log, in order: the header, every event the controller received, the end. */
+export type EventLogLine = EventLogHeader | { kind: "event"; event: ControllerEvent } | EventLogEnd;
+
+const FLUSH_BYTES = 1 << 16;
+
+/** JSON with the numbers JSON cannot hold (Infinity, NaN) kept as tagged strings. */
+function encode(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => (typeof v === "number" && !Number.isFinite(v) ? { $number: String(v) } : v));
+}
+
+export function decodeLine(text: string): unknown {
+  return JSON.parse(text, (_key, v) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) && typeof v.$number === "string" && Object.keys(v).length === 1 ? Number(v.$number) : v,
+  );
+}
+
+/** Writes a run's event log as JSONL: the header, then one line per controller event (written as the
+ *  controller hears it, so a live run that dies keeps what happened), then the end line. Writes are
+ *  synchronous and buffered: the log is complete up to the last flush if the process is killed. */
+export class EventLogWriter {
+  private readonly fd: number;
+  private buffer: string[] = [];
+  private bytes = 0;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    header: Omit<EventLogHeader, "kind" | "schema" | "tandem_version">,
+  ) {
+    try {
+      this.fd = openSync(path, "w");
+    } catch (error) {
+      throw new InputError(`--events ${path}: cannot write the event log (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
+    const line: EventLogHeader = {
+      kind: "run",
+      schema: EVENT_LOG_SCHEMA,
+      tandem_version: TANDEM_VERSION,
+      ...header,
+      cluster_file: header.cluster_file.startsWith("(") ? header.cluster_file : resolve(header.cluster_file),
+    };
+    this.push(encode(line));
+  }
+
+  /** The controller's event sink (ControllerOptions.onEvent). */
+  readonly event = (event: ControllerEvent): void => {
+    if (this.closed) return;
+    this.push(`{"kind":"event","event":${encode(event)}}`);
+  };
+
+  /** Writes the end line and closes the file. */
+  end(at_s: number, arrived: number): void {
+    if (this.closed) return;
+    this.push(encode({ kind: "end", at_s, arrived } satisfies EventLogEnd));
+    this.close();
+  }
+
+  /** Closes without an end line (a run that failed): replay then reports the log as incomplete. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    closeSync(this.fd);
+  }
+
+  private push(line: string): void {
+    this.buffer.push(line);
+    this.bytes += line.length + 1;
+    if (this.bytes >= FLUSH_BYTES) this.flush();
+  }
+
+  private flush(): void {
+    if (this.buffer.length === 0) return;
+    writeSync(this.fd, this.buffer.join("\n") + "\n");
+    this.buffer = [];
+    this.bytes = 0;
+  }
+}
