@@ -1,5 +1,5 @@
 /** Gateway overhead benchmark (`npm run bench:gateway`); prints its figures.
- *  A vLLM emulator (time scale 1000: the engine is never the bottleneck) and `tandem gateway` in
+ *  A vLLM emulator (speedup 1000: the engine is never the bottleneck) and `tandem gateway` in
  *  front of it run as child processes, as they would be deployed; this process is the load
  *  generator (undici, loopback). Short calls — 16-token token-id prompts, 4 output tokens — are
  *  sent open-loop at 500, 1,000 and 2,000 requests/s, non-streamed and streamed, each rate once
@@ -123,7 +123,7 @@ function median(xs: number[]): number {
 async function main(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), "tandem-gateway-bench-"));
   const emulator = await startChild(
-    ["emulate", "--model", "llama-3-8b", "--gpu", "h100-80gb", "--port", "0", "--time-scale", "1000", "--spin-ms", "0"],
+    ["emulate", "--model", "llama-3-8b", "--gpu", "h100-80gb", "--port", "0", "--speedup", "1000", "--spin-ms", "0"],
     /serving \S+ on (http:\/\/[\d.:]+)/,
   );
   const config = join(scratch, "cluster.yaml");
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   const pools = { direct: new Pool(emulator.url, { connections: 256 }), gateway: new Pool(gateway.url, { connections: 256 }) };
   try {
     console.log(
-      `gateway bench: emulator ${emulator.url} (time scale 1000), gateway ${gateway.url}${gatewayFlags.length > 0 ? ` (node ${gatewayFlags.join(" ")})` : ""}; ` +
+      `gateway bench: emulator ${emulator.url} (speedup 1000), gateway ${gateway.url}${gatewayFlags.length > 0 ? ` (node ${gatewayFlags.join(" ")})` : ""}; ` +
         `${REPS} × ${SECONDS} s per rate and target (medians shown), 16-token prompts, 4 output tokens`,
     );
     for (const pool of Object.values(pools)) {

@@ -11,7 +11,7 @@ interface EmulateFlags {
   latency?: string;
   host: string;
   port: number;
-  timeScale: number;
+  speedup: number;
   maxWaiting?: number;
   servedModelName?: string;
   defaultMaxTokens: number;
@@ -32,7 +32,7 @@ export function emulateCommand(): Command {
     .option("--latency <file>", "fitted latency model JSON (default: config, else the roofline)")
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .option("--port <n>", "port to listen on; 0 picks a free one", nonNegativeInteger, 8000)
-    .option("--time-scale <x>", "model seconds per wall second (10 = ten times faster than real time)", positiveNumber, 1)
+    .option("--speedup <x>", "model seconds per wall second (10 = ten times faster than real time)", positiveNumber, 1)
     .option("--max-waiting <n>", "waiting requests beyond this get HTTP 429 (default: config, else unbounded)", positiveInteger)
     .option("--served-model-name <name>", "model name of the API (default: the model preset's name)")
     .option("--default-max-tokens <n>", `output tokens of a request without max_tokens`, positiveInteger, DEFAULT_MAX_TOKENS)
@@ -53,7 +53,7 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
       latencyFile: flags.latency,
       host: flags.host,
       port: flags.port,
-      timeScale: flags.timeScale,
+      speedup: flags.speedup,
       maxWaiting: flags.maxWaiting,
       servedModelName: flags.servedModelName,
       defaultMaxTokens: flags.defaultMaxTokens,
@@ -68,7 +68,7 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
     throw error;
   }
   const server = emulator;
-  process.stdout.write(`tandem emulate: serving ${server.servedModelName} on ${server.url} (time scale ${server.timeScale})\n`);
+  process.stdout.write(`tandem emulate: serving ${server.servedModelName} on ${server.url} (speedup ${server.speedup})\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off("SIGINT", stop);

@@ -68,7 +68,7 @@ export function profileCommand(): Command {
     .option("--repeats <n>", "static batches per sweep point (default 1)", positiveInteger)
     .option("--grid <file>", "sweep grid, YAML or JSON: prompts, batch_sizes, outputs, repeats, points: [{prompt, batch_size, output}]; flags win")
     .option("--api-key <key>", "bearer token (vLLM --api-key; default $VLLM_API_KEY)")
-    .option("--speedup <x>", "only for a tandem emulator: its --time-scale (model seconds per wall second), checked against its /metrics", positiveNumber)
+    .option("--speedup <x>", "only for a tandem emulator: its --speedup (model seconds per wall second), checked against its /metrics", positiveNumber)
     .option("--max-num-batched-tokens <n>", "the server's token budget per step (vLLM --max-num-batched-tokens), recorded for calibration", positiveInteger)
     .option("--max-num-seqs <n>", "the server's sequence limit (vLLM --max-num-seqs), recorded for calibration", positiveInteger)
     .option("--gate-tokens <n>", "prompt tokens of the gate request sent before each batch so it starts as one batch (0 = none)", nonNegativeInteger, DEFAULT_GATE_TOKENS)

@@ -27,9 +27,9 @@ export function configEndpoints(cluster: ClusterConfig, file: string, instances:
 }
 
 /** The checks every live host makes of its settings before starting anything. */
-export function checkLiveSettings(cluster: ClusterConfig, file: string, time_scale: number, emulate: boolean | undefined, who: string): void {
-  if (!emulate && time_scale !== 1) {
-    throw new InputError(`--speedup ${time_scale}: real servers run in real time; a speedup other than 1 needs --emulate`);
+export function checkLiveSettings(cluster: ClusterConfig, file: string, speedup: number, emulate: boolean | undefined, who: string): void {
+  if (!emulate && speedup !== 1) {
+    throw new InputError(`--speedup ${speedup}: real servers run in real time; a speedup other than 1 needs --emulate`);
   }
   if (cluster.lifecycle?.autoscale) {
     throw new InputError(`${file}: lifecycle.autoscale: ${who} cannot start or stop servers; remove it (sleep/wake works)`);

@@ -5,7 +5,7 @@
  *  calls) and the same policies (FCFS + least-outstanding) on the same cluster (2 × Llama-2-13B /
  *  A100-80GB; live/parity.ts's PARITY_CLUSTER and PARITY_WORKLOAD, which the parity test uses), run
  *  once in the simulator and once live against two emulators (`runLive` with `emulate: true`, the
- *  emulators on worker threads, in real time: time scale 1). The sim half is deterministic; the
+ *  emulators on worker threads, in real time: speedup 1). The sim half is deterministic; the
  *  live half varies by a few milliseconds per call from run to run (timers, HTTP, a shared machine).
  *
  *  Run:     npx tsx notebooks/parity.ts      (about 30 s: the live half runs in wall-clock time)
@@ -107,7 +107,7 @@ export async function main(): Promise<void> {
     "`PARITY_WORKLOAD`, 100 qa-router workflows with `expert_tokens=lognormal:120,0.5` and",
     "`reply_tokens=lognormal:80,0.5` arriving as a Poisson process at 6 workflows/s): once in the",
     "simulator and once live, the live host driving two vLLM emulators (real HTTP servers whose engine",
-    "is the simulator's engine model in wall-clock time) at time scale 1. Times are model seconds;",
+    "is the simulator's engine model in wall-clock time) at speedup 1. Times are model seconds;",
     "\"live vs sim\" is (live − sim) / sim. The sim column is deterministic; the live column moves by a",
     "few milliseconds per call between runs (timer and HTTP jitter on a shared 2-core machine), so its",
     "last digits differ from run to run. A busy machine delays the emulators' timers and the HTTP",

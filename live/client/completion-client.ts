@@ -15,7 +15,7 @@ import {
 } from "./transport.ts";
 
 export interface CompletionClientOptions {
-  /** The clock every time in a result is read from (e.g. model time = wall × time_scale). */
+  /** The clock every time in a result is read from (e.g. model time = wall × speedup). */
   now_s: () => number;
   /** Requests in flight per instance (each on its own pooled connection); more wait in FIFO
    *  order inside the client (default 256, vLLM's default max_num_seqs). */

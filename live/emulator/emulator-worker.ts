@@ -9,7 +9,7 @@ export interface EmulatorWorkerData {
   cluster: ClusterConfig;
   clusterFile: string;
   instanceIndex: number;
-  timeScale: number;
+  speedup: number;
 }
 
 export type EmulatorWorkerMessage = { type: "listening"; url: string; servedModelName: string } | { type: "failed"; message: string } | { type: "closed" };
@@ -18,7 +18,7 @@ const data = workerData as EmulatorWorkerData;
 const port = parentPort!;
 try {
   const instances = await buildInstances(data.cluster, data.clusterFile);
-  const emulator = await startEmulator({ instance: instances[data.instanceIndex], timeScale: data.timeScale });
+  const emulator = await startEmulator({ instance: instances[data.instanceIndex], speedup: data.speedup });
   port.on("message", async (message: { type: "close" }) => {
     if (message.type !== "close") return;
     await emulator.close();

@@ -44,7 +44,7 @@ export class Job {
 
 export interface EngineLoopOptions {
   /** Model seconds per wall second: 10 runs the engine 10× faster than real time. */
-  timeScale: number;
+  speedup: number;
   /** Wall milliseconds before a deadline from which the loop polls (setImmediate) instead of
    *  sleeping in a timer, which fires up to ~1 ms early or late; 0 = timers only. */
   spinMs: number;
@@ -57,7 +57,7 @@ export interface EngineLoopOptions {
  *  starts when work arrives at an idle engine). Wall time only decides when the loop gets to run:
  *  each step end is scheduled against an absolute deadline (performance.now), so timer jitter
  *  delays the delivery of a step's tokens a little but never accumulates, and a late wake-up
- *  catches up every event already due, in order. Model time = wall elapsed × time scale. */
+ *  catches up every event already due, in order. Model time = wall elapsed × speedup. */
 export class EngineLoop {
   readonly engine: Engine;
   private readonly jobs = new Map<string, Job>();
@@ -105,7 +105,7 @@ export class EngineLoop {
 
   /** Model seconds since the loop started. */
   now_s(): number {
-    return ((performance.now() - this.epoch_ms) / 1000) * this.options.timeScale;
+    return ((performance.now() - this.epoch_ms) / 1000) * this.options.speedup;
   }
 
   /** Jobs submitted and not yet finished, rejected or aborted. */
@@ -247,7 +247,7 @@ export class EngineLoop {
 
   private sleepUntil(due_s: number): void {
     if (due_s === Infinity || this.stopped || this.pumpScheduled) return;
-    const wait_ms = ((due_s - this.now_s()) / this.options.timeScale) * 1000;
+    const wait_ms = ((due_s - this.now_s()) / this.options.speedup) * 1000;
     if (wait_ms > this.options.spinMs) {
       this.timer = setTimeout(this.pump, Math.max(1, wait_ms - this.options.spinMs));
     } else {

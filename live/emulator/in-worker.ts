@@ -13,8 +13,8 @@ export interface WorkerEmulator {
 }
 
 /** Starts an emulator for instance `instanceIndex` of the cluster on a worker thread. */
-export function startEmulatorWorker(cluster: ClusterConfig, clusterFile: string, instanceIndex: number, timeScale: number): Promise<WorkerEmulator> {
-  const worker = new Worker(BOOTSTRAP, { workerData: { cluster, clusterFile, instanceIndex, timeScale } satisfies EmulatorWorkerData });
+export function startEmulatorWorker(cluster: ClusterConfig, clusterFile: string, instanceIndex: number, speedup: number): Promise<WorkerEmulator> {
+  const worker = new Worker(BOOTSTRAP, { workerData: { cluster, clusterFile, instanceIndex, speedup } satisfies EmulatorWorkerData });
   return new Promise((resolve, reject) => {
     worker.once("error", reject);
     worker.once("message", (message: EmulatorWorkerMessage) => {

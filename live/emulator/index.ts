@@ -26,7 +26,7 @@ export interface EmulatorOptions extends EmulatedInstanceOptions {
   /** 0 (default) = a free port, chosen by the OS. */
   port?: number;
   /** Model seconds per wall second (default 1): 10 runs 10× faster than real time. */
-  timeScale?: number;
+  speedup?: number;
   /** Waiting requests beyond this get 429 (engine max_waiting); overrides the config's. */
   maxWaiting?: number;
   /** The name clients use in `model` and /v1/models lists; default the model preset's name. */
@@ -46,7 +46,7 @@ export interface Emulator {
   readonly host: string;
   readonly port: number;
   readonly servedModelName: string;
-  readonly timeScale: number;
+  readonly speedup: number;
   readonly instance: ConfiguredInstance;
   /** The engine loop (its `engine` for state and stats; `now_s()` for model time). */
   readonly loop: EngineLoop;
@@ -75,11 +75,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     configWake_s = resolved.wakeLatency_s;
   }
   if (options.maxWaiting !== undefined) instance = { ...instance, engine: { ...instance.engine, max_waiting: options.maxWaiting } };
-  const timeScale = options.timeScale ?? 1;
-  if (!(timeScale > 0 && Number.isFinite(timeScale))) throw new RangeError(`timeScale must be a finite number > 0, got ${timeScale}`);
+  const speedup = options.speedup ?? 1;
+  if (!(speedup > 0 && Number.isFinite(speedup))) throw new RangeError(`speedup must be a finite number > 0, got ${speedup}`);
   const servedModelName = options.servedModelName ?? instance.spec.model;
-  const loop = new EngineLoop(instance, { timeScale, spinMs: options.spinMs ?? 1 });
-  const sleep = new SleepControl(loop, options.wakeLatency_s ?? configWake_s ?? DEFAULT_WAKE_LATENCY_S, timeScale);
+  const loop = new EngineLoop(instance, { speedup, spinMs: options.spinMs ?? 1 });
+  const sleep = new SleepControl(loop, options.wakeLatency_s ?? configWake_s ?? DEFAULT_WAKE_LATENCY_S, speedup);
   const context: ServerContext = {
     servedModelName,
     maxModelLen: instance.spec.max_model_len,
@@ -89,7 +89,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     loop,
     metrics: new EmulatorMetrics(servedModelName, instance),
     sleep,
-    timeScale,
+    speedup,
     started: Math.floor(Date.now() / 1000),
   };
   const server = createServer({ noDelay: true, keepAliveTimeout: 60_000 }, requestListener(context));
@@ -108,7 +108,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     host,
     port,
     servedModelName,
-    timeScale,
+    speedup,
     instance,
     loop,
     sleep,

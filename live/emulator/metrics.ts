@@ -54,7 +54,7 @@ export class EmulatorMetrics {
     this.success.set("abort", this.success.get("abort")! + 1);
   }
 
-  render(engine: Engine, modelTime_s: number, timeScale: number): string {
+  render(engine: Engine, modelTime_s: number, speedup: number): string {
     const labels = this.labels;
     const config = this.instance.engine;
     const stats = engine.stats;
@@ -88,8 +88,8 @@ export class EmulatorMetrics {
         ],
         1,
       )
-      .gauge("tandem:emulator_model_time_seconds", "Model time of this emulator now (wall seconds since start × time scale).", labels, modelTime_s)
-      .gauge("tandem:emulator_time_scale", "Model seconds per wall second.", labels, timeScale);
+      .gauge("tandem_emulator_model_time_seconds", "Model time of this emulator now (wall seconds since start × speedup).", labels, modelTime_s)
+      .gauge("tandem_emulator_speedup", "Model seconds per wall second.", labels, speedup);
     return out.text();
   }
 }

@@ -24,7 +24,7 @@ export interface ServerContext {
   loop: EngineLoop;
   metrics: EmulatorMetrics;
   sleep: SleepControl;
-  timeScale: number;
+  speedup: number;
   /** Unix seconds the server started (`created` of /v1/models). */
   started: number;
 }
@@ -38,7 +38,7 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/v1/models": { GET: (ctx, _req, res) => sendJson(res, 200, modelList(ctx.servedModelName, ctx.maxModelLen, ctx.started)) },
   "/metrics": {
     GET: (ctx, _req, res) => {
-      const text = ctx.metrics.render(ctx.loop.engine, ctx.loop.now_s(), ctx.timeScale);
+      const text = ctx.metrics.render(ctx.loop.engine, ctx.loop.now_s(), ctx.speedup);
       res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE }).end(text);
     },
   },

@@ -7,7 +7,7 @@ export type SleepState = "awake" | "draining" | "asleep" | "waking";
  *
  *  - sleep: new generation requests are refused (503) at once; the engine finishes what it holds
  *    ("draining"), then sleeps; the /sleep response comes when it is asleep.
- *  - wake_up: takes the wake latency (model seconds, so wall = latency / time scale) to reload
+ *  - wake_up: takes the wake latency (model seconds, so wall = latency / speedup) to reload
  *    weights; requests are refused until it is done; the /wake_up response comes when awake.
  *  Sleeping while asleep and waking while awake are no-ops. */
 export class SleepControl {
@@ -18,7 +18,7 @@ export class SleepControl {
   constructor(
     private readonly loop: EngineLoop,
     private readonly wakeLatency_s: number,
-    private readonly timeScale: number,
+    private readonly speedup: number,
   ) {}
 
   get state(): SleepState {
@@ -50,7 +50,7 @@ export class SleepControl {
     return this.enqueue(async () => {
       if (this.current === "awake") return;
       this.current = "waking";
-      await this.delay((this.wakeLatency_s / this.timeScale) * 1000);
+      await this.delay((this.wakeLatency_s / this.speedup) * 1000);
       this.loop.engine.wake();
       this.current = "awake";
     });

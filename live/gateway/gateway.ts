@@ -259,11 +259,11 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-async function startEmulators(instances: ConfiguredInstance[], routes: ModelRoutes, timeScale: number, started: Emulator[]): Promise<ControlEndpoint[]> {
+async function startEmulators(instances: ConfiguredInstance[], routes: ModelRoutes, speedup: number, started: Emulator[]): Promise<ControlEndpoint[]> {
   const endpoints: ControlEndpoint[] = [];
   for (const instance of instances) {
     const served = routes.instance(instance.spec.id).served_model;
-    const emulator = await startEmulator({ instance, timeScale, spinMs: 0, servedModelName: served });
+    const emulator = await startEmulator({ instance, speedup, spinMs: 0, servedModelName: served });
     started.push(emulator);
     endpoints.push({ id: instance.spec.id, url: emulator.url, served_model: served });
   }

@@ -34,7 +34,7 @@ export interface ProfileSweepOptions {
   max_num_seqs?: number;
   api_key?: string;
   /** Model seconds per wall second of the server: only for a tandem emulator running with
-   *  --time-scale X (checked against its tandem:emulator_time_scale gauge). Default 1. */
+   *  --speedup X (checked against its tandem_emulator_speedup gauge). Default 1. */
   speedup?: number;
   /** Prompt tokens of the gate request that runs before each batch so that the whole batch reaches
    *  the server while the gate's prefill step runs and the engine takes it in one step (0 = no
@@ -73,8 +73,8 @@ export interface ServerInfo {
   model: string;
   max_model_len: number | undefined;
   engine_version: string | undefined;
-  /** tandem:emulator_time_scale when the server is a tandem emulator. */
-  emulator_time_scale: number | undefined;
+  /** tandem_emulator_speedup when the server is a tandem emulator. */
+  emulator_speedup: number | undefined;
 }
 
 export interface ProfileSweepResult {
@@ -95,7 +95,7 @@ export interface ProfileSweepResult {
 }
 
 /** Checks the endpoint before anything is sent: reachable, serves the model, exposes vLLM's
- *  /metrics, and (for an emulator) runs at the time scale `speedup` says. Failures are one-line
+ *  /metrics, and (for an emulator) runs at the speedup `speedup` says. Failures are one-line
  *  InputErrors. */
 export async function probeServer(
   handle: InstanceHandle,
@@ -119,17 +119,17 @@ export async function probeServer(
   } catch (error) {
     throw new InputError(`${where}: /metrics: ${describe(error)}; the profiler waits for running = waiting = 0 there between batches`);
   }
-  const scale = samplesOf(parsePrometheusText(metricsText), "tandem:emulator_time_scale")[0]?.value;
+  const emulatorSpeedup = samplesOf(parsePrometheusText(metricsText), "tandem_emulator_speedup")[0]?.value;
   const speedup = options.speedup ?? 1;
-  if (scale !== undefined && Math.abs(scale - speedup) > 1e-9 * scale) {
+  if (emulatorSpeedup !== undefined && Math.abs(emulatorSpeedup - speedup) > 1e-9 * emulatorSpeedup) {
     throw new InputError(
       options.speedup === undefined
-        ? `${where} is a tandem emulator running at time scale ${scale}; pass --speedup ${scale} so that times are recorded in model seconds`
-        : `--speedup ${speedup}: the emulator at ${options.endpoint} runs at time scale ${scale} (tandem:emulator_time_scale); expected the same value`,
+        ? `${where} is a tandem emulator running at speedup ${emulatorSpeedup}; pass --speedup ${emulatorSpeedup} so that times are recorded in model seconds`
+        : `--speedup ${speedup}: the emulator at ${options.endpoint} runs at speedup ${emulatorSpeedup} (tandem_emulator_speedup); expected the same value`,
     );
   }
-  if (scale === undefined && speedup !== 1) {
-    throw new InputError(`--speedup ${speedup}: only for a tandem emulator (it reports tandem:emulator_time_scale in /metrics); ${options.endpoint} does not`);
+  if (emulatorSpeedup === undefined && speedup !== 1) {
+    throw new InputError(`--speedup ${speedup}: only for a tandem emulator (it reports tandem_emulator_speedup in /metrics); ${options.endpoint} does not`);
   }
   let engine_version: string | undefined;
   try {
@@ -138,7 +138,7 @@ export async function probeServer(
   } catch {
     engine_version = undefined; // /version is optional
   }
-  return { url: options.endpoint, model: options.model, max_model_len: served.max_model_len, engine_version, emulator_time_scale: scale };
+  return { url: options.endpoint, model: options.model, max_model_len: served.max_model_len, engine_version, emulator_speedup: emulatorSpeedup };
 }
 
 /** Runs a profiling sweep of static batches against a live server (docs/calibration.md

@@ -43,7 +43,7 @@ describe("tandem live driver", () => {
 
   it("an emulator killed mid-run: waiting calls go to the other instance, streaming ones fail, none is lost", async () => {
     const emulators: Emulator[] = [];
-    for (let i = 0; i < 2; i++) emulators.push(await startEmulator({ model: "llama-3-8b", gpu: "h100-80gb", timeScale: 5, spinMs: 0 }));
+    for (let i = 0; i < 2; i++) emulators.push(await startEmulator({ model: "llama-3-8b", gpu: "h100-80gb", speedup: 5, spinMs: 0 }));
     try {
       const cluster: ClusterConfig = {
         instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 2, endpoints: emulators.map((e) => e.url) }],

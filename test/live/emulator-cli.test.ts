@@ -13,7 +13,7 @@ describe("tandem emulate (CLI)", () => {
     const scratch = mkdtempSync(join(tmpdir(), "tandem-emulate-"));
     const config = join(scratch, "cluster.yaml");
     writeFileSync(config, "instances:\n  - model: llama-3-8b\n    gpu: h100-80gb\n    engine: { max_model_len: 4096 }\n");
-    const child = spawn(process.execPath, [BIN, "emulate", "--config", config, "--port", "0", "--time-scale", "10", "--served-model-name", "llama"], {
+    const child = spawn(process.execPath, [BIN, "emulate", "--config", config, "--port", "0", "--speedup", "10", "--served-model-name", "llama"], {
       cwd: scratch,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -29,7 +29,7 @@ describe("tandem emulate (CLI)", () => {
         });
         child.on("exit", (code) => reject(new Error(`exited ${code} before serving: ${stderr}`)));
       });
-      const match = /^tandem emulate: serving llama on (http:\/\/127\.0\.0\.1:(\d+)) \(time scale 10\)$/.exec(line);
+      const match = /^tandem emulate: serving llama on (http:\/\/127\.0\.0\.1:(\d+)) \(speedup 10\)$/.exec(line);
       expect(match, line).not.toBeNull();
       const url = match![1];
       expect(Number(match![2])).toBeGreaterThan(0);
@@ -49,5 +49,13 @@ describe("tandem emulate (CLI)", () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^tandem: error: --model: model "no-such-model": unknown/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("model seconds per wall second is --speedup; the old --time-scale is an unknown option (exit code 2)", () => {
+    const run = spawnSync(process.execPath, [BIN, "emulate", "--model", "llama-3-8b", "--gpu", "h100", "--port", "0", "--time-scale", "10"], { encoding: "utf8", timeout: 60_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/unknown option '--time-scale'/);
+    const help = spawnSync(process.execPath, [BIN, "emulate", "--help"], { encoding: "utf8", timeout: 60_000 });
+    expect(help.stdout).toMatch(/--speedup <x>\s+model seconds per wall second/);
   });
 });

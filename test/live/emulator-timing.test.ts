@@ -25,26 +25,26 @@ function predict(instance: ConfiguredInstance, prompt: number[], output: number)
   return { ttft_s: times.first, e2e_s: times.end };
 }
 
-const SCALE = 1;
+const SPEEDUP = 1;
 const OUTPUT = 50;
 const RUNS = 5;
 const PROMPT = 6000;
 const prompt = (run: number) => Array.from({ length: PROMPT }, (_, i) => 10 + run * PROMPT + i);
 
-/** Client-side TTFT and E2E of one streamed request, in model seconds (wall × time scale). */
+/** Client-side TTFT and E2E of one streamed request, in model seconds (wall × speedup). */
 async function measure(e: Emulator, ids: number[]): Promise<{ ttft_s: number; e2e_s: number }> {
   const body = JSON.stringify({ prompt: ids, max_tokens: OUTPUT, stream: true, ignore_eos: true });
   const sent = performance.now();
   const res = await post(`${e.url}/v1/completions`, body);
   const tokens = (await readSse(res)).filter((ev) => ev.data !== "[DONE]");
   expect(tokens).toHaveLength(OUTPUT);
-  return { ttft_s: ((tokens[0].at_ms - sent) / 1000) * SCALE, e2e_s: ((tokens.at(-1)!.at_ms - sent) / 1000) * SCALE };
+  return { ttft_s: ((tokens[0].at_ms - sent) / 1000) * SPEEDUP, e2e_s: ((tokens.at(-1)!.at_ms - sent) / 1000) * SPEEDUP };
 }
 
-describe("emulator timing (llama-3-8b on h100, roofline, time scale 1)", () => {
+describe("emulator timing (llama-3-8b on h100, roofline, speedup 1)", () => {
   let e: Emulator;
   beforeAll(async () => {
-    e = await startEmulator({ model: "llama-3-8b", gpu: "h100", timeScale: SCALE });
+    e = await startEmulator({ model: "llama-3-8b", gpu: "h100", speedup: SPEEDUP });
     // Warm the connection and the code paths (JSON, validation, SSE) so measured requests pay neither.
     for (let run = 10; run < 13; run++) await readSse(await post(`${e.url}/v1/completions`, { prompt: prompt(run), max_tokens: 2, stream: true }));
   });

@@ -5,7 +5,7 @@ import { json, linearInstance, metric, post, readSse, scrape, waitFor } from "./
 
 const running: Emulator[] = [];
 async function emulator(options: EmulatorOptions): Promise<Emulator> {
-  const e = await startEmulator({ timeScale: 20, ...options });
+  const e = await startEmulator({ speedup: 20, ...options });
   running.push(e);
   return e;
 }
@@ -155,6 +155,10 @@ describe("emulator: completions", () => {
     expect(metric(samples, "vllm:request_success_total")).toBeDefined();
     expect(samples.get('vllm:request_success_total{model_name="test-model",engine="0",finished_reason="length"}')).toBeGreaterThan(0);
     expect(metric(samples, "vllm:kv_cache_usage_perc")).toBe(0);
+    // tandem's own gauges: tandem_ names (no colon), the speedup the emulator was started with
+    expect(metric(samples, "tandem_emulator_speedup")).toBe(20);
+    expect(metric(samples, "tandem_emulator_model_time_seconds")).toBeGreaterThan(0);
+    expect([...sampleNames].filter((name) => name.startsWith("tandem:"))).toEqual([]);
   });
 });
 
@@ -207,7 +211,7 @@ describe("emulator: errors", () => {
 
 describe("emulator: engine behaviour over HTTP", () => {
   it("429 when the engine's waiting queue is full", async () => {
-    const e = await emulator({ instance: linearInstance({ max_num_seqs: 1 }), maxWaiting: 1, timeScale: 1 });
+    const e = await emulator({ instance: linearInstance({ max_num_seqs: 1 }), maxWaiting: 1, speedup: 1 });
     const abort = new AbortController();
     const a = post(`${e.url}/v1/completions`, { prompt: ids(0, 20), max_tokens: 3000, stream: true }, abort.signal);
     await waitFor(async () => metric(await scrape(e.url), "vllm:num_requests_running") === 1);
@@ -221,7 +225,7 @@ describe("emulator: engine behaviour over HTTP", () => {
   });
 
   it("a client disconnect mid-stream aborts the request and frees its KV blocks", async () => {
-    const e = await emulator({ instance: linearInstance(), timeScale: 1 });
+    const e = await emulator({ instance: linearInstance(), speedup: 1 });
     const abort = new AbortController();
     const res = await post(`${e.url}/v1/completions`, { prompt: ids(0, 300), max_tokens: 3000, stream: true }, abort.signal);
     const events = await readSse(res, 3);
@@ -243,7 +247,7 @@ describe("emulator: engine behaviour over HTTP", () => {
   });
 
   it("a client leaving a non-streaming request also aborts it", async () => {
-    const e = await emulator({ instance: linearInstance(), timeScale: 1 });
+    const e = await emulator({ instance: linearInstance(), speedup: 1 });
     const abort = new AbortController();
     const pending = post(`${e.url}/v1/completions`, { prompt: ids(0, 50), max_tokens: 3000 }, abort.signal).catch(() => "aborted");
     await waitFor(async () => metric(await scrape(e.url), "vllm:num_requests_running") === 1);
@@ -255,7 +259,7 @@ describe("emulator: engine behaviour over HTTP", () => {
 
   it("under KV pressure requests are preempted and still return exactly max_tokens tokens", async () => {
     // 20 blocks of 16 tokens; each request needs 10 blocks by its end, so four cannot run together.
-    const e = await emulator({ instance: linearInstance({}, 20, 320), timeScale: 20 });
+    const e = await emulator({ instance: linearInstance({}, 20, 320), speedup: 20 });
     const bodies = await Promise.all(
       [0, 1, 2, 3].map((i) => json(post(`${e.url}/v1/completions`, { prompt: ids(i * 100, 60), max_tokens: 100 }))),
     );
@@ -266,7 +270,7 @@ describe("emulator: engine behaviour over HTTP", () => {
   });
 
   it("priority scheduling serves the lower priority value first", async () => {
-    const e = await emulator({ instance: linearInstance({ max_num_seqs: 1, scheduling_policy: "priority" }), timeScale: 1 });
+    const e = await emulator({ instance: linearInstance({ max_num_seqs: 1, scheduling_policy: "priority" }), speedup: 1 });
     const abort = new AbortController();
     const head = post(`${e.url}/v1/completions`, { prompt: ids(0, 20), max_tokens: 3000, stream: true }, abort.signal).catch(() => undefined);
     await waitFor(async () => metric(await scrape(e.url), "vllm:num_requests_running") === 1);
@@ -283,7 +287,7 @@ describe("emulator: engine behaviour over HTTP", () => {
 
 describe("emulator: sleep mode", () => {
   it("sleep frees the KV cache and refuses requests with 503; wake_up takes the wake latency", async () => {
-    const e = await emulator({ instance: linearInstance(), timeScale: 10, wakeLatency_s: 2 });
+    const e = await emulator({ instance: linearInstance(), speedup: 10, wakeLatency_s: 2 });
     await post(`${e.url}/v1/completions`, { prompt: ids(0, 64), max_tokens: 2 });
     expect(await json(fetch(`${e.url}/is_sleeping`))).toEqual({ is_sleeping: false });
 
@@ -308,7 +312,7 @@ describe("emulator: sleep mode", () => {
   });
 
   it("sleep waits for in-flight requests to finish, refusing new ones meanwhile", async () => {
-    const e = await emulator({ instance: linearInstance(), timeScale: 10 });
+    const e = await emulator({ instance: linearInstance(), speedup: 10 });
     const inflight = post(`${e.url}/v1/completions`, { prompt: ids(0, 20), max_tokens: 200 });
     await waitFor(async () => metric(await scrape(e.url), "vllm:num_requests_running") === 1);
     const sleeping = fetch(`${e.url}/sleep`, { method: "POST" });

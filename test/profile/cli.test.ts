@@ -9,7 +9,7 @@ import { REPO_ROOT } from "../helpers/shared-data.ts";
 
 const BIN = join(REPO_ROOT, "bin/tandem.mjs");
 const scratch = mkdtempSync(join(tmpdir(), "tandem-profile-cli-"));
-const TIME_SCALE = 4;
+const SPEEDUP = 4;
 
 /** Runs the CLI without blocking this process's event loop (the emulator lives in it). */
 function tandem(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -45,7 +45,7 @@ describe("tandem profile (CLI) against an emulator", () => {
         coefficients: { overhead_s: 0.025, per_prefill_token_s: 1.2e-4, per_attention_pair_s: 1e-9, per_decode_seq_s: 3e-4, per_kv_token_s: 6e-8 },
       }),
     );
-    emulator = await startEmulator({ model: "llama-3-8b", gpu: "h100", latencyFile: latency, timeScale: TIME_SCALE });
+    emulator = await startEmulator({ model: "llama-3-8b", gpu: "h100", latencyFile: latency, speedup: SPEEDUP });
   });
   afterAll(async () => {
     await emulator?.close();
@@ -57,7 +57,7 @@ describe("tandem profile (CLI) against an emulator", () => {
     const out = join(scratch, "runs", "profile.csv");
     const run = await tandem(
       "profile",
-      ...["--endpoint", emulator.url, "--model", "llama-3-8b", "--grid", grid, "--out", out, "--speedup", String(TIME_SCALE)],
+      ...["--endpoint", emulator.url, "--model", "llama-3-8b", "--grid", grid, "--out", out, "--speedup", String(SPEEDUP)],
       ...["--gpu", "h100", "--max-num-batched-tokens", "8192", "--max-num-seqs", "256", "--gate-tokens", "1024", "--seed", "7", "--max-reruns", "1"],
     );
     expect(run.stderr).not.toMatch(/error/);
@@ -93,7 +93,7 @@ describe("tandem profile (CLI) against an emulator", () => {
     writeFileSync(badGrid, "prompts: [128]\nsizes: [1]\n");
     const [unreachable, unknownModel, badList, noSpeedup, grid] = await Promise.all([
       tandem("profile", "--endpoint", "http://127.0.0.1:9", "--model", "llama-3-8b", "--out", out),
-      tandem("profile", "--endpoint", url, "--model", "gpt-9", "--out", out, "--speedup", String(TIME_SCALE)),
+      tandem("profile", "--endpoint", url, "--model", "gpt-9", "--out", out, "--speedup", String(SPEEDUP)),
       tandem("profile", "--endpoint", url, "--model", "llama-3-8b", "--out", out, "--batch-sizes", "1,four"),
       tandem("profile", "--endpoint", url, "--model", "llama-3-8b", "--out", out),
       tandem("profile", "--endpoint", url, "--model", "llama-3-8b", "--out", out, "--grid", badGrid),
@@ -101,7 +101,7 @@ describe("tandem profile (CLI) against an emulator", () => {
     expectInputError(unreachable, /--endpoint http:\/\/127\.0\.0\.1:9: .*(ECONNREFUSED|connect).*; expected a running vLLM-compatible server/);
     expectInputError(unknownModel, /--model gpt-9: the server at http:\/\/127\.0\.0\.1:\d+ serves llama-3-8b; expected one of them/);
     expectInputError(badList, /--batch-sizes: "four" is not an integer ≥ 1/);
-    expectInputError(noSpeedup, new RegExp(`is a tandem emulator running at time scale ${TIME_SCALE}; pass --speedup ${TIME_SCALE}`));
+    expectInputError(noSpeedup, new RegExp(`is a tandem emulator running at speedup ${SPEEDUP}; pass --speedup ${SPEEDUP}`));
     expectInputError(grid, /bad-grid\.yaml: .*unknown field\(s\) sizes/);
   });
 });

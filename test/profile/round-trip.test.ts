@@ -10,11 +10,11 @@
  * What the emulator can reproduce, and the choices that follow (docs/calibration.md, "Profiling"):
  * - Wall-clock noise is what limits the figure. A measured interval is off by the delays of the two
  *   reads that bound it (timer wake-ups, this process not being scheduled: typically < 1 ms here,
- *   p99 ~ 10 ms on a loaded 2-core machine, with rare stalls of 50–100 ms), multiplied by the time
- *   scale. So the *wall* length of every measured interval must be large against that noise: the
+ *   p99 ~ 10 ms on a loaded 2-core machine, with rare stalls of 50–100 ms), multiplied by the
+ *   speedup. So the *wall* length of every measured interval must be large against that noise: the
  *   model's steps are 25–50 ms (a large model on a mid-range GPU: 25 ms per step, 0.12 ms per prefill
- *   token) and the emulator runs at time scale 2, so the shortest TTFT (one 512-token prompt) lasts
- *   about 43 ms of wall time and a decode step about 13 ms. At time scale 20 with an H100-class
+ *   token) and the emulator runs at speedup 2, so the shortest TTFT (one 512-token prompt) lasts
+ *   about 43 ms of wall time and a decode step about 13 ms. At speedup 20 with an H100-class
  *   model a decode step would last 0.4 ms of wall time, below the noise.
  * - HTTP overhead does not enter: times count from the gate request's token (the batch starts on
  *   the server when the gate's prefill step ends), so both ends of TTFT are token deliveries of the
@@ -43,7 +43,7 @@ import {
 import type { FittedCoefficients } from "../../src/model/fitted.ts";
 import type { BatchShape } from "../../src/model/latency-model.ts";
 
-const TIME_SCALE = 2;
+const SPEEDUP = 2;
 const TRUTH: FittedCoefficients = {
   overhead_s: 0.025,
   per_prefill_token_s: 1.2e-4,
@@ -67,13 +67,13 @@ describe("tandem profile → tandem calibrate round trip against the emulator", 
     const dir = mkdtempSync(join(tmpdir(), "tandem-profile-rt-"));
     const latencyFile = join(dir, "truth.json");
     writeFileSync(latencyFile, JSON.stringify({ schema: "tandem.latency/v1", kind: "fitted", model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, coefficients: TRUTH }));
-    emulator = await startEmulator({ model: "llama-3-8b", gpu: "h100", latencyFile, timeScale: TIME_SCALE });
+    emulator = await startEmulator({ model: "llama-3-8b", gpu: "h100", latencyFile, speedup: SPEEDUP });
     result = await runProfileSweep({
       endpoint: emulator.url,
       model: "llama-3-8b",
       gpu: "h100-80gb",
       points: expandGrid(GRID),
-      speedup: TIME_SCALE,
+      speedup: SPEEDUP,
       max_num_batched_tokens: emulator.instance.engine.max_num_batched_tokens,
       max_num_seqs: emulator.instance.engine.max_num_seqs,
       gate_tokens: 1024,
@@ -95,7 +95,7 @@ describe("tandem profile → tandem calibrate round trip against the emulator", 
       expect(row.max_num_batched_tokens).toBe(8192);
       expect(row.output_tokens).toBe(32);
     }
-    expect(result.server.emulator_time_scale).toBe(TIME_SCALE);
+    expect(result.server.emulator_speedup).toBe(SPEEDUP);
   });
 
   it("calibration recovers the emulator's latency model within 3% (TTFT, TPOT, E2E and step times over the grid)", () => {
@@ -141,7 +141,7 @@ describe("tandem profile → tandem calibrate round trip against the emulator", 
     const coefficientErrors = Object.entries(TRUTH).map(([k, v]) => `${k} ${pct(relative(v as number, (fitted as unknown as Record<string, number>)[k] ?? 0))}`);
     console.log(
       [
-        `round trip at time scale ${TIME_SCALE}: ${result.batches.length} batches in ${result.wall_s.toFixed(1)} s wall, ${result.disturbed_reruns} re-run after late deliveries, ${result.reruns} after late arrivals`,
+        `round trip at speedup ${SPEEDUP}: ${result.batches.length} batches in ${result.wall_s.toFixed(1)} s wall, ${result.disturbed_reruns} re-run after late deliveries, ${result.reruns} after late arrivals`,
         ...lines,
         `worst error of the fitted model's predictions over the grid: TTFT ${pct(worst.ttft)}, TPOT ${pct(worst.tpot)}, E2E ${pct(worst.e2e)}, step time ${pct(worst.step)}`,
         `coefficients: ${coefficientErrors.join(", ")}`,
