@@ -23,6 +23,7 @@ import {
   type Quantity,
 } from "../sim/calibrate/index.ts";
 import { nonNegativeInteger, oneOf, positiveInteger, runAction } from "./errors.ts";
+import { commandDescription } from "./commands.ts";
 
 const FORMATS = ["tandem", "splitwise"] as const;
 type Format = (typeof FORMATS)[number];
@@ -49,11 +50,7 @@ function fraction(value: string): number {
 
 export function calibrateCommand(): Command {
   return new Command("calibrate")
-    .description(
-      "Fit a latency model to profiling data (tandem's profile CSV or Splitwise's perf-model CSV), report its error " +
-        "by cross-validation over held-out configurations, and write tandem.latency/v1 JSON for `tandem sim --latency`. " +
-        "One model per (model, gpu, tensor_parallel) group; docs/calibration.md.",
-    )
+    .description(commandDescription("calibrate"))
     .requiredOption("--profile <file>", "profile CSV to fit")
     .option("--format <format>", "tandem or splitwise (default: recognised from the header)", oneOf(FORMATS))
     .option("--model <name>", "fit only this model's rows")

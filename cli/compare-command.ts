@@ -19,6 +19,7 @@ import { checkTiming } from "../traces/workflows/arrival-times.ts";
 import type { Workload } from "../run/workload.ts";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber, runAction } from "./errors.ts";
 import { addWorkloadOptions, workloadFromFlags, type WorkloadFlags } from "./workload-options.ts";
+import { commandDescription } from "./commands.ts";
 
 interface CompareFlags extends WorkloadFlags {
   policies?: string;
@@ -38,12 +39,7 @@ interface CompareFlags extends WorkloadFlags {
 export const DEFAULT_FIRST_SEED = 1;
 
 export function compareCommand(): Command {
-  const command = new Command("compare").description(
-    "Compare scheduling+dispatch policy combinations across arrival rates and seeds: every (policy, rate, seed) " +
-      "is one simulation, run in parallel on worker threads. Writes one report per run under OUT/runs/, " +
-      "OUT/compare.csv and OUT/compare.json (one row per run, and per (policy, rate) the mean over seeds), and " +
-      "prints the means grouped by rate with the best value of each column marked * (docs/compare.md).",
-  );
+  const command = new Command("compare").description(commandDescription("compare"));
   addWorkloadOptions(command);
   return command
     .option(

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { startEmulator, DEFAULT_MAX_TOKENS } from "../live/emulator/index.ts";
 import { InputError } from "../src/core/errors.ts";
 import { nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, runAction } from "./errors.ts";
+import { commandDescription } from "./commands.ts";
 
 interface EmulateFlags {
   model?: string;
@@ -21,10 +22,7 @@ interface EmulateFlags {
 
 export function emulateCommand(): Command {
   return new Command("emulate")
-    .description(
-      "Serve vLLM's OpenAI-compatible API (completions, chat, /metrics, sleep mode) backed by the simulator's engine " +
-        "model running in wall-clock time: a stand-in for a real vLLM instance (docs/emulator.md).",
-    )
+    .description(commandDescription("emulate"))
     .option("--model <name>", "model preset (tandem presets); required unless --config names one")
     .option("--gpu <name>", "GPU preset; required unless --config names one")
     .option("--tensor-parallel <n>", "GPUs per instance (default: config, else 1)", positiveInteger)

@@ -6,6 +6,7 @@ import { InputError } from "../src/core/errors.ts";
 import { formatSummaryTable } from "../src/metrics/summary-table.ts";
 import { nonNegativeInteger, positiveInteger, positiveNumber, runAction } from "./errors.ts";
 import { addPolicyOptions, policyChoice } from "./run-flags.ts";
+import { commandDescription } from "./commands.ts";
 
 interface GatewayFlags {
   config?: string;
@@ -35,13 +36,7 @@ interface GatewayFlags {
 export function gatewayCommand(): Command {
   const d = GATEWAY_DEFAULTS;
   const command = new Command("gateway")
-    .description(
-      "Serve an OpenAI-compatible API (/v1/completions, /v1/chat/completions, streaming or not) that agent programs " +
-        "point their client at: requests are routed by `model` to the config's instances (or, with --emulate, to one " +
-        "in-process vLLM emulator per instance) by the same core and policies as `tandem sim`; workflow, agent and " +
-        "tenant come from x-tandem-* headers or the body's metadata. SIGINT/SIGTERM drains and writes the report " +
-        "(docs/gateway.md).",
-    )
+    .description(commandDescription("gateway"))
     .option("--config <file>", "cluster config, YAML or JSON (docs/config.md); default 4 × llama-3-8b on h100-80gb")
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .option("--port <n>", "port to listen on; 0 picks a free one", nonNegativeInteger, 8080)

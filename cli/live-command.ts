@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { runLive } from "../live/run.ts";
 import { positiveNumber, runAction } from "./errors.ts";
 import { addRunOptions, runAndWrite, type RunFlags } from "./run-flags.ts";
+import { commandDescription } from "./commands.ts";
 
 interface LiveFlags extends RunFlags {
   emulate?: boolean;
@@ -10,11 +11,7 @@ interface LiveFlags extends RunFlags {
 }
 
 export function liveCommand(): Command {
-  const command = new Command("live").description(
-    "Replay a workload in wall-clock time through the same core and policies as `tandem sim`, against the " +
-      "vLLM (or any OpenAI-compatible) servers the config's `endpoints` name — or, with --emulate, against one " +
-      "in-process vLLM emulator per configured instance. Writes the same report (mode \"live\").",
-  );
+  const command = new Command("live").description(commandDescription("live"));
   return addRunOptions(command, "out/live")
     .option("--emulate", "start one vLLM emulator per configured instance on a free 127.0.0.1 port (endpoints ignored)")
     .option("--speedup <x>", "with --emulate: model seconds per wall second (10 = emulators, arrivals and tools run ten times faster than real time; reported times stay in model seconds)", positiveNumber)

@@ -1,37 +1,22 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Help } from "commander";
 import { TANDEM_VERSION } from "../src/version.ts";
 import { EXIT_BAD_INPUT } from "./errors.ts";
-import { simCommand } from "./sim-command.ts";
-import { calibrateCommand } from "./calibrate-command.ts";
-import { traceCommand } from "./trace-command.ts";
-import { presetsCommand } from "./presets-command.ts";
-import { compareCommand } from "./compare-command.ts";
-import { plotCommand } from "./plot-command.ts";
-import { emulateCommand } from "./emulate-command.ts";
-import { liveCommand } from "./live-command.ts";
-import { gatewayCommand } from "./gateway-command.ts";
-import { parityCommand } from "./parity-command.ts";
-import { profileCommand } from "./profile-command.ts";
-import { replayCommand } from "./replay-command.ts";
+import { COMMANDS, requestedCommand } from "./commands.ts";
 
 const program = new Command("tandem")
   .description("Scheduling and dispatch for multi-agent LLM serving: simulate policies on traces (docs in README.md)")
   .version(TANDEM_VERSION)
   .showHelpAfterError("(run with --help for usage)")
-  .exitOverride();
+  .exitOverride()
+  // The commands not running are stand-ins with a name and a description; list them as the full ones.
+  .configureHelp({ subcommandTerm: (command) => COMMANDS.find((c) => c.name === command.name())?.term ?? new Help().subcommandTerm(command) });
 
-program.addCommand(simCommand());
-program.addCommand(liveCommand());
-program.addCommand(gatewayCommand());
-program.addCommand(parityCommand());
-program.addCommand(calibrateCommand());
-program.addCommand(compareCommand());
-program.addCommand(plotCommand());
-program.addCommand(traceCommand());
-program.addCommand(presetsCommand());
-program.addCommand(emulateCommand());
-program.addCommand(profileCommand());
-program.addCommand(replayCommand());
+// Only the command that runs is imported; the rest are listed for --help and for commander's
+// unknown-command suggestions.
+const requested = requestedCommand(process.argv.slice(2));
+for (const entry of COMMANDS) {
+  program.addCommand(entry.name === requested ? await entry.load() : new Command(entry.name).description(entry.description));
+}
 
 for (const command of program.commands) {
   command.exitOverride();

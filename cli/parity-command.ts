@@ -6,16 +6,14 @@ import { runSimulation } from "../sim/run.ts";
 import { positiveNumber, runAction } from "./errors.ts";
 import { addRunOptions, runAndWrite, type RunFlags } from "./run-flags.ts";
 import type { Report } from "../src/metrics/report-schema.ts";
+import { commandDescription } from "./commands.ts";
 
 interface ParityFlags extends RunFlags {
   speedup?: number;
 }
 
 export function parityCommand(): Command {
-  const command = new Command("parity").description(
-    "Run one workload twice — in the simulator and live against one vLLM emulator per configured instance — and " +
-      "print both summaries side by side with relative differences. Reports go to OUT/sim and OUT/live.",
-  );
+  const command = new Command("parity").description(commandDescription("parity"));
   return addRunOptions(command, "out/parity")
     .option("--speedup <x>", "model seconds per wall second for the live run (emulators, arrivals and tools)", positiveNumber)
     .action((flags: ParityFlags) =>

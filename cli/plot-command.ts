@@ -5,6 +5,7 @@ import { DEFAULT_CDF_POINTS } from "./plot/cdf.ts";
 import { DEFAULT_PNG_SCALE } from "./plot/render.ts";
 import { PLOT_FORMATS, writeCharts, type PlotFormat } from "./plot/write.ts";
 import { oneOf, positiveInteger, positiveNumber, runAction } from "./errors.ts";
+import { commandDescription } from "./commands.ts";
 
 interface PlotFlags {
   out: string;
@@ -16,11 +17,7 @@ interface PlotFlags {
 
 export function plotCommand(): Command {
   return new Command("plot")
-    .description(
-      "Plot run reports (sim or live) and compare folders: latency and makespan CDFs (one line per run), p50/p99 bars, " +
-        "throughput-vs-latency curves of a compare sweep, per-instance timelines, a workflow Gantt chart and sim-vs-live " +
-        "overlays, as one self-contained HTML page or SVG/PNG files (docs/plot.md).",
-    )
+    .description(commandDescription("plot"))
     .argument("<inputs...>", "report.json files, run folders (report.json with calls.csv, workflows.csv) or compare folders (compare.json)")
     .option("--out <dir>", "output folder", "out/plot")
     .option("--format <format>", `html (one page), svg, png or json (vega-lite specs)`, oneOf(PLOT_FORMATS), "html")

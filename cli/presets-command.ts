@@ -2,10 +2,11 @@ import { Command } from "commander";
 import { gpuNames, gpuSpec } from "../src/model/gpus.ts";
 import { modelNames, modelSpec } from "../src/model/models.ts";
 import { DISPATCH_POLICIES, SCHEDULING_POLICIES } from "../src/policies/registry.ts";
+import { commandDescription } from "./commands.ts";
 
 /** Lists what names a config or flag may use. */
 export function presetsCommand(): Command {
-  return new Command("presets").description("List model and GPU presets and the registered policies").action(() => {
+  return new Command("presets").description(commandDescription("presets")).action(() => {
     const lines = ["models:"];
     for (const name of modelNames()) {
       const m = modelSpec(name);

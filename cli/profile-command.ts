@@ -18,6 +18,7 @@ import {
 import { PROFILE_CSV_HEADER, profileRowToCsv, readText } from "../sim/calibrate/index.ts";
 import { InputError } from "../src/core/errors.ts";
 import { nonNegativeInteger, positiveInteger, positiveNumber, runAction } from "./errors.ts";
+import { commandDescription } from "./commands.ts";
 
 interface ProfileFlags {
   endpoint: string;
@@ -53,10 +54,7 @@ function fraction(value: string): number {
 
 export function profileCommand(): Command {
   return new Command("profile")
-    .description(
-      "Profile a live OpenAI-compatible server (vLLM, or `tandem emulate`) with a sweep of static batches — prompt lengths × " +
-        "batch sizes × output lengths — and write tandem's profile CSV for `tandem calibrate --profile` (docs/calibration.md, Profiling).",
-    )
+    .description(commandDescription("profile"))
     .requiredOption("--endpoint <url>", "server base URL, e.g. http://127.0.0.1:8000")
     .requiredOption("--model <name>", "served model name (as /v1/models lists it)")
     .option("--out <file>", "profile CSV to write", "out/profile/profile.csv")

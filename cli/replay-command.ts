@@ -3,6 +3,7 @@ import type { ControllerState } from "../src/core/controller.ts";
 import { formatSummaryTable } from "../src/metrics/summary-table.ts";
 import { readEventLogHeader, replayEventLog } from "../run/replay.ts";
 import { nonNegativeNumber, runAction } from "./errors.ts";
+import { commandDescription } from "./commands.ts";
 import { RunOutput } from "./run-output.ts";
 
 interface ReplayFlags {
@@ -17,11 +18,7 @@ const WORKFLOW_FORMATS = new Set(["workflows", "appworld", "app", "openai-http"]
 
 export function replayCommand(): Command {
   return new Command("replay")
-    .description(
-      "Drive a fresh controller with a run's event log (written by sim, live or gateway with --events) and write " +
-        "the run's report again — byte-identical to the run's own — or, with --until T, stop at model time T and " +
-        "print what the controller knew then: its queues, the calls at instances, each instance as observed.",
-    )
+    .description(commandDescription("replay"))
     .argument("<file>", "an event log (JSONL) written with --events")
     .option("--out <dir>", "where report.json, calls.csv (and workflows.csv) go", "out/replay")
     .option("--until <t>", "stop before the first event after model time T (seconds) and print the controller's state", nonNegativeNumber)

@@ -10,6 +10,7 @@ import { emptyStats } from "../traces/rows.ts";
 import type { WorkflowSpec } from "../src/workflow/types.ts";
 import { nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber, runAction } from "./errors.ts";
 import { workloadFromFlags, type WorkloadFlags } from "./workload-options.ts";
+import { commandDescription } from "./commands.ts";
 
 interface GenFlags {
   app?: string;
@@ -40,7 +41,7 @@ interface GenFlags {
 }
 
 export function traceCommand(): Command {
-  const trace = new Command("trace").description("Request traces: generate synthetic ones (formats: docs/traces.md)");
+  const trace = new Command("trace").description(commandDescription("trace"));
   trace
     .command("gen")
     .description(
