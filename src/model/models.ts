@@ -19,6 +19,39 @@ export interface ModelSpec {
   gated_mlp: boolean;
   /** The LM head reuses the input embedding matrix (BLOOM); otherwise it is a separate matrix. */
   tied_embeddings: boolean;
+  /** Bytes per KV-cache element when it differs from `dtype_bytes` (vLLM --kv-cache-dtype fp8: 1). */
+  kv_dtype_bytes?: number;
+  /** Mixture-of-experts MLPs (Mixtral, Qwen3-MoE, DeepSeek-V2/V3); absent for dense models. */
+  moe?: MoeSpec;
+  /** Multi-head latent attention (DeepSeek-V2/V3): the KV cache holds one compressed latent per token. */
+  mla?: MlaSpec;
+  /** Sliding-window attention span in tokens (Mistral v0.1, some Qwen layers); absent: full attention. */
+  sliding_window?: number;
+}
+
+/** config.json's MoE fields: `num_local_experts`/`num_experts`/`n_routed_experts`, `num_experts_per_tok`,
+ *  `moe_intermediate_size`, `n_shared_experts` / `shared_expert_intermediate_size`, `first_k_dense_replace`. */
+export interface MoeSpec {
+  experts: number;
+  /** Experts each token is routed to. */
+  active_experts: number;
+  /** Width of one expert's MLP. */
+  expert_intermediate_size: number;
+  /** Always-on shared experts (DeepSeek, Qwen2-MoE) and the width of each; 0 when none. */
+  shared_experts: number;
+  shared_intermediate_size: number;
+  /** Leading layers with a dense MLP of `intermediate_size` instead of experts (DeepSeek's first_k_dense_replace). */
+  dense_layers: number;
+}
+
+/** config.json's MLA fields (DeepSeek-V2/V3). */
+export interface MlaSpec {
+  kv_lora_rank: number;
+  qk_rope_head_dim: number;
+  qk_nope_head_dim: number;
+  v_head_dim: number;
+  /** null: queries are not low-rank (DeepSeek-V2-Lite). */
+  q_lora_rank: number | null;
 }
 
 /** Presets written from the public config.json of each model (values as published on HuggingFace). */
