@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cliSandbox, expectInputError } from "../helpers/cli.ts";
 import { fittedModel, formatProfileCsv, simulateStaticBatch, type ProfileRow } from "../../sim/calibrate/index.ts";
-import { sharedDataFile } from "../helpers/shared-data.ts";
+import { sharedData } from "../helpers/requirements.ts";
 
 const { scratch, tandem, file } = cliSandbox("tandem-calibrate-");
 
@@ -72,13 +72,13 @@ describe("tandem calibrate", () => {
     expect(report.run.latency_model).toEqual([doc]);
   });
 
-  const splitwise = sharedDataFile("profiles/splitwise-perf-model.csv");
+  const splitwise = sharedData("profiles/splitwise-perf-model.csv");
 
-  it.skipIf(!splitwise)(
+  splitwise.it(
     "fits one Splitwise group into a directory; sim --latency records the fitted model",
     () => {
       const out = join(scratch, "fit-splitwise");
-      const result = tandem("calibrate", "--format", "splitwise", "--profile", splitwise!, "--model", "llama2-70b", "--gpu", "h100-80gb", "--tensor-parallel", "4", "--out", out);
+      const result = tandem("calibrate", "--format", "splitwise", "--profile", splitwise.path, "--model", "llama2-70b", "--gpu", "h100-80gb", "--tensor-parallel", "4", "--out", out);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/llama-2-70b on h100-80gb × TP4: 105 rows/);
       expect(result.stdout).toMatch(/ttft \(prompt_time\)/);
@@ -102,12 +102,12 @@ describe("tandem calibrate", () => {
     120_000,
   );
 
-  it.skipIf(!splitwise)("--out FILE.json with several matching groups is an error", () => {
-    expectInputError(tandem("calibrate", "--profile", splitwise!, "--model", "llama2-70b", "--out", join(scratch, "one.json")), /--out .*one\.json names one file but \d+ groups match/);
+  splitwise.it("--out FILE.json with several matching groups is an error", () => {
+    expectInputError(tandem("calibrate", "--profile", splitwise.path, "--model", "llama2-70b", "--out", join(scratch, "one.json")), /--out .*one\.json names one file but \d+ groups match/);
   });
 
-  it.skipIf(!splitwise)("a selection that matches nothing lists the groups", () => {
-    expectInputError(tandem("calibrate", "--profile", splitwise!, "--model", "llama-3-8b"), /--model llama-3-8b: no group of .* matches; it has llama-2-70b on a100-80gb × TP2/);
+  splitwise.it("a selection that matches nothing lists the groups", () => {
+    expectInputError(tandem("calibrate", "--profile", splitwise.path, "--model", "llama-3-8b"), /--model llama-3-8b: no group of .* matches; it has llama-2-70b on a100-80gb × TP2/);
   });
 
   it("a bad profile row names the file, line and column", () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
 import {
@@ -9,7 +9,7 @@ import {
   type Calibration,
   type ProfileGroup,
 } from "../../sim/calibrate/index.ts";
-import { sharedDataFile } from "../helpers/shared-data.ts";
+import { sharedData } from "../helpers/requirements.ts";
 
 const HEADER = "model,hardware,prompt_size,batch_size,token_size,peak_power,average_power,prompt_time,token_time,e2e_time,tensor_parallel";
 
@@ -75,16 +75,16 @@ describe("Splitwise perf-model CSV", () => {
 });
 
 describe("calibration on Splitwise's measurements (../shared/data)", () => {
-  const path = sharedDataFile("profiles/splitwise-perf-model.csv");
+  const splitwise = sharedData("profiles/splitwise-perf-model.csv");
   let groups: ProfileGroup[] = [];
   const results = new Map<string, Calibration>();
-  if (path) {
+  if (existsSync(splitwise.path)) {
     const file = "splitwise-perf-model.csv";
-    const { measurements, excluded, adjusted } = splitwiseMeasurements(parseSplitwiseCsv(readFileSync(path, "utf8"), file), file);
+    const { measurements, excluded, adjusted } = splitwiseMeasurements(parseSplitwiseCsv(readFileSync(splitwise.path, "utf8"), file), file);
     groups = groupMeasurements(measurements, excluded, adjusted);
   }
 
-  it.skipIf(!path)("has the 12 (model, hardware, tensor_parallel) groups", () => {
+  splitwise.it("has the 12 (model, hardware, tensor_parallel) groups", () => {
     expect(groups).toHaveLength(12);
     for (const g of groups) {
       expect(g.rows).toBe(105);
@@ -105,7 +105,7 @@ describe("calibration on Splitwise's measurements (../shared/data)", () => {
     "llama-2-70b|a100-80gb|8": { ttft: 0.08, tpot: 0.05, e2e: 0.05 },
   };
 
-  it.skipIf(!path)(
+  splitwise.it(
     "5-fold cross-validated simulation error per group",
     () => {
       for (const g of groups) {
@@ -128,14 +128,14 @@ describe("calibration on Splitwise's measurements (../shared/data)", () => {
     120_000,
   );
 
-  it.skipIf(!path)("the prefill-curve form beats the basic five-term form on held-out prompt times", () => {
+  splitwise.it("the prefill-curve form beats the basic five-term form on held-out prompt times", () => {
     const g = groups.find((x) => x.gpu === "h100-80gb" && x.tensor_parallel === 4 && x.model === "llama-2-70b")!;
     const curve = results.get("llama-2-70b|h100-80gb|4") ?? calibrateGroup(g, { folds: 5, seed: 1 });
     const basic = calibrateGroup(g, { fit: { form: "basic" }, folds: 5, seed: 1 });
     expect(curve.cross_validation!.errors.ttft!.mape).toBeLessThan(0.6 * basic.cross_validation!.errors.ttft!.mape);
   });
 
-  it.skipIf(!path)("a single 20% holdout split is reported too", () => {
+  splitwise.it("a single 20% holdout split is reported too", () => {
     const g = groups.find((x) => x.gpu === "h100-80gb" && x.tensor_parallel === 8 && x.model === "bloom-176b")!;
     const cal = calibrateGroup(g, { folds: 0, holdout: 0.2, seed: 1 });
     expect(cal.cross_validation).toBeUndefined();

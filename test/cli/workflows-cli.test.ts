@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cliSandbox, expectInputError } from "../helpers/cli.ts";
-import { REPO_ROOT, sharedDataFile } from "../helpers/shared-data.ts";
+import { sharedData } from "../helpers/requirements.ts";
 
 const { scratch, tandem } = cliSandbox("tandem-wf-cli-", 60_000);
 
@@ -84,12 +84,13 @@ describe("tandem CLI with workflows", () => {
     expect(stats.dag_width.max).toBe(4);
   });
 
-  const appworld = sharedDataFile("workflows/appworld/aa8502b_1_dag.json");
-  it.skipIf(!appworld)("sim --appworld with Kairos-style arrivals from the Azure trace", () => {
+  const data = sharedData("workflows/appworld", "traces/azure-llm-2023-conv.csv");
+  const [appworld, azure] = data.paths;
+  data.it("sim --appworld with Kairos-style arrivals from the Azure trace", () => {
     const out = join(scratch, "aw");
     const result = tandem(
-      "sim", "--appworld", join(REPO_ROOT, "../shared/data/workflows/appworld"),
-      "--arrivals", join(REPO_ROOT, "../shared/data/traces/azure-llm-2023-conv.csv"),
+      "sim", "--appworld", appworld,
+      "--arrivals", azure,
       "--sample-interval", "1000", "--scale-factor", "2", "--out", out, "--quiet",
     );
     expect(result.code).toBe(0);

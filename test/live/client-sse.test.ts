@@ -49,10 +49,15 @@ describe("SseParser", () => {
   });
 
   it("treats a CR at the end of one piece and LF at the start of the next as one line end", () => {
-    expect(parseAll(["data: a\r", "\n\r", "\ndata: b\r\n\r\n"])).toEqual([
-      { event: "message", data: "a" },
-      { event: "message", data: "b" },
-    ]);
+    // Counted as two line ends, the split CRLF would be a blank line: it would dispatch "a" alone,
+    // then "b", and drop the event name (reset by that blank line) from the second event.
+    expect(parseAll(["data: a\r", "\ndata: b\r\n\r\n"])).toEqual([{ event: "message", data: "a\nb" }]);
+    expect(parseAll(["event: usage\r", "\ndata: x\r", "\n\r", "\n"])).toEqual([{ event: "usage", data: "x" }]);
+    // An empty piece between the CR and the LF changes nothing.
+    expect(parseAll(["data: a\r", "", "\ndata: b\r\n\r\n"])).toEqual([{ event: "message", data: "a\nb" }]);
+    // A CR at the end of a piece followed by anything but LF is a line end of its own: the next
+    // piece's first character is kept.
+    expect(parseAll(["data: a\r", "data: b\r", "\r"])).toEqual([{ event: "message", data: "a\nb" }]);
   });
 
   it("drops events without data and discards an unterminated last event", () => {

@@ -18,7 +18,7 @@ import * as calibrationFit from "../../notebooks/calibration-fit.ts";
 import * as parity from "../../notebooks/parity.ts";
 import { crossValidate } from "../../sim/calibrate/index.ts";
 import type { RequestSpec } from "../../src/core/types.ts";
-import { sharedDataFile } from "../helpers/shared-data.ts";
+import { sharedData } from "../helpers/requirements.ts";
 
 const scratch = () => mkdtempSync(join(tmpdir(), "tandem-notebooks-"));
 
@@ -201,10 +201,9 @@ describe("the studies on tiny workloads", () => {
     expect(await renderSvg(figures[0].spec)).toContain(xmlEscape(titleOf(figures[0].spec)));
   });
 
-  it("calibration-fit: per-row cross-validated predictions give the library's cross-validation errors", async () => {
-    const file = sharedDataFile(calibrationFit.PROFILE);
-    if (!file) return;
-    const groups = calibrationFit.sortGroups(calibrationFit.splitwiseGroups(readFileSync(file, "utf8"), "splitwise.csv"));
+  const splitwise = sharedData(calibrationFit.PROFILE);
+  splitwise.it("calibration-fit: per-row cross-validated predictions give the library's cross-validation errors", async () => {
+    const groups = calibrationFit.sortGroups(calibrationFit.splitwiseGroups(readFileSync(splitwise.path, "utf8"), "splitwise.csv"));
     expect(groups).toHaveLength(12);
     expect(calibrationFit.groupLabel(groups[0])).toBe("llama-2-70b a100-80gb TP2");
     const group = groups.find((g) => g.gpu === "h100-80gb" && g.tensor_parallel === 2)!;

@@ -1,28 +1,26 @@
 /** The HTML page loads in headless Chromium (Debian's `chromium` package, driven by playwright-core;
  *  no browser download) and draws every chart without console errors or warnings. Skips, saying
- *  so, when no Chromium is installed (apt-get install chromium; or set CHROMIUM_PATH). */
-import { existsSync, writeFileSync } from "node:fs";
+ *  so, when no Chromium is installed (apt-get install chromium; or set CHROMIUM_PATH), or fails under
+ *  TANDEM_REQUIRE_ALL=1. */
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { buildCharts } from "../../cli/plot/charts.ts";
 import { htmlPage } from "../../cli/plot/html.ts";
 import { loadPlotInputs } from "../../cli/plot/load.ts";
+import { findChromium } from "../helpers/chromium.ts";
+import { required } from "../helpers/requirements.ts";
 import { asLiveRun, compareRun, scratchDir, simRun, workflowWorkload } from "./fixtures.ts";
 
 // The functions given to waitForFunction/evaluate run in the page, where `document` exists; the
 // project's TypeScript has no DOM library, so declare just that.
 declare const document: any;
 
-const CHROMIUM = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].find(
-  (p): p is string => p !== undefined && p !== "" && existsSync(p),
-);
-if (CHROMIUM === undefined) {
-  console.warn("test/plot/html.test.ts: skipped: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)");
-}
+const { path: CHROMIUM, missing } = findChromium();
 
-describe.skipIf(CHROMIUM === undefined)("HTML page in headless Chromium", () => {
+required(missing).describe("HTML page in headless Chromium", () => {
   const dir = scratchDir();
   const page = join(dir, "plots.html");
   let chartCount = 0;

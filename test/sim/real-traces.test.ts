@@ -1,14 +1,14 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { runSimulation } from "../../sim/run.ts";
-import { sharedDataFile } from "../helpers/shared-data.ts";
+import { sharedData } from "../helpers/requirements.ts";
 
-const azure = sharedDataFile("traces/azure-llm-2023-conv.csv");
-const mooncake = sharedDataFile("traces/mooncake-conversation.jsonl");
+const azure = sharedData("traces/azure-llm-2023-conv.csv");
+const mooncake = sharedData("traces/mooncake-conversation.jsonl");
 
 describe("replaying the real public traces (first 2,000 rows)", () => {
-  it.skipIf(!azure)("Azure conversation trace: every request completes on the default cluster", async () => {
+  azure.it("Azure conversation trace: every request completes on the default cluster", async () => {
     const { report } = await runSimulation({
-      workload: { kind: "trace", path: azure!, format: "azure", limit: 2000, arrival: "trace" },
+      workload: { kind: "trace", path: azure.path, format: "azure", limit: 2000, arrival: "trace" },
     });
     const calls = report.summary.calls;
     expect(calls.arrived).toBe(2000);
@@ -18,9 +18,9 @@ describe("replaying the real public traces (first 2,000 rows)", () => {
     expect(report.summary.throughput.output_tokens_per_s).toBeGreaterThan(0);
   });
 
-  it.skipIf(!mooncake)("Mooncake conversation trace: shared hash_ids become prefix-cache hits", async () => {
+  mooncake.it("Mooncake conversation trace: shared hash_ids become prefix-cache hits", async () => {
     const { report } = await runSimulation({
-      workload: { kind: "trace", path: mooncake!, format: "mooncake", limit: 2000, arrival: "trace" },
+      workload: { kind: "trace", path: mooncake.path, format: "mooncake", limit: 2000, arrival: "trace" },
       cluster: {
         instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 4, engine: { max_model_len: 8192 } }],
       },

@@ -1,18 +1,13 @@
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { emptyStats, readTrace } from "../../traces/index.ts";
+import { sharedData } from "../helpers/requirements.ts";
 import { collect } from "./helpers.ts";
 
 // The public traces live beside the project (../shared/data), not in it; a fresh clone lacks them.
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const AZURE = resolve(repoRoot, "../shared/data/traces/azure-llm-2023-conv.csv");
-const MOONCAKE = resolve(repoRoot, "../shared/data/traces/mooncake-conversation.jsonl");
-const present = existsSync(AZURE) && existsSync(MOONCAKE);
-if (!present) console.warn(`skipping real-trace tests: ${AZURE} or ${MOONCAKE} not found (../shared/data is absent)`);
+const traces = sharedData("traces/azure-llm-2023-conv.csv", "traces/mooncake-conversation.jsonl");
+const [AZURE, MOONCAKE] = traces.paths;
 
-describe.skipIf(!present)("real traces in ../shared/data", () => {
+traces.describe("real traces in ../shared/data", () => {
   it("reads the whole Azure conversation trace quickly", async () => {
     const started = performance.now();
     const stats = emptyStats();

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { WorkflowSpec } from "../../src/workflow/types.ts";
 import { validateWorkflow } from "../../src/workflow/validate.ts";
 import { importAppWorld, importAppWorldFolder } from "../../traces/workflows/appworld.ts";
-import { sharedDataFile } from "../helpers/shared-data.ts";
+import { sharedData } from "../helpers/requirements.ts";
 import { expectInputError, tempDir, tempFile } from "./helpers.ts";
 
 const x = (chars: number) => "x".repeat(chars);
@@ -177,15 +177,16 @@ describe("AppWorld import of a hand-made DAG", () => {
 });
 
 describe("AppWorld import of the real DAGs", () => {
-  const dir = sharedDataFile("workflows/appworld");
+  const appworld = sharedData("workflows/appworld");
+  const dir = appworld.path;
 
-  it.skipIf(!dir)("imports all 12 files with one LLM step per agent_response and one tool step per tool node", async () => {
-    const files = (await readdir(dir!)).filter((f) => f.endsWith(".json")).sort();
+  appworld.it("imports all 12 files with one LLM step per agent_response and one tool step per tool node", async () => {
+    const files = (await readdir(dir)).filter((f) => f.endsWith(".json")).sort();
     expect(files).toHaveLength(12);
-    const templates = await importAppWorldFolder(dir!);
+    const templates = await importAppWorldFolder(dir);
     expect(templates).toHaveLength(12);
     for (const [i, file] of files.entries()) {
-      const raw = JSON.parse(await readFile(join(dir!, file), "utf8")) as { metadata: { task_id: string }; nodes: { type: string; agent?: string }[] };
+      const raw = JSON.parse(await readFile(join(dir, file), "utf8")) as { metadata: { task_id: string }; nodes: { type: string; agent?: string }[] };
       const count = (...types: string[]) => raw.nodes.filter((n) => types.includes(n.type)).length;
       const wf = templates[i];
       expect(wf.id).toBe(raw.metadata.task_id);

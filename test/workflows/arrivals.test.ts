@@ -3,7 +3,7 @@ import type { WorkflowSpec } from "../../src/workflow/types.ts";
 import { RngStreams, type Random } from "../../src/core/rng.ts";
 import { workflowArrivals, type WorkflowArrivalOptions } from "../../traces/workflows/arrivals.ts";
 import { instantiate } from "../../traces/workflows/instantiate.ts";
-import { sharedDataFile } from "../helpers/shared-data.ts";
+import { sharedData } from "../helpers/requirements.ts";
 import { collect, expectInputError, tempFile } from "./helpers.ts";
 
 function template(id: string): WorkflowSpec {
@@ -63,9 +63,9 @@ describe("timestamp arrivals (Kairos sample interval and scale factor)", () => {
     await expectInputError(() => workflowArrivals({ source, timing: { kind: "timestamps", path: headerOnly }, seed: 1 }), "no usable rows");
   });
 
-  const azure = sharedDataFile("traces/azure-llm-2023-conv.csv");
-  it.skipIf(!azure)("thins the real Azure conversation trace by the sample interval", async () => {
-    const wfs = await collect(workflowArrivals({ source, timing: { kind: "timestamps", path: azure!, sample_interval: 10, scale_factor: 2 }, seed: 1 }));
+  const azure = sharedData("traces/azure-llm-2023-conv.csv");
+  azure.it("thins the real Azure conversation trace by the sample interval", async () => {
+    const wfs = await collect(workflowArrivals({ source, timing: { kind: "timestamps", path: azure.path, sample_interval: 10, scale_factor: 2 }, seed: 1 }));
     expect(wfs).toHaveLength(Math.ceil(19366 / 10) * 2);
     const t = times(wfs);
     for (let i = 1; i < t.length; i++) expect(t[i]).toBeGreaterThanOrEqual(t[i - 1]);
