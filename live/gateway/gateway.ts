@@ -7,7 +7,7 @@ import type { WorkflowRow } from "../../src/metrics/workflow-recorder.ts";
 import type { PolicyChoice } from "../../src/policies/registry.ts";
 import { simCallEstimator } from "../../src/model/call-estimator.ts";
 import { canonicalModelName } from "../../src/model/models.ts";
-import { type ConfiguredInstance } from "../../src/model/instance.ts";
+import type { ConfiguredInstance } from "../../src/model/instance.ts";
 import { setupRun } from "../../run/setup.ts";
 import { checkLiveSettings, configEndpoints } from "../endpoints.ts";
 import { startEmulator, type Emulator } from "../emulator/index.ts";
