@@ -13,7 +13,7 @@
 import type { ClusterConfig } from "../src/model/cluster-schema.ts";
 import type { PolicyChoice } from "../src/policies/registry.ts";
 import { runSimulation } from "../sim/run.ts";
-import { type Workload } from "../run/workload.ts";
+import type { Workload } from "../run/workload.ts";
 import { sharedDataFile } from "../test/helpers/shared-data.ts";
 
 const cluster: ClusterConfig = {

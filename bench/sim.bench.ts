@@ -12,7 +12,7 @@ import { BufferedFileWriter } from "../cli/file-sink.ts";
 import { CALLS_CSV_HEADER, callRowToCsv } from "../src/metrics/calls-csv.ts";
 import type { ClusterConfig } from "../src/model/cluster-schema.ts";
 import { runSimulation } from "../sim/run.ts";
-import { type Workload } from "../run/workload.ts";
+import type { Workload } from "../run/workload.ts";
 import { sharedDataFile } from "../test/helpers/shared-data.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "tandem-bench-"));

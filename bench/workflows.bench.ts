@@ -6,7 +6,7 @@
 import { performance } from "node:perf_hooks";
 import type { ClusterConfig } from "../src/model/cluster-schema.ts";
 import { runSimulation } from "../sim/run.ts";
-import { type Workload } from "../run/workload.ts";
+import type { Workload } from "../run/workload.ts";
 
 const cluster: ClusterConfig = {
   instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 2 }],

@@ -7,7 +7,7 @@ import type { Report } from "../src/metrics/report-schema.ts";
 import { formatSummaryTable } from "../src/metrics/summary-table.ts";
 import { DISPATCH_POLICIES, SCHEDULING_POLICIES, parsePolicyParams, type PolicyChoice } from "../src/policies/registry.ts";
 import { DEFAULT_SEED, type RunHooks } from "../run/setup.ts";
-import { type Workload } from "../run/workload.ts";
+import type { Workload } from "../run/workload.ts";
 import { loadLatencyModelFile } from "../run/latency-file.ts";
 import { normaliseModelName } from "../src/model/models.ts";
 import type { TraceStats } from "../traces/index.ts";

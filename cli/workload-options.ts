@@ -1,4 +1,4 @@
-import { Command, Option } from "commander";
+import { type Command, Option } from "commander";
 import { InputError } from "../src/core/errors.ts";
 import { PRIORITY_CLASSES, type PriorityClass } from "../src/workflow/types.ts";
 import type { Workload } from "../run/workload.ts";

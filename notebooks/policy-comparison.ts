@@ -17,7 +17,7 @@ import type { Report } from "../src/metrics/report-schema.ts";
 import { cdfSpec, type CdfSeries } from "../cli/plot/cdf.ts";
 import { reportBars, summarySpec } from "../cli/plot/summary.ts";
 import { runSimulation } from "../sim/run.ts";
-import { type Workload } from "../run/workload.ts";
+import type { Workload } from "../run/workload.ts";
 import { valuesCdf } from "./lib/charts.ts";
 import { change, fixed, markdownTable } from "./lib/markdown.ts";
 import { elapsed_s, isMain, repoRelative, writeFigure, writeResults, type Figure } from "./lib/output.ts";

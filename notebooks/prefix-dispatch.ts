@@ -18,7 +18,7 @@ import type { Report } from "../src/metrics/report-schema.ts";
 import type { PolicyChoice } from "../src/policies/registry.ts";
 import { cdfSpec, type CdfSeries } from "../cli/plot/cdf.ts";
 import { runSimulation } from "../sim/run.ts";
-import { type Workload } from "../run/workload.ts";
+import type { Workload } from "../run/workload.ts";
 import { sharedDataFile } from "../test/helpers/shared-data.ts";
 import { barsSpec, valuesCdf } from "./lib/charts.ts";
 import { change, fixed, markdownTable, percent } from "./lib/markdown.ts";

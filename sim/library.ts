@@ -56,9 +56,11 @@ export {
 export { readWorkflowTrace, writeWorkflowTrace, type WorkflowReadOptions } from "../traces/workflows/index.ts";
 
 // Latency models.
-export { rooflineModel, DEFAULT_ROOFLINE_CONSTANTS, type RooflineConstants } from "../src/model/roofline.ts";
+export { rooflineModel } from "../src/model/roofline.ts";
+export { DEFAULT_ROOFLINE_CONSTANTS, type RooflineConstants } from "../src/model/roofline-constants.ts";
 export { latencyModelFromJson } from "../src/model/latency-json.ts";
 export { loadLatencyModelFile } from "../run/latency-file.ts";
-export { LATENCY_SCHEMA, type LatencyModel, type LatencyModelInfo, type BatchShape } from "../src/model/latency-model.ts";
+export type { LatencyModel, BatchShape } from "../src/model/latency-model.ts";
+export { LATENCY_SCHEMA, type LatencyModelInfo } from "../src/model/latency-info.ts";
 export { modelNames, modelSpec, type ModelSpec } from "../src/model/models.ts";
 export { gpuNames, gpuSpec, type GpuSpec } from "../src/model/gpus.ts";

@@ -71,6 +71,7 @@ export function lengthSampler(
   min_tokens: number,
   max_tokens: number,
 ): () => number {
+  // biome-ignore lint/complexity/useMathMinMax: kept as written: where the bounds cross it returns min_tokens, Math.min(Math.max()) would return max_tokens.
   const clamp = (n: number) => (n < min_tokens ? min_tokens : n > max_tokens ? max_tokens : n);
   switch (dist.kind) {
     case "fixed": {

@@ -6,7 +6,7 @@ export function zipfPicker(n: number, skew: number, random: Random): () => numbe
   const cumulative = new Float64Array(n);
   let total = 0;
   for (let i = 0; i < n; i++) {
-    total += 1 / Math.pow(i + 1, skew);
+    total += 1 / (i + 1) ** skew;
     cumulative[i] = total;
   }
   return () => {

@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { IncomingHttpHeaders } from "undici/types/header.js";
 import { vllmPriority } from "../host/http-transport.ts";
-import { GatewayError, sendError } from "./errors.ts";
+import { type GatewayError, sendError } from "./errors.ts";
 import { IDENTITY_METADATA_KEYS, type CallIdentity } from "./identity.ts";
 import type { ModelRoute } from "./models.ts";
 import type { GenerationRequest } from "./request.ts";

@@ -6,7 +6,7 @@ import type { CallRow } from "../../src/metrics/calls-csv.ts";
 import type { WorkflowRow } from "../../src/metrics/workflow-recorder.ts";
 import type { PolicyChoice } from "../../src/policies/registry.ts";
 import { canonicalModelName } from "../../src/model/models.ts";
-import { type ConfiguredInstance } from "../../src/model/instance.ts";
+import type { ConfiguredInstance } from "../../src/model/instance.ts";
 import { controllerOptions, setupRun } from "../../run/setup.ts";
 import { checkLiveSettings, configEndpoints } from "../endpoints.ts";
 import { startEmulator, type Emulator } from "../emulator/index.ts";

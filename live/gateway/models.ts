@@ -1,7 +1,7 @@
 import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
 import { InputError } from "../../src/core/errors.ts";
 import { canonicalModelName } from "../../src/model/models.ts";
-import { type ConfiguredInstance } from "../../src/model/instance.ts";
+import type { ConfiguredInstance } from "../../src/model/instance.ts";
 
 /** One instance as the gateway sends to it. */
 export interface GatewayInstance {

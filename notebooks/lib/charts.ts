@@ -97,7 +97,7 @@ export function scatterSpec(options: ScatterChartOptions): TopLevelSpec {
   // largest, on either axis; the line sets the panel's square domain, so no point sits on an edge.
   const diagonal = panels.flatMap((panel) => {
     const values = points.filter((p) => p.panel === panel).flatMap((p) => [p.measured, p.predicted]);
-    const margin = Math.pow(Math.max(...values) / Math.min(...values), 0.03);
+    const margin = (Math.max(...values) / Math.min(...values)) ** 0.03;
     const lo = Math.min(...values) / margin;
     const hi = Math.max(...values) * margin;
     return [

@@ -10,8 +10,8 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
     if (row.length !== columns) throw new Error(`markdownTable: row ${i} has ${row.length} cells, the header ${columns}`);
   }
   const alignment = header.map((_, i) => align?.[i] ?? (i === 0 ? "left" : "right"));
-  const escape = (cell: string) => cell.replace(/\|/g, "\\|");
-  const body = [header, ...rows].map((row) => row.map(escape));
+  const escapePipes = (cell: string) => cell.replace(/\|/g, "\\|");
+  const body = [header, ...rows].map((row) => row.map(escapePipes));
   const widths = header.map((_, i) => Math.max(3, ...body.map((row) => row[i].length)));
   const pad = (cell: string, i: number) => (alignment[i] === "right" ? cell.padStart(widths[i]) : cell.padEnd(widths[i]));
   const line = (row: readonly string[]) => `| ${row.map(pad).join(" | ")} |`;

@@ -1,4 +1,4 @@
-import { LATENCY_SCHEMA, type FittedInfo } from "../../src/model/latency-model.ts";
+import { LATENCY_SCHEMA, type FittedInfo } from "../../src/model/latency-info.ts";
 import { DEFAULT_SMOOTHING, fitMeasurements, TraceCache, type FitOptions } from "./fit.ts";
 import type { ProfileGroup } from "./measurements.ts";
 import { configurations, crossValidate, fittedModel, holdoutValidate, predictionErrors, type CrossValidation, type ErrorTable, type Holdout } from "./validate.ts";

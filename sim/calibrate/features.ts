@@ -1,4 +1,4 @@
-import type { FittedCoefficients } from "../../src/model/fitted.ts";
+import type { FittedCoefficients } from "../../src/model/fitted-coefficients.ts";
 
 /** The step-time model's form, as calibration fits it:
  *  - `basic`: the five coefficients of `FittedLatencyModel` (overhead, per prefill token, per

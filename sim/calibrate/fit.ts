@@ -1,4 +1,4 @@
-import type { FittedCoefficients } from "../../src/model/fitted.ts";
+import type { FittedCoefficients } from "../../src/model/fitted-coefficients.ts";
 import { autoKnots, FeatureLayout, type ModelForm } from "./features.ts";
 import type { Measurement, Quantity } from "./measurements.ts";
 import { nnls } from "./nnls.ts";

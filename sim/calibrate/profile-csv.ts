@@ -40,6 +40,7 @@ export function profileMeasurements(rows: readonly ProfileRowAt[], file: string)
       if (other) throw inputError(`${file}:${r.line}`, `column "request_index": batch "${id}" has request ${r.row.request_index} on line ${other.line} too`);
       byIndex[r.row.request_index] = r;
     }
+    // biome-ignore lint/complexity/useIndexOf: byIndex is sparse; indexOf skips holes, findIndex visits them.
     const missing = byIndex.findIndex((r) => r === undefined);
     if (missing >= 0) {
       throw inputError(`${file}:${list[0].line}`, `batch "${id}": batch_size ${first.batch_size} but no row for request_index ${missing}; expected one row per request`);

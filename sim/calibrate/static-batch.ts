@@ -4,7 +4,8 @@ import type { LlmCall } from "../../src/core/types.ts";
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../src/model/engine-config.ts";
 import { Engine, type EngineListener } from "../engine/engine.ts";
 import type { EngineRequest } from "../engine/request.ts";
-import { LATENCY_SCHEMA, type BatchShape, type FittedInfo, type LatencyModel } from "../../src/model/latency-model.ts";
+import { LATENCY_SCHEMA, type FittedInfo } from "../../src/model/latency-info.ts";
+import type { BatchShape, LatencyModel } from "../../src/model/latency-model.ts";
 import type { FeatureLayout, StepShape } from "./features.ts";
 
 /** One request of a static batch. */

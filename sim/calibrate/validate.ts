@@ -1,7 +1,8 @@
 import seedrandom from "seedrandom";
 import { FittedLatencyModel } from "../../src/model/fitted.ts";
-import { LATENCY_SCHEMA, type FittedInfo, type LatencyModel } from "../../src/model/latency-model.ts";
-import type { FittedCoefficients } from "../../src/model/fitted.ts";
+import { LATENCY_SCHEMA, type FittedInfo } from "../../src/model/latency-info.ts";
+import type { LatencyModel } from "../../src/model/latency-model.ts";
+import type { FittedCoefficients } from "../../src/model/fitted-coefficients.ts";
 import { fitMeasurements, TraceCache, type FitOptions } from "./fit.ts";
 import { QUANTITIES, type Measurement, type Quantity } from "./measurements.ts";
 import { simulateStaticBatch, staticBatchKey, type StaticBatchTimes } from "./static-batch.ts";

@@ -6,7 +6,7 @@ import { BlockManager } from "./block-manager.ts";
 import type { EngineConfig } from "../../src/model/engine-config.ts";
 import { EngineRequest } from "./request.ts";
 import type { TokenIdentity } from "../../src/core/prefix-identity.ts";
-import { KvTiers, TIER_CPU, TIER_DISK, TIER_NONE } from "./tiers.ts";
+import { KvTiers, TIER_CPU, type TIER_DISK, TIER_NONE } from "./tiers.ts";
 
 /** Where an engine reports what its requests did. Called synchronously during `enqueue` and
  *  `finishStep`. */

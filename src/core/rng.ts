@@ -35,7 +35,7 @@ export function standardNormal(random: Random): number {
 
 /** Gamma(shape, scale) draw by Marsaglia and Tsang's method (shape < 1 boosted by U^(1/shape)). */
 export function gamma(random: Random, shape: number, scale: number): number {
-  if (shape < 1) return gamma(random, shape + 1, scale) * Math.pow(1 - random(), 1 / shape);
+  if (shape < 1) return gamma(random, shape + 1, scale) * (1 - random()) ** (1 / shape);
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
   for (;;) {

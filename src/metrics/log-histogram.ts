@@ -125,7 +125,7 @@ export class LogHistogram {
   private slotValue(slot: number): number {
     if (slot === 0) return this.min;
     if (slot === this.buckets + 1) return this.max;
-    const upper = this.minValue * Math.pow(this.gamma, slot - 1);
+    const upper = this.minValue * this.gamma ** (slot - 1);
     const representative = (2 * upper) / (this.gamma + 1);
     // Every value in the bucket lies in [min, max]; clamping can only move closer to it.
     return Math.min(this.max, Math.max(this.min, representative));

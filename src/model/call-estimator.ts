@@ -1,7 +1,7 @@
 import type { CallEstimator } from "../workflow/orchestrator.ts";
 import { addDecode, addPrefillChunk, emptyBatchShape, resetBatchShape } from "./latency-model.ts";
 import { canonicalModelName } from "./models.ts";
-import { type ConfiguredInstance } from "./instance.ts";
+import type { ConfiguredInstance } from "./instance.ts";
 
 /** Zero-queueing call times from the cluster's latency models: the call alone on an idle instance
  *  of its model, its uncached prompt prefilled in budget-sized chunks after the cached prefix, then

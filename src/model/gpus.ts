@@ -16,6 +16,7 @@ const MiB = 2 ** 20;
 
 /** Datasheet numbers (NVIDIA A100, H100 SXM5, H200 SXM, L40S datasheets). NVLink figures are the
  *  quoted bidirectional totals halved (A100 600 GB/s, H100/H200 900 GB/s); L40S has only PCIe Gen4 x16. */
+// biome-ignore format: preset tables keep each entry's fields grouped on a few lines, as in the sources they copy.
 const PRESETS: readonly GpuSpec[] = [
   {
     name: "a100-80gb", // A100 SXM4 80GB

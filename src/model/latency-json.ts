@@ -1,6 +1,7 @@
 import { inputError } from "../core/errors.ts";
 import { fittedLatencyModelFromJson } from "./fitted.ts";
-import { LATENCY_SCHEMA, type LatencyModel } from "./latency-model.ts";
+import { LATENCY_SCHEMA } from "./latency-info.ts";
+import type { LatencyModel } from "./latency-model.ts";
 import { rooflineLatencyModelFromJson } from "./roofline.ts";
 
 /** A latency model from a parsed `tandem.latency/v1` document of any kind (a fitted model, or a

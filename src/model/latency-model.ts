@@ -1,5 +1,4 @@
-import type { FittedCoefficients } from "./fitted.ts";
-import type { RooflineConstants } from "./roofline.ts";
+import type { LatencyModelInfo } from "./latency-info.ts";
 
 /** Shape of one engine step (one forward pass of a continuous batch). */
 export interface BatchShape {
@@ -10,32 +9,6 @@ export interface BatchShape {
   decode_seqs: number; // sequences decoding one token
   decode_context_tokens: number; // Σ over decoding seqs of their context length (KV read)
 }
-
-export const LATENCY_SCHEMA = "tandem.latency/v1";
-
-/** Fields every latency model records about itself. The info of a model is also a document that
- *  `latencyModelFromJson` loads back into the same model. */
-interface InfoBase {
-  schema: typeof LATENCY_SCHEMA;
-  model: string;
-  gpu: string;
-  tensor_parallel: number;
-}
-
-export interface RooflineInfo extends InfoBase {
-  kind: "roofline";
-  constants: RooflineConstants;
-}
-
-export interface FittedInfo extends InfoBase {
-  kind: "fitted";
-  coefficients: FittedCoefficients;
-  /** Free-form fit metrics (sample count, error) that calibration writes. */
-  fit?: Record<string, unknown>;
-}
-
-/** JSON-serialisable description of a latency model, recorded in reports. */
-export type LatencyModelInfo = RooflineInfo | FittedInfo;
 
 export interface LatencyModel {
   readonly info: LatencyModelInfo;

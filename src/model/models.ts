@@ -55,6 +55,7 @@ export interface MlaSpec {
 }
 
 /** Presets written from the public config.json of each model (values as published on HuggingFace). */
+// biome-ignore format: preset tables keep each entry's fields grouped on a few lines, as in the sources they copy.
 const PRESETS: readonly ModelSpec[] = [
   {
     name: "llama-2-7b",

@@ -1,6 +1,6 @@
 import seedrandom from "seedrandom";
 import { describe, expect, it } from "vitest";
-import type { FittedCoefficients } from "../../src/model/fitted.ts";
+import type { FittedCoefficients } from "../../src/model/fitted-coefficients.ts";
 import {
   autoKnots,
   calibrateGroup,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import type { FittedCoefficients } from "../../src/model/fitted.ts";
+import type { FittedCoefficients } from "../../src/model/fitted-coefficients.ts";
 import {
   calibrateGroup,
   fittedModel,

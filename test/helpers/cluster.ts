@@ -5,7 +5,7 @@ import { createDispatchPolicy, createSchedulingPolicy } from "../../src/policies
 import { RngStreams } from "../../src/core/rng.ts";
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig } from "../../src/model/engine-config.ts";
 import { simulate, type SimulationResult } from "../../sim/host.ts";
-import { type ConfiguredInstance } from "../../src/model/instance.ts";
+import type { ConfiguredInstance } from "../../src/model/instance.ts";
 import { FittedLatencyModel } from "../../src/model/fitted.ts";
 import type { LatencyModel } from "../../src/model/latency-model.ts";
 

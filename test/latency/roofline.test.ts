@@ -5,7 +5,8 @@ import { gpuSpec } from "../../src/model/gpus.ts";
 import { latencyModelFromJson } from "../../src/model/latency-json.ts";
 import { addDecode, addPrefillChunk, emptyBatchShape, type BatchShape } from "../../src/model/latency-model.ts";
 import { modelSpec, transformerMatmulParams } from "../../src/model/models.ts";
-import { DEFAULT_ROOFLINE_CONSTANTS, rooflineModel } from "../../src/model/roofline.ts";
+import { DEFAULT_ROOFLINE_CONSTANTS } from "../../src/model/roofline-constants.ts";
+import { rooflineModel } from "../../src/model/roofline.ts";
 
 function decodes(n: number, context_tokens: number): BatchShape {
   const batch = emptyBatchShape();

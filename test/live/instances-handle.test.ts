@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { InstanceHandle, InstanceRequestError, type InstanceHandleOptions } from "../../live/instances/index.ts";
+import { InstanceHandle, type InstanceRequestError, type InstanceHandleOptions } from "../../live/instances/index.ts";
 import type { InstanceSnapshot } from "../../src/core/types.ts";
 import { freePort, sleepMs, startFixture, type Fixture } from "./fixtures/fake-vllm.ts";
 import { MODEL, V1_METRICS } from "./fixtures/vllm-metrics-samples.ts";

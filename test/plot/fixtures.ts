@@ -10,7 +10,7 @@ import type { Report } from "../../src/metrics/report-schema.ts";
 import type { PolicyChoice } from "../../src/policies/registry.ts";
 import { TANDEM_VERSION } from "../../src/version.ts";
 import { runSimulation } from "../../sim/run.ts";
-import { type Workload } from "../../run/workload.ts";
+import type { Workload } from "../../run/workload.ts";
 import { DEFAULT_WORKLOAD } from "../../traces/generate.ts";
 
 export const TINY_CLUSTER: ClusterConfig = {

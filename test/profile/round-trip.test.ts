@@ -40,7 +40,7 @@ import {
   traceStaticBatch,
   type StaticBatch,
 } from "../../sim/calibrate/index.ts";
-import type { FittedCoefficients } from "../../src/model/fitted.ts";
+import type { FittedCoefficients } from "../../src/model/fitted-coefficients.ts";
 import type { BatchShape } from "../../src/model/latency-model.ts";
 
 const SPEEDUP = 2;

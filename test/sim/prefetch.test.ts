@@ -5,7 +5,7 @@ import { createDispatchPolicy, createSchedulingPolicy } from "../../src/policies
 import type { WorkflowSpec } from "../../src/workflow/types.ts";
 import { RngStreams } from "../../src/core/rng.ts";
 import { simulate } from "../../sim/host.ts";
-import { type Arrival } from "../../src/core/arrival.ts";
+import type { Arrival } from "../../src/core/arrival.ts";
 import { testInstances } from "../helpers/cluster.ts";
 
 /** A workflow whose second call continues the first after a 10 s tool, while unrelated requests
