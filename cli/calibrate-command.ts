@@ -23,7 +23,7 @@ import {
   type Quantity,
 } from "../sim/calibrate/index.ts";
 import { nonNegativeInteger, oneOf, positiveInteger, runAction } from "./errors.ts";
-import { commandDescription } from "./commands.ts";
+import { commandDescription } from "./command-list.ts";
 
 const FORMATS = ["tandem", "splitwise"] as const;
 type Format = (typeof FORMATS)[number];

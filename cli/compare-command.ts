@@ -19,7 +19,7 @@ import { checkTiming } from "../traces/workflows/arrival-times.ts";
 import type { Workload } from "../run/workload.ts";
 import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber, runAction } from "./errors.ts";
 import { addWorkloadOptions, workloadFromFlags, type WorkloadFlags } from "./workload-options.ts";
-import { commandDescription } from "./commands.ts";
+import { commandDescription } from "./command-list.ts";
 
 interface CompareFlags extends WorkloadFlags {
   policies?: string;

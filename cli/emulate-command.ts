@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { startEmulator, DEFAULT_MAX_TOKENS } from "../live/emulator/index.ts";
 import { InputError } from "../src/core/errors.ts";
 import { nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, runAction } from "./errors.ts";
-import { commandDescription } from "./commands.ts";
+import { commandDescription } from "./command-list.ts";
 
 interface EmulateFlags {
   model?: string;

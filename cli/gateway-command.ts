@@ -6,7 +6,7 @@ import { InputError } from "../src/core/errors.ts";
 import { formatSummaryTable } from "../src/metrics/summary-table.ts";
 import { nonNegativeInteger, positiveInteger, positiveNumber, runAction } from "./errors.ts";
 import { addPolicyOptions, policyChoice } from "./run-flags.ts";
-import { commandDescription } from "./commands.ts";
+import { commandDescription } from "./command-list.ts";
 
 interface GatewayFlags {
   config?: string;

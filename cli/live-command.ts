@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { runLive } from "../live/run.ts";
 import { positiveNumber, runAction } from "./errors.ts";
 import { addRunOptions, runAndWrite, type RunFlags } from "./run-flags.ts";
-import { commandDescription } from "./commands.ts";
+import { commandDescription } from "./command-list.ts";
 
 interface LiveFlags extends RunFlags {
   emulate?: boolean;

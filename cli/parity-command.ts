@@ -6,7 +6,7 @@ import { runSimulation } from "../sim/run.ts";
 import { positiveNumber, runAction } from "./errors.ts";
 import { addRunOptions, runAndWrite, type RunFlags } from "./run-flags.ts";
 import type { Report } from "../src/metrics/report-schema.ts";
-import { commandDescription } from "./commands.ts";
+import { commandDescription } from "./command-list.ts";
 
 interface ParityFlags extends RunFlags {
   speedup?: number;

@@ -5,7 +5,7 @@ import { DEFAULT_CDF_POINTS } from "./plot/cdf.ts";
 import { DEFAULT_PNG_SCALE } from "./plot/render.ts";
 import { PLOT_FORMATS, writeCharts, type PlotFormat } from "./plot/write.ts";
 import { oneOf, positiveInteger, positiveNumber, runAction } from "./errors.ts";
-import { commandDescription } from "./commands.ts";
+import { commandDescription } from "./command-list.ts";
 
 interface PlotFlags {
   out: string;

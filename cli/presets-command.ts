@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { gpuNames, gpuSpec } from "../src/model/gpus.ts";
 import { modelNames, modelSpec } from "../src/model/models.ts";
 import { DISPATCH_POLICIES, SCHEDULING_POLICIES } from "../src/policies/registry.ts";
-import { commandDescription } from "./commands.ts";
+import { commandDescription } from "./command-list.ts";
 
 /** Lists what names a config or flag may use. */
 export function presetsCommand(): Command {

@@ -18,7 +18,7 @@ import {
 import { PROFILE_CSV_HEADER, profileRowToCsv, readText } from "../sim/calibrate/index.ts";
 import { InputError } from "../src/core/errors.ts";
 import { nonNegativeInteger, positiveInteger, positiveNumber, runAction } from "./errors.ts";
-import { commandDescription } from "./commands.ts";
+import { commandDescription } from "./command-list.ts";
 
 interface ProfileFlags {
   endpoint: string;

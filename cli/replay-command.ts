@@ -3,7 +3,7 @@ import type { ControllerState } from "../src/core/controller.ts";
 import { formatSummaryTable } from "../src/metrics/summary-table.ts";
 import { readEventLogHeader, replayEventLog } from "../run/replay.ts";
 import { nonNegativeNumber, runAction } from "./errors.ts";
-import { commandDescription } from "./commands.ts";
+import { commandDescription } from "./command-list.ts";
 import { RunOutput } from "./run-output.ts";
 
 interface ReplayFlags {

@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { runSimulation } from "../sim/run.ts";
 import { oneOf, runAction } from "./errors.ts";
 import { addRunOptions, runAndWrite, type RunFlags } from "./run-flags.ts";
-import { commandDescription } from "./commands.ts";
+import { commandDescription } from "./command-list.ts";
 
 interface SimFlags extends RunFlags {
   observe?: "scraped" | "oracle";

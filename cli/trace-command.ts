@@ -10,7 +10,7 @@ import { emptyStats } from "../traces/rows.ts";
 import type { WorkflowSpec } from "../src/workflow/types.ts";
 import { nonNegativeInteger, nonNegativeNumber, oneOf, positiveInteger, positiveNumber, runAction } from "./errors.ts";
 import { workloadFromFlags, type WorkloadFlags } from "./workload-options.ts";
-import { commandDescription } from "./commands.ts";
+import { commandDescription } from "./command-list.ts";
 
 interface GenFlags {
   app?: string;
