@@ -4,7 +4,7 @@ import type { EngineConfig } from "../../src/model/engine-config.ts";
 import type { TokenIdentity } from "../../src/core/prefix-identity.ts";
 import { BlockManager } from "./block-manager.ts";
 import type { EngineRequest } from "./request.ts";
-import { KvTiers, TIER_CPU, TIER_DISK, TIER_NONE } from "./tiers.ts";
+import { KvTiers, TIER_CPU, TIER_NONE, type LowerTier } from "./tiers.ts";
 
 /** Prefix-cache hits by the tier they came from, in tokens (the engine's stats carry them). */
 export interface TierHitCounters {
@@ -225,7 +225,7 @@ export class KvCacheManager {
     const maxBlocks = Math.min(Math.floor(identity.sharable_tokens / blockSize), Math.floor((call.prompt_tokens - 1) / blockSize));
     const held: number[] = [];
     const moving: number[] = []; // positions in `held` of blocks to move, with their tier and key
-    const movingTier: number[] = [];
+    const movingTier: LowerTier[] = [];
     const movingKey: number[] = [];
     // GPU-resident blocks are referenced at once, so that the allocation below cannot evict them.
     for (let b = 0; b < maxBlocks; b++) {
@@ -256,7 +256,7 @@ export class KvCacheManager {
         const block = fresh[i];
         held[moving[i]] = block;
         this.blocks.register(block, movingKey[i]);
-        const tier = movingTier[i] as typeof TIER_CPU | typeof TIER_DISK;
+        const tier = movingTier[i];
         if (tier === TIER_CPU) {
           t += bytes / this.config.cpu_bandwidth_bytes_per_s;
           result.cpu_blocks++;
