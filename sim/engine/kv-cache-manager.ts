@@ -141,33 +141,12 @@ export class KvCacheManager {
    *  them. Like vLLM V1's allocate_slots, the full shareable blocks those tokens complete are cached
    *  at once, so a request admitted later in the same step can already reuse them. */
   allocateSlots(request: EngineRequest, tokens: number, prefix?: ComputedPrefix): boolean {
-    const blockSize = this.config.block_size;
-    let computed = request.computed_tokens;
-    if (prefix === undefined) {
-      const needed = Math.ceil((computed + tokens) / blockSize) - request.blocks.length;
-      if (needed > this.blocks.freeBlocks) return false;
-      if (needed > 0) this.blocks.allocate(needed, request.blocks);
-    } else {
-      const found = this.found;
-      invariant(prefix === found && found.request === request && request.blocks.length === 0, `allocateSlots: the prefix of ${request.id} is not its latest lookup`);
-      const hits = found.hits;
-      computed = hits.length * blockSize;
-      const needed = Math.ceil((computed + tokens) / blockSize) - hits.length;
-      let evictableHits = 0;
-      for (let i = 0; i < hits.length; i++) if (hits[i] >= 0 && this.blocks.isFree(hits[i])) evictableHits++;
-      if (needed + found.lower + evictableHits > this.blocks.freeBlocks) return false;
-      if (this.tiers === undefined) {
-        for (let i = 0; i < hits.length; i++) {
-          this.blocks.touch(hits[i]);
-          request.blocks.push(hits[i]);
-        }
-        this.blocks.allocate(needed, request.blocks);
-        this.hitCounters.gpu_hit_tokens += computed;
-      } else {
-        this.placeTieredHits(request, needed, this.tiers);
-      }
-      request.registered_blocks = hits.length;
-    }
+    // Kept small (inlined into the scheduler's loop): the running requests take this path every step.
+    if (prefix !== undefined) return this.allocateAfterPrefix(request, tokens, prefix);
+    const computed = request.computed_tokens;
+    const needed = Math.ceil((computed + tokens) / this.config.block_size) - request.blocks.length;
+    if (needed > this.blocks.freeBlocks) return false;
+    if (needed > 0) this.blocks.allocate(needed, request.blocks);
     if (this.config.enable_prefix_caching && request.registered_blocks < request.sharable_blocks) {
       this.registerBlocksUpTo(request, computed + tokens, request.sharable_blocks);
     }
@@ -273,6 +252,34 @@ export class KvCacheManager {
     // Everything goes back to the free queue's tail, the prefix's head most recent.
     this.blocks.release(held);
     return result;
+  }
+
+  /** `allocateSlots` for an admission: the prefix's blocks first, then room for `tokens` after them. */
+  private allocateAfterPrefix(request: EngineRequest, tokens: number, prefix: ComputedPrefix): boolean {
+    const blockSize = this.config.block_size;
+    const found = this.found;
+    invariant(prefix === found && found.request === request && request.blocks.length === 0, `allocateSlots: the prefix of ${request.id} is not its latest lookup`);
+    const hits = found.hits;
+    const computed = hits.length * blockSize;
+    const needed = Math.ceil((computed + tokens) / blockSize) - hits.length;
+    let evictableHits = 0;
+    for (let i = 0; i < hits.length; i++) if (hits[i] >= 0 && this.blocks.isFree(hits[i])) evictableHits++;
+    if (needed + found.lower + evictableHits > this.blocks.freeBlocks) return false;
+    if (this.tiers === undefined) {
+      for (let i = 0; i < hits.length; i++) {
+        this.blocks.touch(hits[i]);
+        request.blocks.push(hits[i]);
+      }
+      this.blocks.allocate(needed, request.blocks);
+      this.hitCounters.gpu_hit_tokens += computed;
+    } else {
+      this.placeTieredHits(request, needed, this.tiers);
+    }
+    request.registered_blocks = hits.length;
+    if (this.config.enable_prefix_caching && request.registered_blocks < request.sharable_blocks) {
+      this.registerBlocksUpTo(request, computed + tokens, request.sharable_blocks);
+    }
+    return true;
   }
 
   /** Admission with tiers: takes the GPU hits, swaps the lower-tier hits in (a fresh GPU block each,
