@@ -1,8 +1,14 @@
 import type { LlmCall } from "../../src/core/types.ts";
 import type { TokenIdentity } from "../../src/core/prefix-identity.ts";
 
+/** Where a request is in its engine. `waiting`: queued, never admitted; `running`: admitted, holds
+ *  KV blocks; `preempted`: back in the queue after a recompute preemption (its blocks freed);
+ *  `finished`: its last token sampled; `rejected`: refused at enqueue; `aborted`: dropped by `abort`. */
+export type RequestState = "waiting" | "running" | "preempted" | "finished" | "rejected" | "aborted";
+
 /** A call inside one engine: how far its KV has been computed and which blocks hold it. */
 export class EngineRequest {
+  state: RequestState = "waiting";
   /** Output tokens produced so far. */
   output_done = 0;
   /** Tokens (prompt + output) whose KV is computed. */
@@ -16,7 +22,6 @@ export class EngineRequest {
   first_token_sent = false;
   /** When the request's latest token was sampled (NaN before the first). */
   last_token_s = NaN;
-  admitted_once = false;
   /** Tokens scheduled in the current step (0 if not scheduled). */
   scheduled_tokens = 0;
   /** Tokens the sequence holds: prompt plus output generated so far (kept as a field: hot path). */

@@ -50,7 +50,7 @@ export class KvTiers {
   }
 
   /** Which lower tier holds `key`, or TIER_NONE. */
-  find(key: number): number {
+  find(key: number): LowerTier | typeof TIER_NONE {
     if (this.cpu.has(key)) return TIER_CPU;
     if (this.disk.has(key)) return TIER_DISK;
     return TIER_NONE;

@@ -134,6 +134,21 @@ describe("preemption", () => {
     expect(s.engine.blocks.usedBlocks).toBe(0);
   });
 
+  it("keeps cached_tokens from the first admission when a preempted request is recomputed from its own cached blocks", () => {
+    // As in the test above, b is preempted; its computed blocks stay cached, so its re-admission
+    // hits them. OpenAI's cached_tokens reports the first admission's hit (none: b's prompt is
+    // unique), not the recompute's.
+    const s = setup({}, 6);
+    s.add("a", 32, 40);
+    s.add("b", 32, 40);
+    s.drain();
+    const b = s.requests.get("b")!;
+    expect(b.preemptions).toBeGreaterThan(0);
+    expect(s.engine.stats.prefix_hit_tokens).toBeGreaterThan(0); // the recompute did hit
+    expect(b.cached_tokens).toBe(0);
+    expect(b.state).toBe("finished");
+  });
+
   it("in priority mode serves the waiting queue by priority", () => {
     const s = setup({ scheduling_policy: "priority", max_num_seqs: 1 }, 100);
     s.add("low", 16, 2, undefined, 5);

@@ -1,0 +1,41 @@
+import type { Arrival } from "../src/core/arrival.ts";
+
+/** The workload's arrivals, pulled batch by batch (a trace is never held in memory whole). The
+ *  event loop asks `needsPull` before reading, so only a batch boundary awaits. */
+export class ArrivalFeed {
+  private batch: Arrival[] = [];
+  private index = 0;
+  private done = false;
+
+  constructor(private readonly source: AsyncIterator<Arrival[]>) {}
+
+  /** The current batch is used up and the source may have more: `pull` before reading. */
+  get needsPull(): boolean {
+    return this.index >= this.batch.length && !this.done;
+  }
+
+  /** Anything still to arrive (in this batch or the source). */
+  get hasMore(): boolean {
+    return this.index < this.batch.length || !this.done;
+  }
+
+  /** When the next arrival comes (Infinity when there is none). */
+  get nextTime_s(): number {
+    return this.index < this.batch.length ? this.batch[this.index].arrival_s : Infinity;
+  }
+
+  async pull(): Promise<void> {
+    const next = await this.source.next();
+    if (next.done) {
+      this.done = true;
+    } else {
+      this.batch = next.value;
+      this.index = 0;
+    }
+  }
+
+  /** Takes the next arrival; only when `nextTime_s` is finite. */
+  take(): Arrival {
+    return this.batch[this.index++];
+  }
+}
