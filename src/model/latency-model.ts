@@ -1,5 +1,6 @@
 import type { FittedCoefficients } from "./fitted.ts";
 import type { RooflineConstants } from "./roofline.ts";
+import type { StepCoefficients } from "./step-model.ts";
 
 /** Shape of one engine step (one forward pass of a continuous batch). */
 export interface BatchShape {
@@ -34,8 +35,18 @@ export interface FittedInfo extends InfoBase {
   fit?: Record<string, unknown>;
 }
 
+/** The step-time model (src/model/step-model.ts): physical terms with per-GPU fitted coefficients. */
+export interface StepInfo extends InfoBase {
+  kind: "step";
+  coefficients: StepCoefficients;
+  /** What the coefficients were fitted on (measurement sets, or "carried from <gpu>"). */
+  fitted_on: string;
+  /** Measured errors of the fit (fractions: 0.05 = 5%), e.g. `splitwise_e2e_mape`, `vidur_gemm_mape`. */
+  error?: Record<string, number>;
+}
+
 /** JSON-serialisable description of a latency model, recorded in reports. */
-export type LatencyModelInfo = RooflineInfo | FittedInfo;
+export type LatencyModelInfo = RooflineInfo | FittedInfo | StepInfo;
 
 export interface LatencyModel {
   readonly info: LatencyModelInfo;
