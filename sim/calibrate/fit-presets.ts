@@ -110,12 +110,13 @@ function fitAttention(v: VidurProfiles, gpu: GpuSpec) {
 
 function fitAllreduce(v: VidurProfiles, gpu: GpuSpec, topology: string) {
   const rows = v.allreduce.filter((r) => r.topology === topology && r.gpus <= 8);
-  const decode = (x: number[]) => ({ allreduce_latency_s: Math.exp(x[0]) * 1e-6, allreduce_latency_per_doubling_s: Math.exp(x[1]) * 1e-6, allreduce_bus_efficiency: sigmoid(x[2]) });
+  const counts = [...new Set(rows.map((r) => r.gpus))].sort((a, b) => a - b);
+  const decode = (x: number[]) => ({ allreduce_latency_s: counts.map((_, i) => Math.exp(x[i]) * 1e-6), allreduce_bus_efficiency: sigmoid(x[counts.length]) });
   const objective = (x: number[]) => {
     const c = decode(x) as StepCoefficients;
     return rows.reduce((s, r) => s + Math.abs(allreduce_s(c, gpu, r.gpus, r.bytes) - r.time_s) / r.time_s, 0) / rows.length;
   };
-  return decode(nelderMead(objective, [Math.log(10), Math.log(20), logit(0.6)], { iterations: 1500 }).x);
+  return decode(nelderMead(objective, [...counts.map(() => Math.log(20)), logit(0.6)], { iterations: 3000 }).x);
 }
 
 /** Least squares line through Vidur's CPU cost per step against batch size (all models and TP degrees). */
@@ -187,7 +188,7 @@ function heldOutErrors(groups: ProfileGroup[], gpu: GpuSpec, fit: EndToEndFit, c
 const round = (x: number, digits = 4) => Number(x.toPrecision(digits));
 
 function roundCoefficients(c: StepCoefficients): StepCoefficients {
-  return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, round(v)])) as StepCoefficients;
+  return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, Array.isArray(v) ? v.map((x) => round(x)) : round(v)])) as StepCoefficients;
 }
 
 export interface FitLog {

@@ -2,6 +2,7 @@ import { inputError } from "../core/errors.ts";
 import { fittedLatencyModelFromJson } from "./fitted.ts";
 import { LATENCY_SCHEMA, type LatencyModel } from "./latency-model.ts";
 import { rooflineLatencyModelFromJson } from "./roofline.ts";
+import { stepLatencyModelFromJson } from "./step-presets.ts";
 
 /** A latency model from a parsed `tandem.latency/v1` document of any kind (a fitted model, or a
  *  roofline such as a report's recorded `info`). `file` names the document in error messages. */
@@ -18,7 +19,9 @@ export function latencyModelFromJson(doc: unknown, file: string): LatencyModel {
       return fittedLatencyModelFromJson(doc, file);
     case "roofline":
       return rooflineLatencyModelFromJson(doc, file);
+    case "step":
+      return stepLatencyModelFromJson(doc, file);
     default:
-      throw inputError(`${file}: kind`, `expected "fitted" or "roofline", got ${JSON.stringify(record.kind)}`);
+      throw inputError(`${file}: kind`, `expected "fitted", "roofline" or "step", got ${JSON.stringify(record.kind)}`);
   }
 }

@@ -32,9 +32,9 @@ export const stepCoefficientsSchema = z.strictObject({
   decode_attention_memory_efficiency: fraction,
   /** Fixed cost of one layer's decode-attention kernel: paid at every TP degree. */
   decode_attention_layer_s: seconds,
-  /** Latency of one all-reduce between 2 GPUs, and what each doubling of the GPU count adds. */
-  allreduce_latency_s: seconds,
-  allreduce_latency_per_doubling_s: seconds,
+  /** Latency of one all-reduce over 2, 4, 8, … GPUs (index log2(GPUs) − 1; the last entry serves larger
+   *  counts): NCCL switches algorithms and protocols with the GPU count, so it is measured, not a formula. */
+  allreduce_latency_s: z.array(seconds).min(1),
   /** Fraction of the interconnect bandwidth a ring all-reduce reaches (NCCL bus bandwidth). */
   allreduce_bus_efficiency: fraction,
   /** CPU cost of every step (scheduling, input preparation, launching the graph). */
@@ -218,8 +218,7 @@ export class StepLatencyModel implements LatencyModel {
 
     // Two all-reduces per layer (after attention and after the MLP); a ring moves 2(TP−1)/TP of the buffer.
     const allreduces = tp > 1 ? 2 * model.layers : 0;
-    const latency = c.allreduce_latency_s + c.allreduce_latency_per_doubling_s * Math.max(0, Math.log2(tp) - 1);
-    this.allreduce_fixed_s = allreduces * latency;
+    this.allreduce_fixed_s = tp > 1 ? allreduces * allreduceLatency_s(c, tp) : 0;
     this.allreduce_s_per_token = tp > 1
       ? (allreduces * ((2 * (tp - 1)) / tp) * h * ACTIVATION_BYTES) / (gpu.interconnect_bytes_per_s * c.allreduce_bus_efficiency)
       : 0;
@@ -324,6 +323,11 @@ export function decodeAttentionLayer_s(c: StepCoefficients, gpu: GpuSpec, kv_byt
 /** One ring all-reduce of `bytes` over `gpus` GPUs (0 for one GPU). */
 export function allreduce_s(c: StepCoefficients, gpu: GpuSpec, gpus: number, bytes: number): number {
   if (gpus <= 1) return 0;
-  const latency = c.allreduce_latency_s + c.allreduce_latency_per_doubling_s * Math.max(0, Math.log2(gpus) - 1);
-  return latency + (((2 * (gpus - 1)) / gpus) * bytes) / (gpu.interconnect_bytes_per_s * c.allreduce_bus_efficiency);
+  return allreduceLatency_s(c, gpus) + (((2 * (gpus - 1)) / gpus) * bytes) / (gpu.interconnect_bytes_per_s * c.allreduce_bus_efficiency);
+}
+
+/** The fixed latency of one all-reduce over `gpus` (> 1) GPUs: the entry for the nearest power of two at or above. */
+export function allreduceLatency_s(c: StepCoefficients, gpus: number): number {
+  const table = c.allreduce_latency_s;
+  return table[Math.min(table.length - 1, Math.max(0, Math.ceil(Math.log2(gpus)) - 1))];
 }
