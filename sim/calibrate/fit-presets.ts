@@ -216,8 +216,10 @@ export function fitStepPresets(profiles_dir: string, log: FitLog = () => {}): St
 
   const a100_groups = groups.filter((g) => g.gpu === a100.name);
   const a100_fit: EndToEndFit = {
-    decode: (x) => ({ ...kernels, step_overhead_s: Math.exp(x[0]) * 1e-3, tp_step_overhead_s: Math.exp(x[1]) * 1e-3 }),
-    start: [Math.log(1), Math.log(1)],
+    // Splitwise has only TP ≥ 2 rows, so it cannot split the per-step cost between the step and TP terms:
+    // the step term stays Vidur's measured CPU cost (what a TP 1 step pays) and the TP term takes the rest.
+    decode: (x) => ({ ...kernels, tp_step_overhead_s: Math.exp(x[0]) * 1e-3 }),
+    start: [Math.log(1)],
   };
   const a100_c = roundCoefficients(fitEndToEnd(a100_groups, a100, a100_fit, cache, () => true));
   log(`a100 end to end: step ${a100_c.step_overhead_s}, tp ${a100_c.tp_step_overhead_s}`);
@@ -226,10 +228,9 @@ export function fitStepPresets(profiles_dir: string, log: FitLog = () => {}): St
   const h100_fit: EndToEndFit = {
     decode: (x) => ({
       ...scaled(a100_c, Math.exp(x[0]), Math.exp(x[1])),
-      step_overhead_s: Math.exp(x[2]) * 1e-3,
-      tp_step_overhead_s: Math.exp(x[3]) * 1e-3,
+      tp_step_overhead_s: Math.exp(x[2]) * 1e-3,
     }),
-    start: [Math.log(0.9), Math.log(1), Math.log(1), Math.log(1)],
+    start: [Math.log(0.9), Math.log(1), Math.log(1)],
   };
   const h100_c = roundCoefficients(fitEndToEnd(h100_groups, h100, h100_fit, cache, () => true));
   log(`h100: ${JSON.stringify(h100_c)}`);
