@@ -74,6 +74,22 @@ export const COMMAND_INFO: readonly CommandInfo[] = [
     description: "Request traces: generate synthetic ones (formats: docs/traces.md)",
   },
   {
+    name: "latency",
+    term: "latency [options]",
+    description:
+      "Predict one engine step with the fitted step-time model (or --latency FILE): its time and where it goes " +
+      "(GEMMs, attention, all-reduce, overhead), for a prefill of P tokens and/or B decoding sequences at context C; " +
+      "--json, or --grid for a CSV over lists of P, B and C (docs/latency.md).",
+  },
+  {
+    name: "fidelity",
+    term: "fidelity [options]",
+    description:
+      "Judge a latency model (the shipped step-time presets, the roofline, or --latency FILE) against every measurement " +
+      "set under --data (Splitwise static batches replayed on the sim engine, Vidur kernels): MAPE and max error per " +
+      "group for prefill, decode and end to end, and per kernel family (docs/latency.md).",
+  },
+  {
     name: "presets",
     term: "presets",
     description: "List model and GPU presets and the registered policies",

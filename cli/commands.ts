@@ -17,6 +17,8 @@ const LOADERS: Record<string, () => Promise<Command>> = {
   compare: async () => (await import("./compare-command.ts")).compareCommand(),
   plot: async () => (await import("./plot-command.ts")).plotCommand(),
   trace: async () => (await import("./trace-command.ts")).traceCommand(),
+  latency: async () => (await import("./latency-command.ts")).latencyCommand(),
+  fidelity: async () => (await import("./fidelity-command.ts")).fidelityCommand(),
   presets: async () => (await import("./presets-command.ts")).presetsCommand(),
   emulate: async () => (await import("./emulate-command.ts")).emulateCommand(),
   profile: async () => (await import("./profile-command.ts")).profileCommand(),

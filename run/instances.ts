@@ -11,6 +11,11 @@ import type { LatencyModel } from "../src/model/latency-model.ts";
 import { modelSpec } from "../src/model/models.ts";
 import { gpuSpec } from "../src/model/gpus.ts";
 import { rooflineModel } from "../src/model/roofline.ts";
+import { stepModel } from "../src/model/step-presets.ts";
+
+/** The latency model of instances whose config names none. Flip to { kind: "step" } to make the fitted
+ *  step-time presets the default (then regenerate the golden report hashes). */
+const DEFAULT_LATENCY = { kind: "roofline" } as const;
 
 /** Turns a validated cluster config into simulated instances: engine knobs merged (group over
  *  cluster over vLLM defaults), KV capacity derived from model and GPU memory, latency model built.
@@ -68,11 +73,13 @@ export async function buildInstances(config: ClusterConfig, file: string): Promi
       // vLLM refuses to start in this case too: one maximal request could never fit.
       throw inputError(where, `max_model_len ${max_model_len} exceeds the KV capacity of ${kv_capacity_tokens} tokens; lower engine.max_model_len or add memory`);
     }
-    const latencySpec = group.latency ?? config.latency ?? { kind: "roofline" as const };
+    const latencySpec = group.latency ?? config.latency ?? DEFAULT_LATENCY;
     const latency: LatencyModel =
       latencySpec.kind === "fitted"
         ? await loadLatencyModelFile(resolve(dirname(file), latencySpec.file))
-        : rooflineModel(model, gpu, group.tensor_parallel, undefined, where);
+        : latencySpec.kind === "step"
+          ? stepModel(model, gpu, group.tensor_parallel, undefined, where)
+          : rooflineModel(model, gpu, group.tensor_parallel, undefined, where);
     const name = group.name ?? model.name;
     for (let i = 0; i < total; i++) {
       const id = total === 1 ? name : `${name}-${i}`;

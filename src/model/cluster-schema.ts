@@ -28,9 +28,11 @@ export const EngineOverridesSchema = z.strictObject({
   api_latency_s: z.number().nonnegative().finite().optional(),
 });
 
-/** How step times are computed: the analytic roofline (default) or a fitted model file. */
+/** How step times are computed: the analytic roofline (default), the step-time model with the shipped
+ *  per-GPU fitted coefficients, or a fitted model file. */
 export const LatencySchema = z.union([
   z.strictObject({ kind: z.literal("roofline") }),
+  z.strictObject({ kind: z.literal("step") }),
   z.strictObject({ kind: z.literal("fitted"), file: z.string().min(1) }),
 ]);
 

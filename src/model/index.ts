@@ -7,3 +7,5 @@ export * from "./latency-model.ts";
 export * from "./fitted.ts";
 export * from "./roofline.ts";
 export * from "./latency-json.ts";
+export * from "./step-model.ts";
+export * from "./step-presets.ts";

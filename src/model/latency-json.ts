@@ -3,6 +3,7 @@ import { fittedLatencyModelFromJson } from "./fitted.ts";
 import { LATENCY_SCHEMA } from "./latency-info.ts";
 import type { LatencyModel } from "./latency-model.ts";
 import { rooflineLatencyModelFromJson } from "./roofline.ts";
+import { stepLatencyModelFromJson } from "./step-presets.ts";
 
 /** A latency model from a parsed `tandem.latency/v1` document of any kind (a fitted model, or a
  *  roofline such as a report's recorded `info`). `file` names the document in error messages. */
@@ -19,7 +20,9 @@ export function latencyModelFromJson(doc: unknown, file: string): LatencyModel {
       return fittedLatencyModelFromJson(doc, file);
     case "roofline":
       return rooflineLatencyModelFromJson(doc, file);
+    case "step":
+      return stepLatencyModelFromJson(doc, file);
     default:
-      throw inputError(`${file}: kind`, `expected "fitted" or "roofline", got ${JSON.stringify(record.kind)}`);
+      throw inputError(`${file}: kind`, `expected "fitted", "roofline" or "step", got ${JSON.stringify(record.kind)}`);
   }
 }

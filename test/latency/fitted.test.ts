@@ -72,7 +72,7 @@ describe("latency model documents", () => {
   it("dispatches on kind and rejects unknown ones", () => {
     expect(latencyModelFromJson(DOC, "fit.json").info.kind).toBe("fitted");
     expect(latencyModelFromJson({ schema: "tandem.latency/v1", kind: "roofline", model: "llama-2-7b", gpu: "a100", tensor_parallel: 1 }, "r.json").info.kind).toBe("roofline");
-    expect(() => latencyModelFromJson({ ...DOC, kind: "neural" }, "x.json")).toThrow(/^x\.json: kind: expected "fitted" or "roofline", got "neural"$/);
+    expect(() => latencyModelFromJson({ ...DOC, kind: "neural" }, "x.json")).toThrow(/^x\.json: kind: expected "fitted", "roofline" or "step", got "neural"$/);
     expect(() => latencyModelFromJson([], "x.json")).toThrow(/^x\.json: expected a JSON object/);
     expect(() => latencyModelFromJson({ kind: "fitted" }, "x.json")).toThrow(/^x\.json: schema: /);
     expect(() => latencyModelFromJson({ schema: "tandem.latency/v1", kind: "roofline", model: "gpt-4", gpu: "a100", tensor_parallel: 1 }, "r.json")).toThrow(
