@@ -60,5 +60,8 @@ export { rooflineModel, DEFAULT_ROOFLINE_CONSTANTS, type RooflineConstants } fro
 export { latencyModelFromJson } from "../src/model/latency-json.ts";
 export { loadLatencyModelFile } from "../run/latency-file.ts";
 export { LATENCY_SCHEMA, type LatencyModel, type LatencyModelInfo, type BatchShape } from "../src/model/latency-model.ts";
-export { modelNames, modelSpec, type ModelSpec } from "../src/model/models.ts";
+export { modelNames, modelSpec, activeMatmulParamsPerToken, residentWeightBytes, type ModelSpec, type MoeSpec, type MlaSpec } from "../src/model/models.ts";
+export { modelSpecFromHfConfig } from "../src/model/hf-config.ts";
+export { loadHfConfig, resolveModel } from "../run/model-file.ts";
+export { defaultMaxModelLen } from "../src/model/max-model-len.ts";
 export { gpuNames, gpuSpec, type GpuSpec } from "../src/model/gpus.ts";
