@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { resolveModel } from "../run/model-file.ts";
 import { InputError } from "../src/core/errors.ts";
 import { addDecode, addPrefillChunk, emptyBatchShape, type BatchShape, type LatencyModel } from "../src/model/latency-model.ts";
 import { RooflineLatencyModel } from "../src/model/roofline.ts";
@@ -23,7 +24,7 @@ interface LatencyFlags {
 export function latencyCommand(): Command {
   return new Command("latency")
     .description(commandDescription("latency"))
-    .option("--model <name>", "model preset (tandem presets lists them)")
+    .option("--model <name>", "model preset (tandem presets lists them), or a Hugging Face config.json (or a folder holding one)")
     .option("--gpu <name>", "GPU preset")
     .option("--tp <n>", "tensor-parallel GPUs", positiveInteger, 1)
     .option("--latency <file>", "a tandem.latency/v1 file instead of the shipped step-time preset")
@@ -67,10 +68,10 @@ async function loadModel(flags: LatencyFlags): Promise<LatencyModel> {
     if (flags.model || flags.gpu) throw new InputError("--latency names the model and GPU itself; drop --model and --gpu");
     return loadLatencyModelFile(flags.latency);
   }
-  if (!flags.model) throw new InputError("--model: required (a preset name; tandem presets lists them)");
+  if (!flags.model) throw new InputError("--model: required (a preset name, or a config.json path or folder; tandem presets lists the presets)");
   if (!flags.gpu) throw new InputError("--gpu: required (a preset name; tandem presets lists them)");
-  // TODO(issue 11, item 5): accept a config.json path once src/model/hf-config.ts lands.
-  return stepModel(flags.model, flags.gpu, flags.tp);
+  const { spec } = await resolveModel(flags.model, process.cwd(), "--model");
+  return stepModel(spec, flags.gpu, flags.tp);
 }
 
 function shape(prefill: number, decode_seqs: number, context: number): BatchShape {

@@ -8,7 +8,8 @@ import { colocatedBlocks, type MemoryShare } from "../src/model/colocation.ts";
 import { loadLatencyModelFile } from "./latency-file.ts";
 import { kvBytesPerTokenPerGpu, kvCapacity } from "../src/model/memory.ts";
 import type { LatencyModel } from "../src/model/latency-model.ts";
-import { modelSpec } from "../src/model/models.ts";
+import { defaultMaxModelLen } from "../src/model/max-model-len.ts";
+import { resolveModel } from "./model-file.ts";
 import { gpuSpec } from "../src/model/gpus.ts";
 import { rooflineModel } from "../src/model/roofline.ts";
 import { stepModel } from "../src/model/step-presets.ts";
@@ -26,21 +27,14 @@ export async function buildInstances(config: ClusterConfig, file: string): Promi
   const ids = new Set<string>();
   for (const [g, group] of config.instances.entries()) {
     const where = `${file}: instances[${g}]`;
-    const model = modelSpec(group.model, `${where}.model`);
+    const resolved = await resolveModel(group.model, dirname(file), `${where}.model`);
+    const model = resolved.spec;
     const gpu = gpuSpec(group.gpu, `${where}.gpu`);
     const merged = { ...DEFAULT_ENGINE_CONFIG, ...config.engine, ...group.engine };
     // A KV block's bytes on one GPU, for the transfer times of the CPU/disk tiers.
     const engine: EngineConfig = { ...merged, kv_block_bytes: kvBytesPerTokenPerGpu(model, group.tensor_parallel) * merged.block_size };
-    const max_model_len = engine.max_model_len ?? model.max_position_embeddings;
-    if (max_model_len > model.max_position_embeddings) {
-      throw inputError(`${where}.engine.max_model_len`, `${max_model_len} exceeds ${model.name}'s context length ${model.max_position_embeddings}`);
-    }
-    if (!engine.enable_chunked_prefill && engine.max_num_batched_tokens < max_model_len) {
-      // As vLLM checks: without chunking, a whole max_model_len prompt must fit one step's budget.
-      throw inputError(
-        `${where}.engine.max_num_batched_tokens`,
-        `${engine.max_num_batched_tokens} is below max_model_len ${max_model_len} with chunked prefill off; raise it, lower max_model_len or enable chunked prefill`,
-      );
+    if (engine.max_model_len !== undefined && engine.max_model_len > model.max_position_embeddings) {
+      throw inputError(`${where}.engine.max_model_len`, `${engine.max_model_len} exceeds ${model.name}'s context length ${model.max_position_embeddings}`);
     }
     const capacity = kvCapacity({
       model,
@@ -52,6 +46,18 @@ export async function buildInstances(config: ClusterConfig, file: string): Promi
       max_num_seqs: engine.max_num_seqs,
       where,
     });
+    // Colocated instances get their share of the pool below; others the whole free memory.
+    const num_gpu_blocks = engine.num_gpu_blocks_override ?? capacity.num_gpu_blocks;
+    const kv_capacity_tokens = num_gpu_blocks * engine.block_size;
+    // vLLM's rule: the model's context when one such sequence fits the KV cache, else refuse.
+    const max_model_len = engine.max_model_len ?? defaultMaxModelLen(model, kv_capacity_tokens, where);
+    if (!engine.enable_chunked_prefill && engine.max_num_batched_tokens < max_model_len) {
+      // As vLLM checks: without chunking, a whole max_model_len prompt must fit one step's budget.
+      throw inputError(
+        `${where}.engine.max_num_batched_tokens`,
+        `${engine.max_num_batched_tokens} is below max_model_len ${max_model_len} with chunked prefill off; raise it, lower max_model_len or enable chunked prefill`,
+      );
+    }
     const memory: MemoryShare | undefined = group.colocate
       ? {
           colocate: group.colocate,
@@ -66,9 +72,6 @@ export async function buildInstances(config: ClusterConfig, file: string): Promi
       throw inputError(`${where}.max_count`, "spare instances need lifecycle.autoscale to start them; add it or drop max_count");
     }
     if (memory) colocated.push({ where, gpu: gpu.name, tensor_parallel: group.tensor_parallel, awake: group.count, total, share: memory, first: instances.length });
-    // Colocated instances get their share of the pool below; others the whole free memory.
-    const num_gpu_blocks = engine.num_gpu_blocks_override ?? capacity.num_gpu_blocks;
-    const kv_capacity_tokens = num_gpu_blocks * engine.block_size;
     if (max_model_len > kv_capacity_tokens) {
       // vLLM refuses to start in this case too: one maximal request could never fit.
       throw inputError(where, `max_model_len ${max_model_len} exceeds the KV capacity of ${kv_capacity_tokens} tokens; lower engine.max_model_len or add memory`);
@@ -95,7 +98,7 @@ export async function buildInstances(config: ClusterConfig, file: string): Promi
         group: name,
         initial_state: i < group.count ? "awake" : "stopped",
       };
-      instances.push({ spec, engine, num_gpu_blocks, latency, memory });
+      instances.push({ spec, engine, num_gpu_blocks, latency, memory, ...(resolved.file ? { model_file: { path: group.model, spec: model } } : {}) });
     }
   }
   shareColocatedMemory(instances, colocated);

@@ -33,7 +33,8 @@ export function runReport(input: RunReportInput): Report {
         dispatch_params: paramsOf(dispatch.choice),
       },
       observability: input.setup.observability,
-      latency_model: distinctLatencyInfos(instances.map((i) => i.latency.info)),
+      latency_model: distinctValues(instances.map((i) => i.latency.info)),
+      ...modelFiles(instances),
     },
     summary: recorder.summary(),
     instances: recorder.instances(specs),
@@ -48,8 +49,16 @@ function paramsOf(choice: PolicyChoice): Record<string, unknown> | undefined {
   return typeof choice === "string" ? undefined : JSON.parse(JSON.stringify(choice.params ?? {}));
 }
 
-/** One entry per distinct latency model (instances of a group share one). */
-function distinctLatencyInfos(infos: unknown[]): unknown[] {
+/** The config.json models of a run, one entry per group; nothing when all are presets, so that
+ *  reports of preset-only runs keep their shape. */
+function modelFiles(instances: RunSetup["instances"]): { model_files?: { path: string; spec: unknown }[] } {
+  const files = instances.flatMap((i) => (i.model_file ? [i.model_file] : []));
+  if (files.length === 0) return {};
+  return { model_files: distinctValues(files) as { path: string; spec: unknown }[] };
+}
+
+/** One entry per distinct value (instances of a group share a latency model and a model file). */
+function distinctValues(infos: unknown[]): unknown[] {
   const seen = new Set<string>();
   const out: unknown[] = [];
   for (const info of infos) {

@@ -192,6 +192,9 @@ export const RunInfoSchema = z.strictObject({
   }),
   observability: z.strictObject({ mode: z.enum(["scraped", "oracle"]), interval_s: seconds }),
   latency_model: jsonBlob,
+  /** Models read from a HuggingFace config.json (absent when every model is a preset): the path
+   *  as the cluster config gives it, and the shapes tandem read from it. */
+  model_files: z.array(z.strictObject({ path: z.string(), spec: jsonBlob })).optional(),
 });
 
 export const ReportSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import { gpuSpec, type GpuSpec } from "./gpus.ts";
-import { modelSpec, type ModelSpec } from "./models.ts";
+import { kvBytesPerElement, modelSpec, residentWeightBytes, type ModelSpec } from "./models.ts";
 import { kvHeadsPerGpu, validateTensorParallel } from "./parallel.ts";
 import { fieldAt, inputErrorAt } from "./where.ts";
 
@@ -11,28 +11,41 @@ export const NON_TORCH_RESERVE_BYTES = 0.5 * GiB;
 /** The sampler holds fp32 logits and a same-sized probability copy for every sequence. */
 export const LOGITS_BYTES_PER_VOCAB_ENTRY = 2 * 4;
 
-/** KV cache bytes one token occupies across all GPUs: K and V, per layer, per KV head. */
+/** KV cache bytes one token occupies, summed over the GPUs that hold distinct parts of it:
+ *    GQA/MHA: K and V, per layer, per KV head: 2 × layers × kv_heads × head_dim × kv dtype
+ *    MLA:     one latent per layer shared by all heads, no separate V:
+ *             layers × (kv_lora_rank + qk_rope_head_dim) × kv dtype
+ *  Sliding windows do not shrink it: tandem's engine keeps every token's KV, as vLLM does for
+ *  full-attention layers (see docs/latency.md, "Sliding windows"). */
 export function kvBytesPerToken(model: ModelSpec): number {
-  return 2 * model.layers * model.kv_heads * model.head_dim * model.dtype_bytes;
+  if (model.mla) return model.layers * (model.mla.kv_lora_rank + model.mla.qk_rope_head_dim) * kvBytesPerElement(model);
+  return 2 * model.layers * model.kv_heads * model.head_dim * kvBytesPerElement(model);
 }
 
-/** KV bytes per token on one GPU: 1/TP of it, or one whole head per layer once KV heads are replicated. */
+/** KV bytes per token on one GPU: 1/TP of it, or one whole head per layer once KV heads are
+ *  replicated. MLA's latent is not split: vLLM stores it as a single KV head, which every TP rank
+ *  needs for all its query heads, so each GPU holds the whole latent (replicated, like GQA heads
+ *  beyond kv_heads). */
 export function kvBytesPerTokenPerGpu(model: ModelSpec, tensor_parallel: number): number {
-  return 2 * model.layers * kvHeadsPerGpu(model, tensor_parallel) * model.head_dim * model.dtype_bytes;
+  if (model.mla) return kvBytesPerToken(model);
+  return 2 * model.layers * kvHeadsPerGpu(model, tensor_parallel) * model.head_dim * kvBytesPerElement(model);
 }
 
+/** Weight bytes on one GPU: all of them (every expert of an MoE model is resident) split over TP. */
 export function weightBytesPerGpu(model: ModelSpec, tensor_parallel: number): number {
-  return (model.params * model.dtype_bytes) / tensor_parallel;
+  return residentWeightBytes(model) / tensor_parallel;
 }
 
 /** Estimate of the peak activation memory vLLM's profiling forward pass measures (it runs one step of
  *  `max_num_batched_tokens` dummy tokens and keeps its peak out of the KV budget):
  *    non-torch reserve
  *    + max_num_batched_tokens × dtype × (4·hidden                  residual, norm, attention and MLP outputs
- *                                       + (2|1)·intermediate / TP  gate+up (or up) projection output
+ *                                       + (2|1)·mlp_width / TP     gate+up (or up) projection output
  *                                       + (heads + 2·kv_heads)·head_dim / TP)   fused QKV output
  *    + max_num_seqs × vocab × 8                                   fp32 logits and probabilities
- *  For llama-3-8b at 8192 tokens and 256 sequences this is ≈ 1.5 GiB, in line with vLLM's logs. */
+ *  For llama-3-8b at 8192 tokens and 256 sequences this is ≈ 1.5 GiB, in line with vLLM's logs.
+ *  `mlp_width` is `intermediate_size` for dense models; for MoE, the widest MLP a token passes
+ *  through (its routed experts and shared experts together, or a dense layer). */
 export function activationReserveBytes(
   model: ModelSpec,
   tensor_parallel: number,
@@ -41,11 +54,19 @@ export function activationReserveBytes(
 ): number {
   const per_token_elements =
     4 * model.hidden_size
-    + ((model.gated_mlp ? 2 : 1) * model.intermediate_size) / tensor_parallel
+    + ((model.gated_mlp ? 2 : 1) * mlpActivationWidth(model)) / tensor_parallel
     + ((model.heads + 2 * model.kv_heads) * model.head_dim) / tensor_parallel;
   return NON_TORCH_RESERVE_BYTES
     + max_num_batched_tokens * model.dtype_bytes * per_token_elements
     + max_num_seqs * model.vocab_size * LOGITS_BYTES_PER_VOCAB_ENTRY;
+}
+
+/** Width of the MLP activations one token produces (see `activationReserveBytes`). */
+function mlpActivationWidth(model: ModelSpec): number {
+  const moe = model.moe;
+  if (!moe) return model.intermediate_size;
+  const expert_width = moe.active_experts * moe.expert_intermediate_size + moe.shared_experts * moe.shared_intermediate_size;
+  return moe.dense_layers > 0 ? Math.max(expert_width, model.intermediate_size) : expert_width;
 }
 
 export interface KvCapacityOptions {

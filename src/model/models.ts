@@ -1,115 +1,15 @@
+import type { ModelSpec } from "./model-spec.ts";
+import { MODEL_PRESETS } from "./model-presets.ts";
 import { inputErrorAt } from "./where.ts";
 
-/** The shape of a decoder-only transformer, as its HuggingFace config.json describes it. */
-export interface ModelSpec {
-  name: string;
-  layers: number; // num_hidden_layers (BLOOM: n_layer)
-  hidden_size: number;
-  heads: number; // num_attention_heads
-  kv_heads: number; // num_key_value_heads (= heads for multi-head attention)
-  head_dim: number;
-  intermediate_size: number; // MLP width (BLOOM: 4 × hidden)
-  vocab_size: number;
-  /** Total parameter count, embeddings included (what the model card states). */
-  params: number;
-  max_position_embeddings: number;
-  /** Bytes per weight and per KV element: 2 for fp16/bf16. */
-  dtype_bytes: number;
-  /** SwiGLU MLPs have three matrices (gate, up, down); BLOOM's GELU MLP has two. */
-  gated_mlp: boolean;
-  /** The LM head reuses the input embedding matrix (BLOOM); otherwise it is a separate matrix. */
-  tied_embeddings: boolean;
-  /** Bytes per KV-cache element when it differs from `dtype_bytes` (vLLM --kv-cache-dtype fp8: 1). */
-  kv_dtype_bytes?: number;
-  /** Mixture-of-experts MLPs (Mixtral, Qwen3-MoE, DeepSeek-V2/V3); absent for dense models. */
-  moe?: MoeSpec;
-  /** Multi-head latent attention (DeepSeek-V2/V3): the KV cache holds one compressed latent per token. */
-  mla?: MlaSpec;
-  /** Sliding-window attention span in tokens (Mistral v0.1, some Qwen layers); absent: full attention. */
-  sliding_window?: number;
-}
+export type { MlaSpec, ModelSpec, MoeSpec } from "./model-spec.ts";
 
-/** config.json's MoE fields: `num_local_experts`/`num_experts`/`n_routed_experts`, `num_experts_per_tok`,
- *  `moe_intermediate_size`, `n_shared_experts` / `shared_expert_intermediate_size`, `first_k_dense_replace`. */
-export interface MoeSpec {
-  experts: number;
-  /** Experts each token is routed to. */
-  active_experts: number;
-  /** Width of one expert's MLP. */
-  expert_intermediate_size: number;
-  /** Always-on shared experts (DeepSeek, Qwen2-MoE) and the width of each; 0 when none. */
-  shared_experts: number;
-  shared_intermediate_size: number;
-  /** Leading layers with a dense MLP of `intermediate_size` instead of experts (DeepSeek's first_k_dense_replace). */
-  dense_layers: number;
-}
-
-/** config.json's MLA fields (DeepSeek-V2/V3). */
-export interface MlaSpec {
-  kv_lora_rank: number;
-  qk_rope_head_dim: number;
-  qk_nope_head_dim: number;
-  v_head_dim: number;
-  /** null: queries are not low-rank (DeepSeek-V2-Lite). */
-  q_lora_rank: number | null;
-}
-
-/** Presets written from the public config.json of each model (values as published on HuggingFace). */
-// biome-ignore format: preset tables keep each entry's fields grouped on a few lines, as in the sources they copy.
-const PRESETS: readonly ModelSpec[] = [
-  {
-    name: "llama-2-7b",
-    layers: 32, hidden_size: 4096, heads: 32, kv_heads: 32, head_dim: 128,
-    intermediate_size: 11008, vocab_size: 32000, params: 6_738_415_616,
-    max_position_embeddings: 4096, dtype_bytes: 2, gated_mlp: true, tied_embeddings: false,
-  },
-  {
-    name: "llama-2-13b",
-    layers: 40, hidden_size: 5120, heads: 40, kv_heads: 40, head_dim: 128,
-    intermediate_size: 13824, vocab_size: 32000, params: 13_015_864_320,
-    max_position_embeddings: 4096, dtype_bytes: 2, gated_mlp: true, tied_embeddings: false,
-  },
-  {
-    name: "llama-2-70b",
-    layers: 80, hidden_size: 8192, heads: 64, kv_heads: 8, head_dim: 128,
-    intermediate_size: 28672, vocab_size: 32000, params: 68_976_648_192,
-    max_position_embeddings: 4096, dtype_bytes: 2, gated_mlp: true, tied_embeddings: false,
-  },
-  {
-    name: "llama-3-8b",
-    layers: 32, hidden_size: 4096, heads: 32, kv_heads: 8, head_dim: 128,
-    intermediate_size: 14336, vocab_size: 128256, params: 8_030_261_248,
-    max_position_embeddings: 8192, dtype_bytes: 2, gated_mlp: true, tied_embeddings: false,
-  },
-  {
-    name: "llama-3-70b",
-    layers: 80, hidden_size: 8192, heads: 64, kv_heads: 8, head_dim: 128,
-    intermediate_size: 28672, vocab_size: 128256, params: 70_553_706_496,
-    max_position_embeddings: 8192, dtype_bytes: 2, gated_mlp: true, tied_embeddings: false,
-  },
-  {
-    name: "qwen2.5-7b",
-    layers: 28, hidden_size: 3584, heads: 28, kv_heads: 4, head_dim: 128,
-    intermediate_size: 18944, vocab_size: 152064, params: 7_615_616_512,
-    max_position_embeddings: 32768, dtype_bytes: 2, gated_mlp: true, tied_embeddings: false,
-  },
-  {
-    name: "mistral-7b",
-    layers: 32, hidden_size: 4096, heads: 32, kv_heads: 8, head_dim: 128,
-    intermediate_size: 14336, vocab_size: 32000, params: 7_241_732_096,
-    max_position_embeddings: 32768, dtype_bytes: 2, gated_mlp: true, tied_embeddings: false,
-  },
-  {
-    // bigscience/bloom. ALiBi has no position table; 2048 is its training sequence length.
-    name: "bloom-176b",
-    layers: 70, hidden_size: 14336, heads: 112, kv_heads: 112, head_dim: 128,
-    intermediate_size: 57344, vocab_size: 250880, params: 176_247_271_424,
-    max_position_embeddings: 2048, dtype_bytes: 2, gated_mlp: false, tied_embeddings: true,
-  },
-];
-
-// Frozen: every caller shares these objects.
-const BY_NAME = new Map(PRESETS.map((spec) => [spec.name, Object.freeze(spec)]));
+// Frozen (nested MoE/MLA parts too): every caller shares these objects.
+const BY_NAME = new Map(MODEL_PRESETS.map((spec) => {
+  if (spec.moe) Object.freeze(spec.moe);
+  if (spec.mla) Object.freeze(spec.mla);
+  return [spec.name, Object.freeze(spec)];
+}));
 
 /** Names that the normalisation below does not reach on its own. */
 const ALIASES: Record<string, string> = {
@@ -131,7 +31,7 @@ export function normaliseModelName(name: string): string {
 }
 
 export function modelNames(): string[] {
-  return PRESETS.map((spec) => spec.name);
+  return MODEL_PRESETS.map((spec) => spec.name);
 }
 
 /** The preset for `name` (case-insensitive, aliases accepted). `where` names the config field the
@@ -143,24 +43,98 @@ export function modelSpec(name: string, where?: string): ModelSpec {
   throw inputErrorAt(where, problem);
 }
 
-/** Weights of one transformer layer that take part in matmuls (biases and norms are left out:
- *  they are < 0.1% of the weights and do no matmul work). */
-export function layerMatmulParams(model: ModelSpec): number {
-  const q_dim = model.heads * model.head_dim;
-  const kv_dim = model.kv_heads * model.head_dim;
-  const attention = model.hidden_size * (q_dim + 2 * kv_dim) + q_dim * model.hidden_size;
-  const mlp = (model.gated_mlp ? 3 : 2) * model.hidden_size * model.intermediate_size;
-  return attention + mlp;
+/** Bytes one weight occupies in memory (FP8 checkpoints: 1). */
+export function weightBytesPerParam(model: ModelSpec): number {
+  return model.weight_dtype_bytes ?? model.dtype_bytes;
 }
 
-/** Parameters multiplied once per token: every layer's matmuls (the embedding lookup is a gather). */
+/** Bytes one KV-cache element occupies (vLLM's --kv-cache-dtype "auto" is the model's dtype). */
+export function kvBytesPerElement(model: ModelSpec): number {
+  return model.kv_dtype_bytes ?? model.dtype_bytes;
+}
+
+/** Matmul weights of one layer's attention: the q, k, v and o projections (GQA: k and v have
+ *  kv_heads heads), or MLA's low-rank ones (DeepSeek: q, or q_a·q_b; kv_a to the latent + rope
+ *  key; kv_b from the latent to per-head nope keys and values; o). Biases and norms are left out:
+ *  they are < 0.1% of the weights and do no matmul work. */
+export function attentionMatmulParams(model: ModelSpec): number {
+  const h = model.hidden_size;
+  const mla = model.mla;
+  if (mla) {
+    const q_head = mla.qk_nope_head_dim + mla.qk_rope_head_dim;
+    const q = mla.q_lora_rank === null
+      ? h * model.heads * q_head
+      : h * mla.q_lora_rank + mla.q_lora_rank * model.heads * q_head;
+    const kv_a = h * (mla.kv_lora_rank + mla.qk_rope_head_dim);
+    const kv_b = mla.kv_lora_rank * model.heads * (mla.qk_nope_head_dim + mla.v_head_dim);
+    const o = model.heads * mla.v_head_dim * h;
+    return q + kv_a + kv_b + o;
+  }
+  const q_dim = model.heads * model.head_dim;
+  const kv_dim = model.kv_heads * model.head_dim;
+  return h * (q_dim + 2 * kv_dim) + q_dim * h;
+}
+
+/** Matmul weights of one MLP of the given width: gate, up and down (SwiGLU), or up and down (GELU). */
+export function mlpMatmulParams(model: ModelSpec, intermediate_size: number): number {
+  return (model.gated_mlp ? 3 : 2) * model.hidden_size * intermediate_size;
+}
+
+/** Matmul weights of one dense layer (attention + an MLP of `intermediate_size`). */
+export function layerMatmulParams(model: ModelSpec): number {
+  return attentionMatmulParams(model) + mlpMatmulParams(model, model.intermediate_size);
+}
+
+/** Layers whose MLP is a mixture of experts (0 for dense models). */
+export function moeLayerCount(model: ModelSpec): number {
+  return model.moe ? model.layers - model.moe.dense_layers : 0;
+}
+
+/** Matmul weights of one MoE layer's MLP that `experts` routed experts bring: the router
+ *  (hidden × experts, always run), the routed experts, and the always-on shared experts. */
+function moeMlpMatmulParams(model: ModelSpec, routed_experts: number): number {
+  const moe = model.moe!;
+  const router = model.hidden_size * moe.experts;
+  return router
+    + routed_experts * mlpMatmulParams(model, moe.expert_intermediate_size)
+    + moe.shared_experts * mlpMatmulParams(model, moe.shared_intermediate_size);
+}
+
+/** Parameters one token multiplies through every layer (the embedding lookup is a gather, the LM
+ *  head is per sequence, see `lmHeadParams`): attention and MLP for dense models; for MoE, the
+ *  router, the `active_experts` routed experts and the shared experts, not the experts the token
+ *  skips. Twice this is the linear-layer FLOPs per token. */
+export function activeMatmulParamsPerToken(model: ModelSpec): number {
+  if (!model.moe) return model.layers * layerMatmulParams(model);
+  const moe_layers = moeLayerCount(model);
+  return model.layers * attentionMatmulParams(model)
+    + model.moe.dense_layers * mlpMatmulParams(model, model.intermediate_size)
+    + moe_layers * moeMlpMatmulParams(model, model.moe.active_experts);
+}
+
+/** Matmul weights resident in memory: every layer, and for MoE every expert (vLLM loads them all;
+ *  with TP each expert is split across the GPUs). What a step streams when tokens touch them all. */
+export function residentMatmulParams(model: ModelSpec): number {
+  if (!model.moe) return model.layers * layerMatmulParams(model);
+  return model.layers * attentionMatmulParams(model)
+    + model.moe.dense_layers * mlpMatmulParams(model, model.intermediate_size)
+    + moeLayerCount(model) * moeMlpMatmulParams(model, model.moe.experts);
+}
+
+/** Parameters multiplied once per token (`activeMatmulParamsPerToken`; kept for the step models). */
 export function transformerMatmulParams(model: ModelSpec): number {
-  return model.layers * layerMatmulParams(model);
+  return activeMatmulParamsPerToken(model);
 }
 
 /** The LM head: vocab × hidden, run once per sequence per step (only the sampled position). */
 export function lmHeadParams(model: ModelSpec): number {
   return model.vocab_size * model.hidden_size;
+}
+
+/** Bytes of all the weights (embeddings, every expert, norms: the model card's `params`) at the
+ *  checkpoint's weight dtype, across all GPUs. */
+export function residentWeightBytes(model: ModelSpec): number {
+  return model.params * weightBytesPerParam(model);
 }
 
 /** A preset's canonical name for a model alias; unknown names stay as they are. */

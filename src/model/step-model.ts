@@ -4,7 +4,7 @@ import { LATENCY_SCHEMA, type StepInfo } from "./latency-info.ts";
 import type { StepCoefficients } from "./step-coefficients.ts";
 
 export { stepCoefficientsSchema, type StepCoefficients } from "./step-coefficients.ts";
-import type { ModelSpec } from "./models.ts";
+import { kvBytesPerElement, weightBytesPerParam, type ModelSpec } from "./models.ts";
 
 /** Where one step's time goes (seconds); `step_s` is their sum and what `stepTime_s` returns. */
 export interface StepBreakdown {
@@ -26,13 +26,10 @@ interface LinearLayer {
   count: number;
 }
 
-/** `GpuSpec` may carry an FP8 tensor peak (Hopper and later); without one FP8 runs at the 16-bit peak. */
-type GpuWithFp8 = GpuSpec & { peak_fp8_flops?: number };
-
 /** Per-layer linear shapes of a dense or MoE transformer on one GPU (weights split over TP). */
 function denseLinears(model: ModelSpec, tp: number): LinearLayer[] {
   const h = model.hidden_size;
-  const wb = model.dtype_bytes;
+  const wb = weightBytesPerParam(model);
   const kv_heads = Math.max(1, model.kv_heads / tp);
   const heads = model.heads / tp;
   const layer = (rows: number, cols: number, count: number): LinearLayer => ({ weight_bytes: rows * cols * wb, flops_per_token: 2 * rows * cols, count });
@@ -124,7 +121,7 @@ export class StepLatencyModel implements LatencyModel {
       ...(provenance.error ? { error: { ...provenance.error } } : {}),
     };
     const bw = gpu.mem_bandwidth_bytes_per_s;
-    const fp8 = model.dtype_bytes <= 1 ? (gpu as GpuWithFp8).peak_fp8_flops : undefined;
+    const fp8 = weightBytesPerParam(model) <= 1 ? gpu.peak_fp8_flops : undefined;
     const peak_gemm = fp8 ?? gpu.peak_fp16_flops;
     const gemm_flops = peak_gemm * c.gemm_compute_efficiency;
     const gemm_bw = bw * c.gemm_memory_efficiency;
@@ -138,7 +135,7 @@ export class StepLatencyModel implements LatencyModel {
     this.gemm_kernel_s = c.gemm_kernel_s;
     // The LM head is split over TP by vocabulary; it runs once per sampling sequence.
     const lm_head_params = (model.vocab_size * h) / tp;
-    this.lm_head_mem_s = (lm_head_params * model.dtype_bytes) / gemm_bw;
+    this.lm_head_mem_s = (lm_head_params * weightBytesPerParam(model)) / gemm_bw;
     this.lm_head_flop_s = (2 * lm_head_params) / gemm_flops;
 
     const moe = model.moe;
@@ -147,7 +144,7 @@ export class StepLatencyModel implements LatencyModel {
     this.experts = moe ? moe.experts : 0;
     this.active_experts = moe ? moe.active_experts : 0;
     const expert_params = moe ? ((up + 1) * h * moe.expert_intermediate_size) / tp : 0;
-    this.expert_mem_s = (expert_params * model.dtype_bytes) / gemm_bw;
+    this.expert_mem_s = (expert_params * weightBytesPerParam(model)) / gemm_bw;
     this.expert_flop_s = (2 * expert_params) / gemm_flops;
     this.router_flop_s = moe ? (2 * h * moe.experts * this.moe_layers) / (gpu.peak_fp16_flops * c.gemm_compute_efficiency) : 0;
 
@@ -167,7 +164,7 @@ export class StepLatencyModel implements LatencyModel {
     this.prefill_attention_s_per_token = model.layers * heads * c.prefill_attention_head_token_s;
     // KV bytes per token per layer on one GPU: K and V per KV head (replicated past kv_heads), or MLA's
     // one latent + rotary key per token, replicated on every GPU.
-    const kv_bytes = model.kv_dtype_bytes ?? model.dtype_bytes;
+    const kv_bytes = kvBytesPerElement(model);
     const kv_per_layer = model.mla
       ? (model.mla.kv_lora_rank + model.mla.qk_rope_head_dim) * kv_bytes
       : 2 * Math.max(1, model.kv_heads / tp) * model.head_dim * kv_bytes;
@@ -257,7 +254,7 @@ export class StepLatencyModel implements LatencyModel {
 
 /** One GEMM of a `rows × cols` weight (bytes per weight `weight_bytes`) over `tokens` tokens. */
 export function gemmKernel_s(c: StepCoefficients, gpu: GpuSpec, rows: number, cols: number, weight_bytes: number, tokens: number): number {
-  const peak = weight_bytes <= 1 ? ((gpu as GpuWithFp8).peak_fp8_flops ?? gpu.peak_fp16_flops) : gpu.peak_fp16_flops;
+  const peak = weight_bytes <= 1 ? (gpu.peak_fp8_flops ?? gpu.peak_fp16_flops) : gpu.peak_fp16_flops;
   const memory = (rows * cols * weight_bytes) / (gpu.mem_bandwidth_bytes_per_s * c.gemm_memory_efficiency);
   const compute = (2 * rows * cols * (tokens + c.gemm_half_efficiency_tokens)) / (peak * c.gemm_compute_efficiency);
   return c.gemm_kernel_s + Math.max(memory, compute);

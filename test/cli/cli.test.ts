@@ -43,6 +43,15 @@ describe("tandem CLI", () => {
     expectInputError(tandem("sim", "--config", config), /bad\.yaml: instances\[0\]\.count: .*number/);
   });
 
+  it("presets lists the current catalogue: models with MoE and MLA, GPUs with FP8 peaks", () => {
+    const result = tandem("presets");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^ {2}llama-3\.1-8b +8\.0B params, 32 layers, 8 KV heads, context 131072$/m);
+    expect(result.stdout).toMatch(/^ {2}deepseek-v2-lite +15\.7B params, 27 layers, MLA \(latent 512\+64\), context 163840, MoE 6 of 64 experts$/m);
+    for (const gpu of ["b200", "h100-pcie", "l4", "a10g", "mi300x"]) expect(result.stdout).toMatch(new RegExp(`^  ${gpu} `, "m"));
+    expect(result.stdout).toMatch(/^ {2}h100-80gb .*1979 fp8/m);
+  });
+
   it("an unknown model in the config lists the presets", () => {
     const config = file("model.yaml", "instances:\n  - model: gpt-5\n    gpu: h100\n");
     expectInputError(tandem("sim", "--config", config), /model\.yaml: instances\[0\]\.model: .*gpt-5.*llama-3-8b/);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import { kvBytesPerToken, kvCapacity, numGpuBlocks } from "../../src/model/memory.ts";
+import { kvBytesPerToken, kvBytesPerTokenPerGpu, kvCapacity, numGpuBlocks, weightBytesPerGpu } from "../../src/model/memory.ts";
 import { modelSpec } from "../../src/model/models.ts";
 
 describe("KV bytes per token", () => {
@@ -8,6 +8,38 @@ describe("KV bytes per token", () => {
     expect(kvBytesPerToken(modelSpec("llama-3-8b"))).toBe(128 * 1024); // 2·32·8·128·2
     expect(kvBytesPerToken(modelSpec("llama-2-7b"))).toBe(512 * 1024); // 2·32·32·128·2
     expect(kvBytesPerToken(modelSpec("llama-2-70b"))).toBe(320 * 1024); // 2·80·8·128·2
+  });
+
+  it("uses the KV dtype when it differs (vLLM --kv-cache-dtype fp8)", () => {
+    const fp8_kv = { ...modelSpec("llama-3.1-8b"), kv_dtype_bytes: 1 };
+    expect(kvBytesPerToken(fp8_kv)).toBe(64 * 1024);
+    expect(kvBytesPerTokenPerGpu(fp8_kv, 2)).toBe(32 * 1024);
+  });
+
+  it("stores MLA's latent once per layer and keeps it whole on every TP rank", () => {
+    const m = modelSpec("deepseek-v2-lite"); // 27 layers × (512 + 64) × 2 bytes
+    expect(kvBytesPerToken(m)).toBe(31_104);
+    for (const tp of [1, 2, 4, 8]) expect(kvBytesPerTokenPerGpu(m, tp)).toBe(31_104);
+  });
+});
+
+describe("weights per GPU", () => {
+  it("holds every expert of an MoE model, split over TP", () => {
+    const mixtral = modelSpec("mixtral-8x7b");
+    expect(weightBytesPerGpu(mixtral, 1)).toBe(mixtral.params * 2);
+    expect(weightBytesPerGpu(mixtral, 4)).toBe(mixtral.params / 2);
+  });
+
+  it("counts FP8 weights at one byte", () => {
+    const fp8 = { ...modelSpec("llama-3.1-70b"), weight_dtype_bytes: 1 };
+    expect(weightBytesPerGpu(fp8, 2)).toBe(fp8.params / 2);
+    // 70B in FP8 fits two H100s with room for KV; in bf16 it needs four for a similar pool.
+    expect(numGpuBlocks({ model: fp8, gpu: "h100", tensor_parallel: 2 })).toBeGreaterThan(10_000);
+  });
+
+  it("leaves Mixtral-8x7B a KV pool at TP 2 on H100 but not at TP 1", () => {
+    expect(() => numGpuBlocks({ model: "mixtral-8x7b", gpu: "h100", tensor_parallel: 1 })).toThrow(/raise tensor_parallel/);
+    expect(numGpuBlocks({ model: "mixtral-8x7b", gpu: "h100", tensor_parallel: 2 })).toBeGreaterThan(10_000);
   });
 });
 
