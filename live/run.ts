@@ -91,14 +91,15 @@ export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
     await host.observeAll(); // the final scrape gives the report its cumulative counters
     const end_s = clock.now_s();
     const inRun = transport.scrapeRoundTrips();
-    setup.eventLog?.end(end_s, arrived);
+    const api_latency_s = new Map([...measured].map(([id, m]) => [id, m.api_latency_s]));
+    setup.eventLog?.end(end_s, arrived, api_latency_s);
     const report = runReport({
       mode: "live",
       setup,
       arrived,
       agents: host.controller.agentSummaries(),
       models: host.controller.trafficSnapshot(end_s),
-      api_latency_s: new Map([...measured].map(([id, m]) => [id, m.api_latency_s])),
+      api_latency_s,
     });
     const api_latency = instances.flatMap((i) => {
       const m = measured.get(i.spec.id);
