@@ -7,6 +7,7 @@ import {
   canonicalName,
   configurations,
   DEFAULT_FOLDS,
+  prefillShapes,
   DEFAULT_SEED,
   groupMeasurements,
   isSplitwiseHeader,
@@ -56,8 +57,8 @@ export function calibrateCommand(): Command {
     .option("--model <name>", "fit only this model's rows")
     .option("--gpu <name>", "fit only this GPU's rows")
     .option("--tensor-parallel <n>", "fit only rows with this tensor parallelism", positiveInteger)
-    .option("--folds <k>", `k-fold cross-validation over configurations; 0 = none (default ${DEFAULT_FOLDS})`, nonNegativeInteger, DEFAULT_FOLDS)
-    .option("--holdout <fraction>", "also hold out this fraction of configurations in one split and report its error", fraction)
+    .option("--folds <k>", `k-fold cross-validation holding out whole (prompt, batch) shapes; 0 = none (default ${DEFAULT_FOLDS})`, nonNegativeInteger, DEFAULT_FOLDS)
+    .option("--holdout <fraction>", "also hold out this fraction of (prompt, batch) shapes in one split and report its error", fraction)
     .option("--seed <n>", `seed of the fold assignment and holdout split (default ${DEFAULT_SEED})`, nonNegativeInteger, DEFAULT_SEED)
     .option("--form <form>", `model form: ${MODEL_FORMS.join(" or ")} (default prefill-curve)`, oneOf(MODEL_FORMS), "prefill-curve" as ModelForm)
     .option("--out <path>", "a .json file (when one group is fitted) or a directory for one <model>_<gpu>_tp<N>.json per group", "out/calibrate")
@@ -92,12 +93,12 @@ async function runCalibrate(flags: CalibrateFlags): Promise<void> {
     if (group.measurements.length === 0) {
       throw new InputError(`${flags.profile}: ${groupName(group)}: all ${group.rows} rows are excluded (${group.excluded[0].source}: ${group.excluded[0].reason})`);
     }
-    const configs = configurations(group.measurements).length;
-    if (flags.folds >= 2 && configs < flags.folds) {
-      throw new InputError(`--folds ${flags.folds}: ${groupName(group)} has only ${configs} configuration(s); lower --folds or give --folds 0`);
+    const shapes = prefillShapes(group.measurements).length;
+    if (flags.folds >= 2 && shapes < flags.folds) {
+      throw new InputError(`--folds ${flags.folds}: ${groupName(group)} has only ${shapes} prefill shape(s) (prompt, batch); lower --folds or give --folds 0`);
     }
-    if (flags.holdout !== undefined && configs < 2) {
-      throw new InputError(`--holdout: ${groupName(group)} has only one configuration; nothing to hold out`);
+    if (flags.holdout !== undefined && shapes < 2) {
+      throw new InputError(`--holdout: ${groupName(group)} has only one prefill shape (prompt, batch); nothing to hold out`);
     }
   }
   const written: string[] = [];
@@ -151,10 +152,17 @@ export function formatCalibration(group: ProfileGroup, calibration: Calibration,
   const parts = [`${used} used`];
   if (group.adjusted > 0) parts.push(`${group.adjusted} with output length inferred from e2e`);
   parts.push(`${group.excluded.length} excluded`);
-  const heading = `${groupName(group)}: ${group.rows} rows (${parts.join(", ")}), ${configurations(group.measurements).length} configurations`;
+  const heading =
+    `${groupName(group)}: ${group.rows} rows (${parts.join(", ")}), ` +
+    `${configurations(group.measurements).length} configurations, ${prefillShapes(group.measurements).length} prefill shapes`;
   const columns: [string, ErrorTable][] = [["in-sample", calibration.in_sample]];
-  if (calibration.cross_validation) columns.push([`${calibration.cross_validation.folds}-fold CV`, calibration.cross_validation.errors]);
-  if (calibration.holdout) columns.push([`holdout ${Math.round(calibration.holdout.fraction * 100)}%`, calibration.holdout.errors]);
+  // The shape-held-out CV is the honest held-out error; the per-configuration CV (rows that share
+  // a prefill shape straddle folds) is printed after it for comparison with earlier figures.
+  if (calibration.cross_validation) columns.push([`${calibration.cross_validation.folds}-fold CV (shapes held out)`, calibration.cross_validation.errors]);
+  if (calibration.cross_validation_by_configuration) {
+    columns.push([`per-config CV (leaky)`, calibration.cross_validation_by_configuration.errors]);
+  }
+  if (calibration.holdout) columns.push([`holdout ${Math.round(calibration.holdout.fraction * 100)}% shapes`, calibration.holdout.errors]);
   const header = ["quantity", ...columns.flatMap(([name]) => [`${name} MAPE`, "max"])];
   const pct = (v: number | undefined) => (v === undefined ? "-" : `${(v * 100).toFixed(1)}%`);
   const rows = (["ttft", "tpot", "e2e"] as const)

@@ -19,6 +19,23 @@ export const PARITY_WORKLOAD: Workload = {
 };
 
 
+/** `cluster` with each instance group's `engine.api_latency_s` set to what the live run measured
+ *  for its instances (the median over the group; `measured` in configured-instance order, as
+ *  runLive returns it): the sim then adds the live path's own round trip to every call. */
+export function withApiLatency(cluster: ClusterConfig, measured: readonly { instance: string; api_latency_s: number }[]): ClusterConfig {
+  let next = 0;
+  const instances = cluster.instances.map((group) => {
+    const total = group.max_count ?? group.count ?? 1;
+    const values = measured.slice(next, next + total).map((m) => m.api_latency_s).sort((a, b) => a - b);
+    next += total;
+    if (values.length === 0) return group;
+    const mid = values.length >> 1;
+    const median = values.length % 2 === 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+    return { ...group, engine: { ...group.engine, api_latency_s: median } };
+  });
+  return { ...cluster, instances };
+}
+
 /** One quantity of a sim-vs-live comparison. `relative` = (live − sim) / sim (NaN when sim is 0). */
 export interface ParityRow {
   metric: string;

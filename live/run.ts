@@ -10,6 +10,7 @@ import { emptyStats, type TraceStats } from "../traces/index.ts";
 import { checkLiveSettings, configEndpoints } from "./endpoints.ts";
 import { startEmulatorWorker, type WorkerEmulator } from "./emulator/in-worker.ts";
 import { LiveClock } from "./host/clock.ts";
+import type { ApiLatency } from "./host/api-latency.ts";
 import { HttpTransport, type LiveEndpoint } from "./host/http-transport.ts";
 import { LiveHost } from "./host/live-host.ts";
 
@@ -30,6 +31,11 @@ export interface LiveRunOutput {
   trace_stats: TraceStats;
   /** Instance id → the URL it was served from. */
   endpoints: Record<string, string>;
+  /** The HTTP round trip measured to each instance before the run, in configured-instance order
+   *  (also on the report's instances as `api_latency_s`, the one-way half). */
+  api_latency: (ApiLatency & { instance: string })[];
+  /** Median /metrics scrape round trip during the run, per instance (model seconds). */
+  scrape_rtt_s: Record<string, number>;
 }
 
 /** One live run end to end: the same run setup, workload and policies as `tandem sim`, replayed in
@@ -58,6 +64,8 @@ export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
     const clock = new LiveClock(speedup);
     transport = new HttpTransport({ clock, endpoints, ...(options.api_key !== undefined ? { api_key: options.api_key } : {}) });
     await transport.checkReachable();
+    // Before any load: what the live path adds to every call (docs/live.md, "API latency").
+    const measured = await transport.measureApiLatencies();
     host = new LiveHost({
       ...controllerOptions(setup),
       clock,
@@ -82,15 +90,22 @@ export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
     await host.idle();
     await host.observeAll(); // the final scrape gives the report its cumulative counters
     const end_s = clock.now_s();
-    setup.eventLog?.end(end_s, arrived);
+    const inRun = transport.scrapeRoundTrips();
+    const api_latency_s = new Map([...measured].map(([id, m]) => [id, m.api_latency_s]));
+    setup.eventLog?.end(end_s, arrived, api_latency_s);
     const report = runReport({
       mode: "live",
       setup,
       arrived,
       agents: host.controller.agentSummaries(),
       models: host.controller.trafficSnapshot(end_s),
+      api_latency_s,
     });
-    return { report, trace_stats: stats, endpoints: Object.fromEntries(endpoints.map((e) => [e.instanceId, e.url])) };
+    const api_latency = instances.flatMap((i) => {
+      const m = measured.get(i.spec.id);
+      return m ? [{ instance: i.spec.id, ...m }] : [];
+    });
+    return { report, trace_stats: stats, endpoints: Object.fromEntries(endpoints.map((e) => [e.instanceId, e.url])), api_latency, scrape_rtt_s: Object.fromEntries(inRun) };
   } finally {
     setup.eventLog?.close(); // a run that failed keeps its log, without an end line
     host?.close();

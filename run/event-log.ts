@@ -32,6 +32,9 @@ export interface EventLogEnd {
   kind: "end";
   at_s: number;
   arrived: number;
+  /** Live: the one-way API latency measured to each instance before the run (instance id → model
+   *  seconds), for the report's `instances[].api_latency_s`. Absent in sim logs. */
+  api_latency_s?: Record<string, number>;
 }
 
 /** One line of the log, in order: the header, every event the controller received, the end. */
@@ -85,9 +88,11 @@ export class EventLogWriter {
   };
 
   /** Writes the end line and closes the file. */
-  end(at_s: number, arrived: number): void {
+  end(at_s: number, arrived: number, api_latency_s?: ReadonlyMap<string, number>): void {
     if (this.closed) return;
-    this.push(encode({ kind: "end", at_s, arrived } satisfies EventLogEnd));
+    const line: EventLogEnd = { kind: "end", at_s, arrived };
+    if (api_latency_s !== undefined) line.api_latency_s = Object.fromEntries(api_latency_s);
+    this.push(encode(line));
     this.close();
   }
 

@@ -83,6 +83,7 @@ async function drive(
     arrived: end.arrived,
     agents: controller.agentSummaries(),
     models: controller.trafficSnapshot(end.at_s),
+    ...(end.api_latency_s !== undefined ? { api_latency_s: new Map(Object.entries(end.api_latency_s)) } : {}),
   });
   return { kind: "report", report, events, header };
 }
@@ -134,7 +135,14 @@ function parseHeader(path: string, text: string): EventLogHeader {
 
 function parseRecord(path: string, line: number, text: string): { kind: "event"; event: ControllerEvent } | EventLogEnd {
   const value = parse(path, line, text);
-  if (value.kind === "end" && typeof value.at_s === "number" && typeof value.arrived === "number") return value as unknown as EventLogEnd;
+  if (value.kind === "end" && typeof value.at_s === "number" && typeof value.arrived === "number") {
+    const latency = value.api_latency_s;
+    const validLatency =
+      latency === undefined ||
+      (latency !== null && typeof latency === "object" && !Array.isArray(latency) && Object.values(latency).every((v) => typeof v === "number" && v >= 0));
+    if (!validLatency) throw new InputError(`${path}:${line}: end line: "api_latency_s" must map instance ids to seconds ≥ 0`);
+    return value as unknown as EventLogEnd;
+  }
   const event = value.event as ControllerEvent | undefined;
   if (value.kind !== "event" || typeof event !== "object" || event === null || typeof event.kind !== "string" || typeof event.at_s !== "number") {
     throw new InputError(`${path}:${line}: expected {"kind":"event","event":{kind, at_s, …}} or the end line`);

@@ -13,6 +13,9 @@ export interface RunReportInput {
   arrived: number;
   agents: AgentSummary[];
   models: ModelTraffic[];
+  /** Live: the one-way API latency measured to each instance before the run (instance id → model
+   *  seconds), recorded on the instance's summary. */
+  api_latency_s?: ReadonlyMap<string, number>;
 }
 
 /** The validated report of a run: one schema for both hosts. */
@@ -37,7 +40,10 @@ export function runReport(input: RunReportInput): Report {
       ...modelFiles(instances),
     },
     summary: recorder.summary(),
-    instances: recorder.instances(specs),
+    instances: recorder.instances(specs).map((summary) => {
+      const measured = input.api_latency_s?.get(summary.id);
+      return measured === undefined ? summary : { ...summary, api_latency_s: measured };
+    }),
     agents: input.agents,
     models: input.models,
     timelines: recorder.timelines(specs),

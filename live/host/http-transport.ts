@@ -1,6 +1,7 @@
 import type { CallUsage, InstanceSnapshot, LlmCall } from "../../src/core/types.ts";
 import { CompletionClient, LiveCallError, toCallUsage, type HttpTimeouts, type RetryPolicy } from "../client/index.ts";
 import { InstanceHandle } from "../instances/index.ts";
+import { measureApiLatency, type ApiLatency } from "./api-latency.ts";
 import type { LiveClock } from "./clock.ts";
 import { CallFailure, type CallProgress, type CallTransport, type InstanceControl } from "./transport.ts";
 
@@ -45,8 +46,11 @@ export class HttpTransport implements CallTransport, InstanceControl {
   private readonly models = new Map<string, string>();
   private readonly priorityScheduling = new Set<string>();
   private readonly emulators = new Set<string>();
+  private readonly speedup: number;
+  private readonly scrapeRtts_ms = new Map<string, number[]>();
 
   constructor(options: HttpTransportOptions) {
+    this.speedup = options.clock.speedup;
     const now_s = () => options.clock.now_s();
     this.client = new CompletionClient({
       now_s,
@@ -77,6 +81,17 @@ export class HttpTransport implements CallTransport, InstanceControl {
     await Promise.all([...this.handles.values()].map((handle) => handle.checkServing(this.models.get(handle.id)!)));
   }
 
+  /** The HTTP round trip to every server (GET /health, median of a few in a row), one server at a
+   *  time so that the probes do not compete; in model seconds, keyed by instance id. */
+  async measureApiLatencies(samples?: number): Promise<Map<string, ApiLatency>> {
+    const out = new Map<string, ApiLatency>();
+    for (const handle of this.handles.values()) {
+      const probe = async () => (await handle.health()).ok;
+      out.set(handle.id, await measureApiLatency(probe, { speedup: this.speedup, describe: `instance ${handle.id}`, ...(samples !== undefined ? { samples } : {}) }));
+    }
+    return out;
+  }
+
   async send(instanceId: string, call: LlmCall, enginePriority: number | undefined, progress: CallProgress, signal: AbortSignal): Promise<CallUsage> {
     try {
       const result = await this.client.complete(instanceId, call, {
@@ -99,7 +114,23 @@ export class HttpTransport implements CallTransport, InstanceControl {
   }
 
   async observe(instanceId: string): Promise<InstanceSnapshot> {
-    return (await this.handle(instanceId).scrape()).snapshot;
+    const start = performance.now();
+    const { snapshot } = await this.handle(instanceId).scrape();
+    const rtts = this.scrapeRtts_ms.get(instanceId);
+    if (rtts) rtts.push(performance.now() - start);
+    else this.scrapeRtts_ms.set(instanceId, [performance.now() - start]);
+    return snapshot;
+  }
+
+  /** Median wall round trip of the /metrics scrapes so far, per instance, in model seconds: the
+   *  live path's latency under the run's own load (for the record and for parity studies). */
+  scrapeRoundTrips(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [id, rtts] of this.scrapeRtts_ms) {
+      const sorted = [...rtts].sort((a, b) => a - b);
+      out.set(id, (sorted[sorted.length >> 1] / 1000) * this.speedup);
+    }
+    return out;
   }
 
   sleep(instanceId: string): Promise<void> {

@@ -82,6 +82,34 @@ export function configurations(measurements: readonly Measurement[]): string[] {
   return [...new Set(measurements.map((m) => m.config))].sort();
 }
 
+/** The prefill shape a measurement's batch runs: its prompt lengths in submission order
+ *  (`p512 b8` when all are equal). Configurations differing only in output length, budget or
+ *  sequence limit share it — and, for TTFT, share the measurement — so validation holds out whole
+ *  shapes: otherwise a held-out prompt time was seen in training through its twin. */
+export function prefillShape(m: Pick<Measurement, "batch">): string {
+  const prompts = m.batch.requests.map((r) => r.prompt_tokens);
+  return prompts.every((p) => p === prompts[0]) ? `p${prompts[0]} b${prompts.length}` : `prompts ${prompts.join(",")}`;
+}
+
+/** The distinct prefill shapes of `measurements`, sorted. */
+export function prefillShapes(measurements: readonly Measurement[]): string[] {
+  return [...new Set(measurements.map(prefillShape))].sort();
+}
+
+/** What validation holds out together: whole prefill shapes (the honest default) or single
+ *  configurations (rows that share a prefill shape may straddle folds; kept for comparison). */
+export type HoldOutUnit = "shape" | "configuration";
+export const HOLD_OUT_UNITS: readonly HoldOutUnit[] = ["shape", "configuration"];
+
+/** The unit `m` belongs to. */
+export function holdOutKey(m: Measurement, unit: HoldOutUnit): string {
+  return unit === "shape" ? prefillShape(m) : m.config;
+}
+
+function holdOutUnits(measurements: readonly Measurement[], unit: HoldOutUnit): string[] {
+  return unit === "shape" ? prefillShapes(measurements) : configurations(measurements);
+}
+
 /** Deterministic shuffle of `items` (Fisher–Yates driven by seedrandom). */
 function shuffled<T>(items: readonly T[], seed: number | string): T[] {
   const rng = seedrandom(`tandem-calibrate:${seed}`);
@@ -93,8 +121,8 @@ function shuffled<T>(items: readonly T[], seed: number | string): T[] {
   return out;
 }
 
-/** Fold of each configuration: the sorted configurations shuffled by `seed`, then dealt round-robin
- *  into `folds` folds (sizes differ by at most one). */
+/** Fold of each unit (shape or configuration): the sorted units shuffled by `seed`, then dealt
+ *  round-robin into `folds` folds (sizes differ by at most one). */
 export function foldAssignment(configs: readonly string[], folds: number, seed: number | string): Map<string, number> {
   const out = new Map<string, number>();
   shuffled([...configs].sort(), seed).forEach((c, i) => out.set(c, i % folds));
@@ -104,63 +132,91 @@ export function foldAssignment(configs: readonly string[], folds: number, seed: 
 export interface CrossValidation {
   folds: number;
   seed: number | string;
+  /** What each fold holds out whole. */
+  holds_out: HoldOutUnit;
   configurations: number;
-  /** Every row predicted once, by the model fitted without its configuration's fold. */
+  shapes: number;
+  /** Every row predicted once, by the model fitted without its unit's fold. */
   errors: ErrorTable;
 }
 
-/** k-fold cross-validation over configurations: each fold's configurations are held out, the model
- *  is fitted on the rest, and the held-out rows are simulated with it. */
-export function crossValidate(
+/** The fold (0 … folds − 1) of every measurement, by `unit` (default: whole prefill shapes). */
+export function measurementFolds(
   measurements: readonly Measurement[],
-  options: { folds: number; seed: number | string; fit?: FitOptions },
-  cache = new TraceCache(),
-): CrossValidation {
-  const configs = configurations(measurements);
+  options: { folds: number; seed: number | string; unit?: HoldOutUnit },
+): number[] {
+  const unit = options.unit ?? "shape";
+  const units = holdOutUnits(measurements, unit);
   const folds = options.folds;
   if (!Number.isInteger(folds) || folds < 2) throw new Error(`crossValidate: folds must be an integer ≥ 2 (got ${folds})`);
-  if (configs.length < folds) {
-    throw new Error(`crossValidate: ${configs.length} configuration(s) cannot fill ${folds} folds`);
-  }
-  const fold = foldAssignment(configs, folds, options.seed);
+  if (units.length < folds) throw new Error(`crossValidate: ${units.length} ${unit}(s) cannot fill ${folds} folds`);
+  const fold = foldAssignment(units, folds, options.seed);
+  return measurements.map((m) => fold.get(holdOutKey(m, unit))!);
+}
+
+/** k-fold cross-validation: each fold's units (by default whole prefill shapes) are held out, the
+ *  model is fitted on the rest, and the held-out rows are simulated with it. */
+export function crossValidate(
+  measurements: readonly Measurement[],
+  options: { folds: number; seed: number | string; fit?: FitOptions; unit?: HoldOutUnit },
+  cache = new TraceCache(),
+): CrossValidation {
+  const unit = options.unit ?? "shape";
+  const fold = measurementFolds(measurements, options);
   const sums = new ErrorSums();
-  for (let k = 0; k < folds; k++) {
-    const train = measurements.filter((m) => fold.get(m.config) !== k);
-    const test = measurements.filter((m) => fold.get(m.config) === k);
+  for (let k = 0; k < options.folds; k++) {
+    const train = measurements.filter((_, i) => fold[i] !== k);
+    const test = measurements.filter((_, i) => fold[i] === k);
     accumulate(sums, train, test, options.fit, cache);
   }
-  return { folds, seed: options.seed, configurations: configs.length, errors: sums.table() };
+  return {
+    folds: options.folds,
+    seed: options.seed,
+    holds_out: unit,
+    configurations: configurations(measurements).length,
+    shapes: prefillShapes(measurements).length,
+    errors: sums.table(),
+  };
 }
 
 export interface Holdout {
   fraction: number;
   seed: number | string;
+  /** Whole prefill shapes are held out. */
+  holds_out: "shape";
+  train_shapes: number;
+  test_shapes: number;
   train_configurations: number;
   test_configurations: number;
   errors: ErrorTable;
 }
 
-/** One split: a `fraction` of the configurations (at least one, and at least one left to fit) is
- *  held out; the model fitted on the rest is simulated on them. */
+/** One split: a `fraction` of the prefill shapes (at least one, and at least one left to fit) is
+ *  held out whole; the model fitted on the rest is simulated on them. */
 export function holdoutValidate(
   measurements: readonly Measurement[],
   options: { fraction: number; seed: number | string; fit?: FitOptions },
   cache = new TraceCache(),
 ): Holdout {
-  const configs = configurations(measurements);
-  if (configs.length < 2) throw new Error("holdoutValidate: needs at least two configurations");
+  const shapes = prefillShapes(measurements);
+  if (shapes.length < 2) throw new Error("holdoutValidate: needs at least two prefill shapes");
   if (!(options.fraction > 0 && options.fraction < 1)) throw new Error(`holdoutValidate: fraction must be in (0, 1) (got ${options.fraction})`);
-  const count = Math.min(configs.length - 1, Math.max(1, Math.round(options.fraction * configs.length)));
-  const held = new Set(shuffled(configs, options.seed).slice(0, count));
+  const count = Math.min(shapes.length - 1, Math.max(1, Math.round(options.fraction * shapes.length)));
+  const held = new Set(shuffled(shapes, options.seed).slice(0, count));
+  const train = measurements.filter((m) => !held.has(prefillShape(m)));
+  const test = measurements.filter((m) => held.has(prefillShape(m)));
   const sums = new ErrorSums();
-  accumulate(
-    sums,
-    measurements.filter((m) => !held.has(m.config)),
-    measurements.filter((m) => held.has(m.config)),
-    options.fit,
-    cache,
-  );
-  return { fraction: options.fraction, seed: options.seed, train_configurations: configs.length - count, test_configurations: count, errors: sums.table() };
+  accumulate(sums, train, test, options.fit, cache);
+  return {
+    fraction: options.fraction,
+    seed: options.seed,
+    holds_out: "shape",
+    train_shapes: shapes.length - count,
+    test_shapes: count,
+    train_configurations: configurations(train).length,
+    test_configurations: configurations(test).length,
+    errors: sums.table(),
+  };
 }
 
 function accumulate(sums: ErrorSums, train: readonly Measurement[], test: readonly Measurement[], fit: FitOptions | undefined, cache: TraceCache): void {

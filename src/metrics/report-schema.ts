@@ -108,6 +108,10 @@ export const InstanceSummarySchema = z.strictObject({
   prefix_cpu_hit_tokens: count.optional(),
   prefix_disk_hit_tokens: count.optional(),
   preemptions: count,
+  /** Live only, measured before the run: half the median HTTP round trip to the instance (GET
+   *  /health), in model seconds — the one-way latency the simulator's `engine.api_latency_s` models
+   *  (`tandem parity` runs its sim with it). Absent in sim reports. */
+  api_latency_s: seconds.optional(),
 });
 
 /** Per-model traffic statistics at the end of the run (kvcached's router statistics). */

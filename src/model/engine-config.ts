@@ -47,6 +47,19 @@ export interface EngineConfig {
   api_latency_s: number;
 }
 
+/** Proposed default for `engine.api_latency_s` (one-way seconds): what vLLM's OpenAI API server
+ *  adds between the router and the engine core — HTTP parsing, tokenisation, the hop to the engine
+ *  process, detokenisation and the SSE write. 1.5 ms one-way (3 ms round trip): on the default
+ *  cluster, `tandem parity --app qa-router --rate 4 --count 60` measured live TTFT p50 16.9 ms
+ *  against the simulator's 11.3 ms with 0, while the simulator gives 16.6 / 16.7 / 16.8 / 17.1 /
+ *  18.1 ms with 0.5 / 1 / 1.5 / 2 / 3 ms (E2E moves by < 0.5%). Most of the gap is not the latency
+ *  itself but its effect: a follow-up call that lands just after a step started waits for the next
+ *  step, where with 0 it joins the step that starts at its dispatch. Idle GET /health round trips
+ *  to the emulator measure 0.8–2 ms (0.4–1 ms one-way); vLLM does at least that work, plus
+ *  tokenisation and the engine-core hop, so 1.5 ms is a lower-middle estimate for a real server.
+ *  Not yet the default: it changes every simulated report (docs/live.md, "API latency"). */
+export const VLLM_API_LATENCY_S = 0.0015;
+
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   max_num_batched_tokens: 8192,
   max_num_seqs: 256,
@@ -65,5 +78,6 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   kv_block_bytes: 128 * 1024 * 16,
   waiting_reorder_window: 0,
   enable_prefetch: true,
+  // 0 keeps today's reports byte-identical; flip to VLLM_API_LATENCY_S to model vLLM's API server.
   api_latency_s: 0,
 };

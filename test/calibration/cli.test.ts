@@ -56,13 +56,15 @@ describe("tandem calibrate", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/llama-3-8b on h100-80gb × TP1: \d+ rows/);
-    expect(result.stdout).toMatch(/3-fold CV MAPE/);
+    expect(result.stdout).toMatch(/3-fold CV \(shapes held out\) MAPE/);
+    expect(result.stdout).toMatch(/per-config CV \(leaky\) MAPE/);
     const path = join(out, "llama-3-8b_h100-80gb_tp1.json");
     const doc = JSON.parse(readFileSync(path, "utf8"));
     expect(doc).toMatchObject({ schema: "tandem.latency/v1", kind: "fitted", model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1 });
     expect(doc.coefficients.overhead_s).toBeCloseTo(0.007, 9);
     expect(doc.fit).toMatchObject({ format: "tandem", source: profile });
-    expect(doc.fit.cross_validation.folds).toBe(3);
+    expect(doc.fit.cross_validation).toMatchObject({ folds: 3, holds_out: "shape" });
+    expect(doc.fit.cross_validation_by_configuration).toMatchObject({ folds: 3, holds_out: "configuration" });
 
     const trace = file("t.jsonl", TRACE);
     const sim = tandem("sim", "--trace", trace, "--trace-format", "tandem", "--latency", path, "--out", join(scratch, "sim-tandem"), "--quiet");
@@ -86,7 +88,18 @@ describe("tandem calibrate", () => {
       expect(existsSync(path)).toBe(true);
       const doc = JSON.parse(readFileSync(path, "utf8"));
       expect(doc.fit.samples).toBe(105);
-      expect(doc.fit.cross_validation.errors.ttft.mape).toBeLessThan(0.05);
+      // Both cross-validations are printed, each quantity's row carrying in-sample, shape-held-out
+      // and per-configuration MAPE and max; the shape-held-out one is the document's headline.
+      expect(result.stdout).toMatch(/5-fold CV \(shapes held out\) MAPE +max +per-config CV \(leaky\) MAPE +max/);
+      for (const q of ["ttft \\(prompt_time\\)", "tpot \\(token_time\\)", "e2e \\(e2e_time\\)"]) {
+        expect(result.stdout).toMatch(new RegExp(`${q}( +[\\d.]+%){6}\n`));
+      }
+      expect(result.stdout).toMatch(/19 configurations, 13 prefill shapes/);
+      expect(doc.fit.shapes).toBe(13);
+      expect(doc.fit.cross_validation.holds_out).toBe("shape");
+      expect(doc.fit.cross_validation.errors.ttft.mape).toBeLessThan(0.08);
+      expect(doc.fit.cross_validation_by_configuration.errors.ttft.mape).toBeLessThan(0.05);
+      expect(doc.fit.mape).toBe(Math.max(...Object.values(doc.fit.cross_validation.errors as Record<string, { mape: number }>).map((e) => e.mape)));
 
       const config = cluster("llama-2-70b", "h100-80gb", 4);
       const trace = file("t2.jsonl", TRACE);

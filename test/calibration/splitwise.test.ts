@@ -92,27 +92,38 @@ describe("calibration on Splitwise's measurements (../shared/data)", () => {
     }
   });
 
-  // Targets: simulated prompt_time, token_time and e2e_time within 5% MAPE on held-out
-  // configurations (5-fold cross-validation over (prompt, batch, output) configurations, every
-  // held-out row simulated through the sim engine with the model fitted on the other folds).
-  // Met for every H100 (and power-capped H100) group and for BLOOM on A100. Not met for Llama-2-70B
-  // on A100: there, batched prompts cost 20–30% more than one prompt of the same total length (see
-  // docs/calibration.md), which no step model keyed on the step's shape can express; the bounds below
-  // record what is reached, so that a regression still fails.
-  const KNOWN_SHORTFALL: Record<string, { ttft: number; tpot: number; e2e: number }> = {
-    "llama-2-70b|a100-80gb|2": { ttft: 0.065, tpot: 0.055, e2e: 0.055 },
-    "llama-2-70b|a100-80gb|4": { ttft: 0.09, tpot: 0.05, e2e: 0.05 },
-    "llama-2-70b|a100-80gb|8": { ttft: 0.08, tpot: 0.05, e2e: 0.05 },
+  // Targets: simulated prompt_time, token_time and e2e_time within 5% MAPE on held-out data
+  // (5-fold cross-validation holding out whole (prompt, batch) shapes, every held-out row simulated
+  // through the sim engine with the model fitted on the other folds). token_time and e2e_time meet
+  // it in every group; prompt_time only in 4 (docs/calibration.md: on A100 batched prompts cost
+  // 8–34% more than one prompt of the same total length, which no step model keyed on the step's
+  // shape can express, and a held-out shape's prompt time is predicted from its neighbours). The
+  // bounds below record what is reached (docs/calibration.md's table, +0.5 points), so that a
+  // regression still fails.
+  const PROMPT_TIME_REACHED: Record<string, number> = {
+    "llama-2-70b|a100-80gb|2": 0.108,
+    "llama-2-70b|h100-80gb|2": 0.043,
+    "llama-2-70b|h100-80gb-pcap|2": 0.049,
+    "llama-2-70b|a100-80gb|4": 0.089,
+    "llama-2-70b|h100-80gb|4": 0.08,
+    "llama-2-70b|h100-80gb-pcap|4": 0.08,
+    "llama-2-70b|a100-80gb|8": 0.082,
+    "llama-2-70b|h100-80gb|8": 0.069,
+    "llama-2-70b|h100-80gb-pcap|8": 0.069,
+    "bloom-176b|a100-80gb|8": 0.077,
+    "bloom-176b|h100-80gb|8": 0.048,
+    "bloom-176b|h100-80gb-pcap|8": 0.054,
   };
 
   splitwise.it(
-    "5-fold cross-validated simulation error per group",
+    "5-fold cross-validated simulation error per group, whole prefill shapes held out",
     () => {
       for (const g of groups) {
         const key = `${g.model}|${g.gpu}|${g.tensor_parallel}`;
         const cal = calibrateGroup(g, { folds: 5, seed: 1 });
         results.set(key, cal);
-        const bound = KNOWN_SHORTFALL[key] ?? { ttft: 0.05, tpot: 0.05, e2e: 0.05 };
+        const bound = { ttft: PROMPT_TIME_REACHED[key], tpot: 0.05, e2e: 0.05 };
+        expect(cal.cross_validation!.holds_out).toBe("shape");
         const cv = cal.cross_validation!.errors;
         for (const q of ["ttft", "tpot", "e2e"] as const) {
           expect(cv[q]!.mape, `${key} ${q}`).toBeLessThan(bound[q]);
@@ -139,9 +150,12 @@ describe("calibration on Splitwise's measurements (../shared/data)", () => {
     const g = groups.find((x) => x.gpu === "h100-80gb" && x.tensor_parallel === 8 && x.model === "bloom-176b")!;
     const cal = calibrateGroup(g, { folds: 0, holdout: 0.2, seed: 1 });
     expect(cal.cross_validation).toBeUndefined();
-    expect(cal.holdout!.test_configurations).toBe(4);
-    expect(cal.holdout!.train_configurations).toBe(15);
-    for (const q of ["ttft", "tpot", "e2e"] as const) expect(cal.holdout!.errors[q]!.mape).toBeLessThan(0.05);
+    // 13 (prompt, batch) shapes: round(0.2 × 13) = 3 held out whole, with all their configurations.
+    expect(cal.holdout!.test_shapes).toBe(3);
+    expect(cal.holdout!.train_shapes).toBe(10);
+    expect(cal.holdout!.test_configurations + cal.holdout!.train_configurations).toBe(19);
+    expect(cal.holdout!.errors.ttft!.mape).toBeLessThan(0.085);
+    for (const q of ["tpot", "e2e"] as const) expect(cal.holdout!.errors[q]!.mape).toBeLessThan(0.05);
     expect(cal.document.fit!.holdout).toEqual(cal.holdout);
   });
 });

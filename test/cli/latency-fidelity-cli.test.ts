@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { cliSandbox, expectInputError } from "../helpers/cli.ts";
-import { sharedDataFile } from "../helpers/shared-data.ts";
+import { sharedData } from "../helpers/requirements.ts";
 import { shippedStepPresets } from "../../src/model/step-presets.ts";
 import { fitStepPresets } from "../../sim/calibrate/fit-presets.ts";
 
@@ -49,18 +49,19 @@ describe("tandem fidelity", () => {
     expectInputError(tandem("fidelity", "--data", "no/such/dir"), /--data no\/such\/dir: no such directory/);
   });
 
-  const profiles = sharedDataFile("profiles/splitwise-perf-model.csv")?.replace(/\/splitwise-perf-model\.csv$/, "");
-  it.skipIf(!profiles)("--json gives MAPE per Splitwise group and kernel family; the step presets beat the roofline on TP 8 e2e", () => {
-    const step = JSON.parse(tandem("fidelity", "--data", profiles!, "--json").stdout) as { source: string; group: string; quantity: string; error: { mape: number } }[];
-    const roof = JSON.parse(tandem("fidelity", "--data", profiles!, "--model-kind", "roofline", "--json").stdout) as typeof step;
+  const data = sharedData("profiles/splitwise-perf-model.csv", "profiles/vidur");
+  const profiles = data.path.replace(/\/splitwise-perf-model\.csv$/, "");
+  data.it("--json gives MAPE per Splitwise group and kernel family; the step presets beat the roofline on TP 8 e2e", () => {
+    const step = JSON.parse(tandem("fidelity", "--data", profiles, "--json").stdout) as { source: string; group: string; quantity: string; error: { mape: number } }[];
+    const roof = JSON.parse(tandem("fidelity", "--data", profiles, "--model-kind", "roofline", "--json").stdout) as typeof step;
     const find = (lines: typeof step, group: string, quantity: string) => lines.find((l) => l.group === group && l.quantity === quantity)!.error.mape;
     expect(find(step, "llama-2-70b h100-80gb TP8", "e2e")).toBeLessThan(find(roof, "llama-2-70b h100-80gb TP8", "e2e"));
     expect(find(step, "a100 kernels", "gemm")).toBeLessThan(0.1);
     expect(step.filter((l) => l.source === "splitwise")).toHaveLength(8 * 3);
   });
 
-  it.skipIf(!profiles)("npm run fit:presets reproduces the shipped coefficients (within 2%)", () => {
-    const refit = fitStepPresets(profiles!);
+  data.it("npm run fit:presets reproduces the shipped coefficients (within 2%)", () => {
+    const refit = fitStepPresets(profiles);
     const shipped = shippedStepPresets();
     expect(Object.keys(refit.presets).sort()).toEqual(Object.keys(shipped.presets).sort());
     for (const [gpu, preset] of Object.entries(shipped.presets)) {

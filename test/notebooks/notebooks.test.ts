@@ -215,7 +215,8 @@ describe("the studies on tiny workloads", () => {
       expect(result.errors[q]!.mape).toBeCloseTo(library.errors[q]!.mape, 12);
       expect(result.errors[q]!.max_ape).toBeCloseTo(library.errors[q]!.max_ape, 12);
     }
-    expect(calibrationFit.resultTable([result])).toContain("| llama-2-70b | h100-80gb |   2 |   100/105 |      18 |");
+    expect(result.unit).toBe("shape");
+    expect(calibrationFit.resultTable([result])).toContain("| llama-2-70b | h100-80gb |   2 |   100/105 |      18 |     12 |");
     const [figure] = calibrationFit.figures([result]);
     const svg = await renderSvg(figure.spec);
     expect(svg).toContain("prompt_time (TTFT)");
