@@ -4,6 +4,7 @@ import { InputError } from "../../src/core/errors.ts";
 import { modelSpecFromHfConfig } from "../../src/model/hf-config.ts";
 import { kvBytesPerToken, kvBytesPerTokenPerGpu, weightBytesPerGpu } from "../../src/model/memory.ts";
 import { activeMatmulParamsPerToken, lmHeadParams, modelSpec, residentMatmulParams, residentWeightBytes } from "../../src/model/models.ts";
+import { sharedData } from "../helpers/requirements.ts";
 import { sharedDataFile } from "../helpers/shared-data.ts";
 
 /** The shared config.json of `folder`, parsed, or undefined (the test skips) without ../shared/data. */
@@ -25,8 +26,10 @@ const LLAMA = {
 };
 
 describe("config.json importer against the shared configs", () => {
+  // Each test reads ../shared/data/models: it skips with a message without it (fails under TANDEM_REQUIRE_ALL=1).
+  const models = sharedData("models");
   // Total parameters from the model cards (HuggingFace safetensors counts).
-  it.each([
+  const cards: [string, string, number][] = [
     ["llama-3.1-8b-instruct", "llama-3.1-8b", 8.03e9],
     ["llama-2-7b-hf", "llama-2-7b", 6.74e9],
     ["codellama-34b-instruct-hf", "codellama-34b-instruct-hf", 33.7e9],
@@ -34,44 +37,41 @@ describe("config.json importer against the shared configs", () => {
     ["qwen3-30b-a3b", "qwen3-30b-a3b", 30.5e9],
     ["mixtral-8x7b-v0.1", "mixtral-8x7b", 46.7e9],
     ["deepseek-v2-lite", "deepseek-v2-lite", 15.7e9],
-  ])("%s: named %s, params within 1%% of the model card's %d", (folder, name, card) => {
-    const spec = imported(folder);
-    if (!spec) return;
+  ];
+  for (const [folder, name, card] of cards) models.it(`${folder}: named ${name}, params within 1% of the model card's ${card}`, () => {
+    const spec = imported(folder)!;
     expect(spec.name).toBe(name);
     expect(Math.abs(spec.params / card - 1)).toBeLessThan(0.01);
   });
 
-  it.each([
+  const presets: [string, string][] = [
     ["llama-3.1-8b-instruct", "llama-3.1-8b"],
     ["llama-2-7b-hf", "llama-2-7b"],
     ["qwen3-14b", "qwen3-14b"],
     ["qwen3-30b-a3b", "qwen3-30b-a3b"],
     ["mixtral-8x7b-v0.1", "mixtral-8x7b"],
     ["deepseek-v2-lite", "deepseek-v2-lite"],
-  ])("the %s preset equals what the importer reads from its config.json", (folder, preset) => {
-    const spec = imported(folder);
-    if (!spec) return;
+  ];
+  for (const [folder, preset] of presets) models.it(`the ${preset} preset equals what the importer reads from ${folder}/config.json`, () => {
+    const spec = imported(folder)!;
     expect(spec).toEqual(modelSpec(preset));
   });
 
-  it("reads Llama-3.1-8B: GQA, 128k context, bf16, untied", () => {
-    const m = imported("llama-3.1-8b-instruct");
-    if (!m) return;
+  models.it("reads Llama-3.1-8B: GQA, 128k context, bf16, untied", () => {
+    const m = imported("llama-3.1-8b-instruct")!;
     expect(m).toMatchObject({ layers: 32, heads: 32, kv_heads: 8, head_dim: 128, max_position_embeddings: 131072, dtype_bytes: 2, tied_embeddings: false });
     expect(m.moe).toBeUndefined();
     expect(kvBytesPerToken(m)).toBe(2 * 32 * 8 * 128 * 2);
   });
 
-  it("reads Qwen3's head_dim override (40 heads × 128 = hidden 5120) and no sliding window", () => {
-    const m = imported("qwen3-14b");
-    if (!m) return;
+  models.it("reads Qwen3's head_dim override (40 heads × 128 = hidden 5120) and no sliding window", () => {
+    const m = imported("qwen3-14b")!;
     expect(m.head_dim).toBe(128);
     expect(m.sliding_window).toBeUndefined(); // use_sliding_window: false
   });
 
-  it("reads Qwen3-30B-A3B: 128 experts, 8 active, ≈3.3 B active parameters", () => {
-    const m = imported("qwen3-30b-a3b");
-    if (!m) return;
+  models.it("reads Qwen3-30B-A3B: 128 experts, 8 active, ≈3.3 B active parameters", () => {
+    const m = imported("qwen3-30b-a3b")!;
     expect(m.moe).toEqual({ experts: 128, active_experts: 8, expert_intermediate_size: 768, shared_experts: 0, shared_intermediate_size: 0, dense_layers: 0 });
     expect(m.head_dim).toBe(128); // not hidden / heads = 64
     const active = activeMatmulParamsPerToken(m) + 2 * lmHeadParams(m);
@@ -81,18 +81,16 @@ describe("config.json importer against the shared configs", () => {
     expect(weightBytesPerGpu(m, 2)).toBe(m.params);
   });
 
-  it("reads Mixtral: 8 experts of the full MLP width, 2 active (≈12.9 B active)", () => {
-    const m = imported("mixtral-8x7b-v0.1");
-    if (!m) return;
+  models.it("reads Mixtral: 8 experts of the full MLP width, 2 active (≈12.9 B active)", () => {
+    const m = imported("mixtral-8x7b-v0.1")!;
     expect(m.moe).toMatchObject({ experts: 8, active_experts: 2, expert_intermediate_size: 14336, dense_layers: 0 });
     const active = activeMatmulParamsPerToken(m) + 2 * lmHeadParams(m);
     expect(Math.abs(active / 12.9e9 - 1)).toBeLessThan(0.01);
     expect(m.sliding_window).toBeUndefined(); // "sliding_window": null
   });
 
-  it("reads DeepSeek-V2-Lite: MLA latent 512 + rope 64, 64 routed + 2 shared experts, first layer dense", () => {
-    const m = imported("deepseek-v2-lite");
-    if (!m) return;
+  models.it("reads DeepSeek-V2-Lite: MLA latent 512 + rope 64, 64 routed + 2 shared experts, first layer dense", () => {
+    const m = imported("deepseek-v2-lite")!;
     expect(m.mla).toEqual({ kv_lora_rank: 512, qk_rope_head_dim: 64, qk_nope_head_dim: 128, v_head_dim: 128, q_lora_rank: null });
     expect(m.moe).toEqual({ experts: 64, active_experts: 6, expert_intermediate_size: 1408, shared_experts: 2, shared_intermediate_size: 1408, dense_layers: 1 });
     // One 576-element latent per layer, 2 bytes each: 27 × 576 × 2.

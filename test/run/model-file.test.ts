@@ -10,7 +10,8 @@ import { modelSpec } from "../../src/model/models.ts";
 import { buildInstances } from "../../run/instances.ts";
 import { resolveModel } from "../../run/model-file.ts";
 import { cliSandbox, expectInputError } from "../helpers/cli.ts";
-import { SHARED_DATA, sharedDataFile } from "../helpers/shared-data.ts";
+import { SHARED_DATA } from "../helpers/shared-data.ts";
+import { sharedData } from "../helpers/requirements.ts";
 
 const LLAMA_31_8B = {
   architectures: ["LlamaForCausalLM"], hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32,
@@ -76,8 +77,7 @@ describe("buildInstances", () => {
     }
   });
 
-  it("reads the shared configs (MoE and MLA included) into instances", async () => {
-    if (!sharedDataFile("models/qwen3-30b-a3b/config.json")) return;
+  sharedData("models").it("reads the shared configs (MoE and MLA included) into instances", async () => {
     const file = join(SHARED_DATA, "cluster.yaml"); // not read: it anchors the relative paths
     for (const [folder, name] of [["qwen3-30b-a3b", "qwen3-30b-a3b"], ["deepseek-v2-lite", "deepseek-v2-lite"], ["mixtral-8x7b-v0.1", "mixtral-8x7b"]]) {
       const config = ClusterConfigSchema.parse({
