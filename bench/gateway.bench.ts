@@ -122,10 +122,7 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), "tandem-gateway-bench-"));
-  const emulator = await startChild(
-    ["emulate", "--model", "llama-3-8b", "--gpu", "h100-80gb", "--port", "0", "--speedup", "1000", "--spin-ms", "0"],
-    /serving \S+ on (http:\/\/[\d.:]+)/,
-  );
+  const emulator = await startChild(["emulate", "--model", "llama-3-8b", "--gpu", "h100-80gb", "--port", "0", "--speedup", "1000", "--spin-ms", "0"], /serving \S+ on (http:\/\/[\d.:]+)/);
   const config = join(scratch, "cluster.yaml");
   writeFileSync(config, `instances:\n  - { model: llama-3-8b, gpu: h100-80gb, endpoints: ["${emulator.url}"] }\n`);
   const gatewayFlags = (process.env.GATEWAY_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");

@@ -104,7 +104,9 @@ async function cacheAware() {
   ] as [string, PolicyChoice][]) {
     const { report } = await runSimulation({ cluster: mooncake, workload, dispatch });
     results[label] = { hit: report.summary.prefix_cache.hit_rate, p50: report.summary.ttft_s.p50 };
-    console.log(`  ${label.padEnd(36)} prefix hit rate ${(100 * report.summary.prefix_cache.hit_rate).toFixed(1)}%, TTFT p50 ${(1000 * report.summary.ttft_s.p50).toFixed(0)} ms, p99 ${(1000 * report.summary.ttft_s.p99).toFixed(0)} ms`);
+    console.log(
+      `  ${label.padEnd(36)} prefix hit rate ${(100 * report.summary.prefix_cache.hit_rate).toFixed(1)}%, TTFT p50 ${(1000 * report.summary.ttft_s.p50).toFixed(0)} ms, p99 ${(1000 * report.summary.ttft_s.p99).toFixed(0)} ms`,
+    );
   }
   const rr = results["round-robin"];
   for (const label of Object.keys(results).filter((l) => l !== "round-robin")) {

@@ -171,6 +171,7 @@ export function formatCalibration(group: ProfileGroup, calibration: Calibration,
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   const lines = [heading, line(header), ...rows.map(line)];
-  if (group.excluded.length > 0) lines.push(`excluded: ${group.excluded[0].source}: ${group.excluded[0].reason}${group.excluded.length > 1 ? ` (and ${group.excluded.length - 1} more)` : ""}`);
+  if (group.excluded.length > 0)
+    lines.push(`excluded: ${group.excluded[0].source}: ${group.excluded[0].reason}${group.excluded.length > 1 ? ` (and ${group.excluded.length - 1} more)` : ""}`);
   return lines.join("\n");
 }

@@ -117,10 +117,7 @@ async function runCompare(flags: CompareFlags): Promise<void> {
 
   const bar =
     flags.progress && process.stderr.isTTY === true
-      ? new cliProgress.SingleBar(
-          { stream: process.stderr, format: "comparing [{bar}] {value}/{total} runs | {duration_formatted}", hideCursor: true },
-          cliProgress.Presets.shades_classic,
-        )
+      ? new cliProgress.SingleBar({ stream: process.stderr, format: "comparing [{bar}] {value}/{total} runs | {duration_formatted}", hideCursor: true }, cliProgress.Presets.shades_classic)
       : undefined;
   bar?.start(jobs.length, 0);
   let results;

@@ -33,7 +33,9 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 export function formatFidelity(lines: readonly FidelityLine[]): string {
   const out = [`${"source".padEnd(10)} ${"group".padEnd(28)} ${"quantity".padEnd(18)} ${"n".padStart(6)} ${"MAPE".padStart(7)} ${"max".padStart(7)}`];
   for (const l of lines) {
-    out.push(`${l.source.padEnd(10)} ${l.group.padEnd(28)} ${l.quantity.padEnd(18)} ${String(l.error.count).padStart(6)} ${pct(l.error.mape).padStart(7)} ${pct(l.error.max_ape).padStart(7)}`);
+    out.push(
+      `${l.source.padEnd(10)} ${l.group.padEnd(28)} ${l.quantity.padEnd(18)} ${String(l.error.count).padStart(6)} ${pct(l.error.mape).padStart(7)} ${pct(l.error.max_ape).padStart(7)}`,
+    );
   }
   return out.join("\n");
 }

@@ -14,7 +14,11 @@ export function liveCommand(): Command {
   const command = new Command("live").description(commandDescription("live"));
   return addRunOptions(command, "out/live")
     .option("--emulate", "start one vLLM emulator per configured instance on a free 127.0.0.1 port (endpoints ignored)")
-    .option("--speedup <x>", "with --emulate: model seconds per wall second (10 = emulators, arrivals and tools run ten times faster than real time; reported times stay in model seconds)", positiveNumber)
+    .option(
+      "--speedup <x>",
+      "with --emulate: model seconds per wall second (10 = emulators, arrivals and tools run ten times faster than real time; reported times stay in model seconds)",
+      positiveNumber,
+    )
     .option("--api-key <key>", "bearer token for the servers (vLLM --api-key); default $TANDEM_API_KEY")
     .action((flags: LiveFlags) =>
       runAction(() =>

@@ -18,7 +18,6 @@ export const PARITY_WORKLOAD: Workload = {
   timing: { kind: "poisson", rate: 6, count: 100 },
 };
 
-
 /** `cluster` with each instance group's `engine.api_latency_s` set to what the live run measured
  *  for its instances (the median over the group; `measured` in configured-instance order, as
  *  runLive returns it): the sim then adds the live path's own round trip to every call. */
@@ -26,7 +25,10 @@ export function withApiLatency(cluster: ClusterConfig, measured: readonly { inst
   let next = 0;
   const instances = cluster.instances.map((group) => {
     const total = group.max_count ?? group.count ?? 1;
-    const values = measured.slice(next, next + total).map((m) => m.api_latency_s).sort((a, b) => a - b);
+    const values = measured
+      .slice(next, next + total)
+      .map((m) => m.api_latency_s)
+      .sort((a, b) => a - b);
     next += total;
     if (values.length === 0) return group;
     const mid = values.length >> 1;
@@ -61,7 +63,11 @@ export function parityRows(sim: Report, live: Report): ParityRow[] {
   add("calls rejected", "count", (r) => r.summary.calls.rejected);
   add("workflows arrived", "count", (r) => r.summary.workflows.arrived);
   add("workflows completed", "count", (r) => r.summary.workflows.completed);
-  for (const [name, key] of [["TTFT", "ttft_s"], ["TPOT", "tpot_s"], ["E2E", "e2e_s"]] as const) {
+  for (const [name, key] of [
+    ["TTFT", "ttft_s"],
+    ["TPOT", "tpot_s"],
+    ["E2E", "e2e_s"],
+  ] as const) {
     for (const p of ["p50", "p90", "p99"] as const) add(`${name} ${p} (s)`, "latency", (r) => r.summary[key][p]);
   }
   if (sim.summary.workflows.arrived > 0) {

@@ -16,7 +16,9 @@ export function presetsCommand(): Command {
     for (const name of gpuNames()) {
       const g = gpuSpec(name);
       const fp8 = g.peak_fp8_flops === undefined ? "" : `, ${(g.peak_fp8_flops / 1e12).toFixed(0)} fp8`;
-      lines.push(`  ${name.padEnd(17)} ${(g.memory_bytes / 2 ** 30).toFixed(0)} GiB, ${(g.peak_fp16_flops / 1e12).toFixed(0)} TFLOP/s fp16${fp8}, ${(g.mem_bandwidth_bytes_per_s / 1e12).toFixed(2)} TB/s`);
+      lines.push(
+        `  ${name.padEnd(17)} ${(g.memory_bytes / 2 ** 30).toFixed(0)} GiB, ${(g.peak_fp16_flops / 1e12).toFixed(0)} TFLOP/s fp16${fp8}, ${(g.mem_bandwidth_bytes_per_s / 1e12).toFixed(2)} TB/s`,
+      );
     }
     lines.push(`scheduling policies: ${Object.keys(SCHEDULING_POLICIES).join(", ")}`);
     lines.push(`dispatch policies: ${Object.keys(DISPATCH_POLICIES).join(", ")}`);

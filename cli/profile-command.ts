@@ -186,10 +186,7 @@ function progressBar(total: number, enabled: boolean) {
   let done = 0;
   let point = "warm-up";
   const start = () => {
-    bar = new cliProgress.SingleBar(
-      { stream: process.stderr, format: "profiling [{bar}] {value}/{total} batches | {point}", hideCursor: true },
-      cliProgress.Presets.shades_classic,
-    );
+    bar = new cliProgress.SingleBar({ stream: process.stderr, format: "profiling [{bar}] {value}/{total} batches | {point}", hideCursor: true }, cliProgress.Presets.shades_classic);
     bar.start(total, done, { point });
   };
   if (active) start();

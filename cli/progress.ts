@@ -15,9 +15,7 @@ export function progressReporter(totalRequests: number | undefined, enabled: boo
         bar = new cliProgress.SingleBar(
           {
             stream: process.stderr,
-            format: totalRequests
-              ? "simulating [{bar}] {percentage}% | {value}/{total} requests | sim time {sim}s"
-              : "simulating | {value} requests | sim time {sim}s",
+            format: totalRequests ? "simulating [{bar}] {percentage}% | {value}/{total} requests | sim time {sim}s" : "simulating | {value} requests | sim time {sim}s",
             hideCursor: true,
           },
           cliProgress.Presets.shades_classic,

@@ -54,9 +54,7 @@ export function formatState(state: ControllerState, events: number): string {
   lines.push("", "instances (as the router sees them):");
   for (const i of state.instances) {
     const o = i.observed;
-    const seen = o
-      ? `observed ${o.age_s.toFixed(3)} s ago: running ${o.running}, waiting ${o.waiting}, KV ${(100 * o.kv_usage).toFixed(1)}%`
-      : "never observed";
+    const seen = o ? `observed ${o.age_s.toFixed(3)} s ago: running ${o.running}, waiting ${o.waiting}, KV ${(100 * o.kv_usage).toFixed(1)}%` : "never observed";
     lines.push(`  ${i.id} (${i.model}) ${i.state}: ${i.outstanding} calls outstanding (${i.outstanding_tokens} tokens); ${seen}`);
   }
   const waitingCount = state.waiting.reduce((n, q) => n + q.calls.length, 0);

@@ -36,8 +36,7 @@ export interface RunFlags extends WorkloadFlags {
 
 export function addRunOptions(command: Command, defaultOut: string): Command {
   addWorkloadOptions(command);
-  command
-    .option("--config <file>", "cluster config, YAML or JSON (see docs/config.md)");
+  command.option("--config <file>", "cluster config, YAML or JSON (see docs/config.md)");
   return addPolicyOptions(command)
     .option("--seed <n>", `random seed (default: config, else ${DEFAULT_SEED})`, nonNegativeInteger)
     .option("--observe-interval <s>", "seconds between scraped snapshots (default 0.1)", positiveNumber)

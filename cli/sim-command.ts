@@ -13,10 +13,6 @@ export function simCommand(): Command {
   return addRunOptions(command, "out/sim")
     .option("--observe <mode>", "what policies see: scraped (periodic /metrics-like snapshots) or oracle (exact state)", oneOf(["scraped", "oracle"] as const))
     .action((flags: SimFlags) =>
-      runAction(() =>
-        runAndWrite(flags, (run) =>
-          runSimulation({ ...run, seed: flags.seed, observability: { mode: flags.observe, interval_s: flags.observeInterval } }),
-        ),
-      ),
+      runAction(() => runAndWrite(flags, (run) => runSimulation({ ...run, seed: flags.seed, observability: { mode: flags.observe, interval_s: flags.observeInterval } }))),
     );
 }

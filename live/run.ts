@@ -54,7 +54,8 @@ export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
   let transport: HttpTransport | undefined;
   let host: LiveHost | undefined;
   try {
-    const endpoints = options.emulate ? await startEmulators(cluster, clusterFile, instances, speedup, emulators)
+    const endpoints = options.emulate
+      ? await startEmulators(cluster, clusterFile, instances, speedup, emulators)
       : configEndpoints(cluster, clusterFile, instances, "live mode").map(({ instance, group, url }) => ({
           instanceId: instance.spec.id,
           url,

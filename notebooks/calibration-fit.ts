@@ -80,13 +80,7 @@ export function splitwiseGroups(text: string, file: string): ProfileGroup[] {
 
 /** k-fold cross-validation with every row's prediction kept (the library's crossValidate keeps only
  *  the error sums): the same fold assignment (whole prefill shapes by default), fit and engine replay. */
-export function crossValidatedPredictions(
-  group: ProfileGroup,
-  folds = DEFAULT_FOLDS,
-  seed: number | string = DEFAULT_SEED,
-  fit = FIT,
-  unit: HoldOutUnit = "shape",
-): GroupResult {
+export function crossValidatedPredictions(group: ProfileGroup, folds = DEFAULT_FOLDS, seed: number | string = DEFAULT_SEED, fit = FIT, unit: HoldOutUnit = "shape"): GroupResult {
   const measurements = group.measurements;
   const fold = measurementFolds(measurements, { folds, seed, unit });
   const cache = new TraceCache();
@@ -116,9 +110,7 @@ export function crossValidatedPredictions(
 /** Groups by model (first appearance), then tensor parallelism, then hardware name. */
 export function sortGroups(groups: readonly ProfileGroup[]): ProfileGroup[] {
   const models = [...new Set(groups.map((g) => g.model))];
-  return [...groups].sort(
-    (a, b) => models.indexOf(a.model) - models.indexOf(b.model) || a.tensor_parallel - b.tensor_parallel || (a.gpu < b.gpu ? -1 : a.gpu > b.gpu ? 1 : 0),
-  );
+  return [...groups].sort((a, b) => models.indexOf(a.model) - models.indexOf(b.model) || a.tensor_parallel - b.tensor_parallel || (a.gpu < b.gpu ? -1 : a.gpu > b.gpu ? 1 : 0));
 }
 
 export function groupLabel(g: { model: string; gpu: string; tensor_parallel: number }): string {

@@ -66,9 +66,7 @@ export async function runLiveHalf(): Promise<Half> {
 /** The CDF series of one metric for one half, labelled with the half and its report's mode. */
 export function halfSeries(half: Half, metric: PlotMetric): CdfSeries | undefined {
   const values =
-    metric === "makespan_s"
-      ? half.workflows.filter((w) => w.status === "completed").map((w) => w.makespan_s)
-      : half.calls.filter((c) => c.status === "finished").map((c) => c[metric]);
+    metric === "makespan_s" ? half.workflows.filter((w) => w.status === "completed").map((w) => w.makespan_s) : half.calls.filter((c) => c.status === "finished").map((c) => c[metric]);
   return valuesCdf(half.label, values, half.report.mode);
 }
 
@@ -108,7 +106,7 @@ export async function main(): Promise<void> {
     "`reply_tokens=lognormal:80,0.5` arriving as a Poisson process at 6 workflows/s): once in the",
     "simulator and once live, the live host driving two vLLM emulators (real HTTP servers whose engine",
     "is the simulator's engine model in wall-clock time) at speedup 1. Times are model seconds;",
-    "\"live vs sim\" is (live − sim) / sim. The sim column is deterministic; the live column moves by a",
+    '"live vs sim" is (live − sim) / sim. The sim column is deterministic; the live column moves by a',
     "few milliseconds per call between runs (timer and HTTP jitter on a shared 2-core machine), so its",
     "last digits differ from run to run. A busy machine delays the emulators' timers and the HTTP",
     "path, which shows first in TTFT (tens of milliseconds), so the run records the load it saw:",

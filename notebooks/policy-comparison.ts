@@ -154,7 +154,11 @@ export function figures(cells: readonly Cell[]): Figure[] {
   for (const load of loads) {
     const bars = cells
       .filter((c) => c.load === load)
-      .flatMap((c) => reportBars(c.combo, c.report).filter((b) => b.panel === "Workflow makespan").map((b) => ({ ...b, panel: `${c.app} @ ${c.rate}/s` })));
+      .flatMap((c) =>
+        reportBars(c.combo, c.report)
+          .filter((b) => b.panel === "Workflow makespan")
+          .map((b) => ({ ...b, panel: `${c.app} @ ${c.rate}/s` })),
+      );
     out.push({
       name: `${NAME}-summary-${Math.round(100 * load)}`,
       spec: summarySpec({

@@ -44,9 +44,7 @@ export class ArrivalChecks {
   checkAgentModels(workflow: WorkflowSpec): void {
     for (const [agent, spec] of Object.entries(workflow.agents)) {
       if (spec.model !== undefined && !this.serves(spec.model)) {
-        throw new InputError(
-          `${this.source}: workflow "${workflow.id}": agents.${agent}.model: "${spec.model}" is not served by any instance; the cluster serves ${this.servedList()}`,
-        );
+        throw new InputError(`${this.source}: workflow "${workflow.id}": agents.${agent}.model: "${spec.model}" is not served by any instance; the cluster serves ${this.servedList()}`);
       }
     }
   }

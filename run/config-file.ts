@@ -11,7 +11,7 @@ export async function loadClusterConfig(path: string): Promise<ClusterConfig> {
     text = await readFile(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: cannot read config (${code === "ENOENT" ? "no such file" : code ?? String(error)})`);
+    throw new InputError(`${path}: cannot read config (${code === "ENOENT" ? "no such file" : (code ?? String(error))})`);
   }
   return parseClusterConfig(text, path);
 }

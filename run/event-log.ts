@@ -48,9 +48,7 @@ function encode(value: unknown): string {
 }
 
 export function decodeLine(text: string): unknown {
-  return JSON.parse(text, (_key, v) =>
-    v !== null && typeof v === "object" && !Array.isArray(v) && typeof v.$number === "string" && Object.keys(v).length === 1 ? Number(v.$number) : v,
-  );
+  return JSON.parse(text, (_key, v) => (v !== null && typeof v === "object" && !Array.isArray(v) && typeof v.$number === "string" && Object.keys(v).length === 1 ? Number(v.$number) : v));
 }
 
 /** Writes a run's event log as JSONL: the header, then one line per controller event (written as the

@@ -122,7 +122,10 @@ function shareColocatedMemory(instances: ConfiguredInstance[], groups: Colocated
   for (const g of groups) {
     const set = sets.get(g.share.colocate) ?? [];
     if (set.length > 0 && (set[0].gpu !== g.gpu || set[0].tensor_parallel !== g.tensor_parallel)) {
-      throw inputError(`${g.where}.colocate`, `"${g.share.colocate}" is shared with a group on ${set[0].gpu} × ${set[0].tensor_parallel}; colocated instances must name the same gpu and tensor_parallel`);
+      throw inputError(
+        `${g.where}.colocate`,
+        `"${g.share.colocate}" is shared with a group on ${set[0].gpu} × ${set[0].tensor_parallel}; colocated instances must name the same gpu and tensor_parallel`,
+      );
     }
     set.push(g);
     sets.set(g.share.colocate, set);
@@ -138,7 +141,10 @@ function shareColocatedMemory(instances: ConfiguredInstance[], groups: Colocated
       if (instance.engine.num_gpu_blocks_override === undefined) instance.num_gpu_blocks = own;
       const tokens = instance.num_gpu_blocks * instance.engine.block_size;
       if (instance.spec.max_model_len > tokens) {
-        throw inputError(m.where, `colocated on "${instance.memory!.colocate}", ${instance.spec.id} gets a KV pool of ${tokens} tokens, below max_model_len ${instance.spec.max_model_len}; use fewer colocated models, a larger GPU or a lower max_model_len`);
+        throw inputError(
+          m.where,
+          `colocated on "${instance.memory!.colocate}", ${instance.spec.id} gets a KV pool of ${tokens} tokens, below max_model_len ${instance.spec.max_model_len}; use fewer colocated models, a larger GPU or a lower max_model_len`,
+        );
       }
       instance.spec.kv_capacity_tokens = tokens;
     });

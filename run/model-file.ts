@@ -39,7 +39,7 @@ export async function loadHfConfig(file: string, folder: string): Promise<ModelS
     text = await readFile(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: cannot read model config (${code === "ENOENT" ? "no such file" : code ?? String(error)})`);
+    throw new InputError(`${file}: cannot read model config (${code === "ENOENT" ? "no such file" : (code ?? String(error))})`);
   }
   let doc: unknown;
   try {

@@ -13,9 +13,7 @@ export interface ReplayOptions extends RunHooks {
   until_s?: number;
 }
 
-export type ReplayResult =
-  | { kind: "report"; report: Report; events: number; header: EventLogHeader }
-  | { kind: "state"; state: ControllerState; events: number; header: EventLogHeader };
+export type ReplayResult = { kind: "report"; report: Report; events: number; header: EventLogHeader } | { kind: "state"; state: ControllerState; events: number; header: EventLogHeader };
 
 /** Drives a fresh controller — built from the log's header exactly as the run built its own — with
  *  every event of a run's event log, and builds the run's report (byte-identical to the run's own),
@@ -70,7 +68,9 @@ async function drive(
     try {
       controller.handle(event);
     } catch (error) {
-      throw new InputError(`${path}:${line}: the controller refused this ${event.kind} event (${(error as Error).message}); was the log written by another tandem version (${header.tandem_version})?`);
+      throw new InputError(
+        `${path}:${line}: the controller refused this ${event.kind} event (${(error as Error).message}); was the log written by another tandem version (${header.tandem_version})?`,
+      );
     }
     controller.drain(); // the run's host carried these out; their effects are the events that follow
     events++;
@@ -138,8 +138,7 @@ function parseRecord(path: string, line: number, text: string): { kind: "event";
   if (value.kind === "end" && typeof value.at_s === "number" && typeof value.arrived === "number") {
     const latency = value.api_latency_s;
     const validLatency =
-      latency === undefined ||
-      (latency !== null && typeof latency === "object" && !Array.isArray(latency) && Object.values(latency).every((v) => typeof v === "number" && v >= 0));
+      latency === undefined || (latency !== null && typeof latency === "object" && !Array.isArray(latency) && Object.values(latency).every((v) => typeof v === "number" && v >= 0));
     if (!validLatency) throw new InputError(`${path}:${line}: end line: "api_latency_s" must map instance ids to seconds ≥ 0`);
     return value as unknown as EventLogEnd;
   }

@@ -136,11 +136,7 @@ export function controllerOptions(setup: RunSetup): ControllerOptions {
 }
 
 /** What a run (sim, live or the gateway) takes from options over the config over the defaults. */
-export function resolvePolicies(
-  options: { seed?: number; scheduling?: PolicyChoice; dispatch?: PolicyChoice },
-  cluster: ClusterConfig,
-  clusterFile: string,
-) {
+export function resolvePolicies(options: { seed?: number; scheduling?: PolicyChoice; dispatch?: PolicyChoice }, cluster: ClusterConfig, clusterFile: string) {
   const schedulingChoice = options.scheduling ?? cluster.policies?.scheduling ?? "fcfs";
   const dispatchChoice = options.dispatch ?? cluster.policies?.dispatch ?? "least-outstanding";
   return {
@@ -171,4 +167,3 @@ export function lifecycleFrom(cluster: ClusterConfig): RunLifecycle | undefined 
   if (config.autoscale) policies.push(createAutoscale(config.autoscale));
   return { policies, wake_latency_s: config.sleep?.wake_latency_s ?? 0, startup_s: config.autoscale?.startup_s ?? 0 };
 }
-

@@ -2,15 +2,7 @@ import type { RequestSpec } from "../src/core/types.ts";
 import type { Arrival } from "../src/core/arrival.ts";
 import type { RngStreams } from "../src/core/rng.ts";
 import type { Report } from "../src/metrics/report-schema.ts";
-import {
-  batchesOf,
-  generateBatches,
-  readTrace,
-  retime,
-  type GenerateOptions,
-  type RetimeArrival,
-  type TraceStats,
-} from "../traces/index.ts";
+import { batchesOf, generateBatches, readTrace, retime, type GenerateOptions, type RetimeArrival, type TraceStats } from "../traces/index.ts";
 import { appByName } from "../traces/apps/registry.ts";
 import { resolveAppParams } from "../traces/apps/params.ts";
 import type { WorkflowTiming } from "../traces/workflows/arrival-times.ts";

@@ -27,7 +27,7 @@ export class ColocatedPool {
   rebalance(): void {
     const members = this.members;
     const targets = this.targets();
-    const order = members.map((_, i) => i).sort((a, b) => (targets[a] - members[a].slot.engine.kv.capacityBlocks) - (targets[b] - members[b].slot.engine.kv.capacityBlocks));
+    const order = members.map((_, i) => i).sort((a, b) => targets[a] - members[a].slot.engine.kv.capacityBlocks - (targets[b] - members[b].slot.engine.kv.capacityBlocks));
     for (const i of order) {
       const engine = members[i].slot.engine;
       if (!members[i].slot.holdsMemory || engine.asleep) continue;

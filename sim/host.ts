@@ -60,10 +60,7 @@ export interface SimulationResult {
 /** The discrete-event host: feeds arrivals and engine events to the shared Controller in virtual
  *  time and carries out its actions on simulated engines. Arrivals are pulled batch by batch, so a
  *  trace is never held in memory whole. */
-export async function simulate(
-  arrivals: AsyncIterable<Arrival[]>,
-  options: SimulationOptions,
-): Promise<SimulationResult> {
+export async function simulate(arrivals: AsyncIterable<Arrival[]>, options: SimulationOptions): Promise<SimulationResult> {
   return new SimHost(options).run(new ArrivalFeed(arrivals[Symbol.asyncIterator]()));
 }
 

@@ -74,16 +74,7 @@ export interface DeliverEvent {
   readonly run: (at_s: number) => void;
 }
 
-export type SimEvent =
-  | StepStartEvent
-  | StepEndEvent
-  | ObserveEvent
-  | WakeEvent
-  | ToolEndEvent
-  | LifecycleDoneEvent
-  | PrefetchEvent
-  | LandEvent
-  | DeliverEvent;
+export type SimEvent = StepStartEvent | StepEndEvent | ObserveEvent | WakeEvent | ToolEndEvent | LifecycleDoneEvent | PrefetchEvent | LandEvent | DeliverEvent;
 
 /** A simulated engine as the host drives it: the engine, its two reusable step events (an engine
  *  has at most one of each pending, so the hot path allocates none), and its memory state. */

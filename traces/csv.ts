@@ -63,21 +63,13 @@ function quotesBalanced(text: string): boolean {
 }
 
 /** Finds each named column in the header; a missing one is an error that lists what was found. */
-export function columnIndexes<const N extends string>(
-  header: string[],
-  line: number,
-  names: readonly N[],
-  path: string,
-): Record<N, number> {
+export function columnIndexes<const N extends string>(header: string[], line: number, names: readonly N[], path: string): Record<N, number> {
   const found = header.map((f) => f.trim());
   const indexes = {} as Record<N, number>;
   for (const name of names) {
     const index = found.indexOf(name);
     if (index < 0) {
-      throw inputError(
-        `${path}:${line}`,
-        `header has no column "${name}"; expected columns ${names.join(", ")} (found ${found.join(", ")})`,
-      );
+      throw inputError(`${path}:${line}`, `header has no column "${name}"; expected columns ${names.join(", ")} (found ${found.join(", ")})`);
     }
     indexes[name] = index;
   }
@@ -85,16 +77,7 @@ export function columnIndexes<const N extends string>(
 }
 
 /** The error for a row too short to hold every needed column, naming the first one it lacks. */
-export function missingCell<const N extends string>(
-  fields: string[],
-  line: number,
-  names: readonly N[],
-  columns: Record<N, number>,
-  path: string,
-): Error {
+export function missingCell<const N extends string>(fields: string[], line: number, names: readonly N[], columns: Record<N, number>, path: string): Error {
   const missing = names.find((name) => columns[name] >= fields.length) ?? names[0];
-  return inputError(
-    `${path}:${line}`,
-    `row has ${fields.length} cell(s), no "${missing}"; expected a value in every column`,
-  );
+  return inputError(`${path}:${line}`, `row has ${fields.length} cell(s), no "${missing}"; expected a value in every column`);
 }

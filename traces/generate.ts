@@ -128,10 +128,7 @@ export function generateRequests(options: GenerateOptions): Generator<RequestSpe
       };
       if (p.nextGroup) {
         const group = p.nextGroup();
-        request.segments = [
-          { key: `sys:${group}`, tokens: p.prefix_tokens },
-          { tokens: request.prompt_tokens - p.prefix_tokens },
-        ];
+        request.segments = [{ key: `sys:${group}`, tokens: p.prefix_tokens }, { tokens: request.prompt_tokens - p.prefix_tokens }];
       }
       yield request;
     }

@@ -3,10 +3,7 @@ import { standardNormal, type Random } from "../src/core/rng.ts";
 
 /** A token-length distribution, written `fixed:N`, `uniform:A,B` (integers, both ends included) or
  *  `lognormal:MEAN,CV` (a lognormal with that mean and coefficient of variation). */
-export type LengthDistribution =
-  | { kind: "fixed"; tokens: number }
-  | { kind: "uniform"; min_tokens: number; max_tokens: number }
-  | { kind: "lognormal"; mean_tokens: number; cv: number };
+export type LengthDistribution = { kind: "fixed"; tokens: number } | { kind: "uniform"; min_tokens: number; max_tokens: number } | { kind: "lognormal"; mean_tokens: number; cv: number };
 
 const SYNTAX = "expected fixed:N, uniform:A,B or lognormal:MEAN,CV";
 
@@ -65,12 +62,7 @@ export function parseLengthDistribution(spec: string, option: string): LengthDis
 
 /** A sampler of integer token counts, clamped to [min_tokens, max_tokens]. Each draw uses the
  *  same number of uniforms whatever the outcome, keeping a stream's later draws stable. */
-export function lengthSampler(
-  dist: LengthDistribution,
-  random: Random,
-  min_tokens: number,
-  max_tokens: number,
-): () => number {
+export function lengthSampler(dist: LengthDistribution, random: Random, min_tokens: number, max_tokens: number): () => number {
   // biome-ignore lint/complexity/useMathMinMax: kept as written: where the bounds cross it returns min_tokens, Math.min(Math.max()) would return max_tokens.
   const clamp = (n: number) => (n < min_tokens ? min_tokens : n > max_tokens ? max_tokens : n);
   switch (dist.kind) {

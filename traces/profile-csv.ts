@@ -138,4 +138,3 @@ export function profileRowToCsv(row: ProfileRow): string {
 export function formatProfileCsv(rows: readonly ProfileRow[]): string {
   return [PROFILE_CSV_HEADER, ...rows.map(profileRowToCsv)].join("\n") + "\n";
 }
-

@@ -14,11 +14,7 @@ export interface LineParser {
 /** The loop every reader shares: stream lines, parse each one lazily (so a bad line after `limit`
  *  is never looked at), check arrival order, batch, stop and close the file at `limit`, and
  *  reject a trace with no requests. */
-export async function* readRequests(
-  path: string,
-  options: ReadOptions,
-  makeParser: (stats: TraceStats) => LineParser,
-): AsyncGenerator<RequestSpec[]> {
+export async function* readRequests(path: string, options: ReadOptions, makeParser: (stats: TraceStats) => LineParser): AsyncGenerator<RequestSpec[]> {
   const plan = readPlan(options);
   const parser = makeParser(plan.stats);
   const order = new ArrivalOrder();

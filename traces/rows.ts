@@ -94,11 +94,7 @@ export class ArrivalOrder {
 
   check(arrival_s: number, where: string): void {
     if (arrival_s < this.previous_s) {
-      throw inputError(
-        where,
-        `arrival ${arrival_s} s is earlier than the previous row's ${this.previous_s} s; ` +
-          `expected rows in non-decreasing arrival order`,
-      );
+      throw inputError(where, `arrival ${arrival_s} s is earlier than the previous row's ${this.previous_s} s; ` + `expected rows in non-decreasing arrival order`);
     }
     this.previous_s = arrival_s;
   }

@@ -53,7 +53,12 @@ export function describeIssue(error: z.ZodError, input: unknown): string {
 }
 
 function fieldName(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") || "line";
+  return (
+    path
+      .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+      .join("")
+      .replace(/^\./, "") || "line"
+  );
 }
 
 /** The JSON line for one request: fields in a fixed order, absent optionals left out, so that the

@@ -8,9 +8,7 @@ import { runCompareJob, type JobResult, type RunJobOptions } from "./run-job.ts"
 
 export type WorkerRequest = { type: "run"; job: CompareJob; options: RunJobOptions };
 
-export type WorkerReply =
-  | { type: "done"; result: JobResult }
-  | { type: "failed"; index: number; input: boolean; message: string; stack?: string };
+export type WorkerReply = { type: "done"; result: JobResult } | { type: "failed"; index: number; input: boolean; message: string; stack?: string };
 
 const port = parentPort;
 if (!port) throw new Error("compare-worker.ts must run in a worker thread");

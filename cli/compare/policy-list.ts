@@ -1,14 +1,7 @@
 /** Parsing of `tandem compare`'s list flags: `--policies` (SCHEDULING+DISPATCH combinations, each
  *  policy optionally with `{key=value;…}` params) and `--rates`. Pure: no I/O. */
 import { InputError } from "../../src/core/errors.ts";
-import {
-  DISPATCH_POLICIES,
-  SCHEDULING_POLICIES,
-  createDispatchPolicy,
-  createSchedulingPolicy,
-  parsePolicyParams,
-  type PolicyChoice,
-} from "../../src/policies/registry.ts";
+import { DISPATCH_POLICIES, SCHEDULING_POLICIES, createDispatchPolicy, createSchedulingPolicy, parsePolicyParams, type PolicyChoice } from "../../src/policies/registry.ts";
 
 /** One policy combination to compare. */
 export interface PolicyCombo {

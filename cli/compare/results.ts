@@ -56,16 +56,7 @@ const AVERAGED = [
   "preemptions",
 ] as const satisfies readonly (keyof CompareRow)[];
 
-export const COMPARE_CSV_COLUMNS = [
-  "policy",
-  "scheduling",
-  "dispatch",
-  "rate",
-  "seed",
-  "runs",
-  ...AVERAGED,
-  "dir",
-] as const satisfies readonly (keyof CompareRow)[];
+export const COMPARE_CSV_COLUMNS = ["policy", "scheduling", "dispatch", "rate", "seed", "runs", ...AVERAGED, "dir"] as const satisfies readonly (keyof CompareRow)[];
 
 export function rowFromReport(job: Pick<CompareJob, "policy" | "rate" | "seed" | "dir">, report: Report): CompareRow {
   const s = report.summary;

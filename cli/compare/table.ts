@@ -60,7 +60,11 @@ function markedCells(column: Column, rows: readonly CompareRow[]): string[] {
  *  slot (`*` or a space), so one space between columns reads as two. */
 function renderTable(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] + 1) : c.padStart(widths[i]))).join(" ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] + 1) : c.padStart(widths[i])))
+      .join(" ")
+      .trimEnd();
   return [line(header), line(widths.map((w, i) => (i === 0 ? "-".repeat(w) : "-".repeat(w - 1) + " "))), ...rows.map(line)];
 }
 
@@ -74,10 +78,7 @@ export function formatCompareTable(means: readonly CompareRow[], seeds: number):
   for (const rate of rates) {
     const group = means.filter((r) => r.rate === rate);
     const cells = columns.map((c) => markedCells(c, group));
-    const title =
-      rate === null
-        ? "arrivals: the workload's own times"
-        : `rate ${rateLabel(rate)} ${workflows ? "workflows" : "requests"}/s`;
+    const title = rate === null ? "arrivals: the workload's own times" : `rate ${rateLabel(rate)} ${workflows ? "workflows" : "requests"}/s`;
     const lines = renderTable(
       ["policy", ...columns.map((c) => c.header + " ")],
       group.map((r, i) => [r.policy, ...cells.map((col) => col[i])]),

@@ -64,9 +64,7 @@ function cdfLayers(metric: PlotMetric, runs: string[], dashByMode: boolean, with
     x: { field: "value", type: "quantitative" as const, title: label.axis },
     y: { field: "p", type: "quantitative" as const, title: `fraction of ${label.what}`, scale: { domain: [0, 1] } },
     color: { field: "run", type: "nominal" as const, title: "run", sort: runs, legend: { symbolType: "stroke" } },
-    ...(dashByMode
-      ? { strokeDash: { field: "mode", type: "nominal" as const, title: "mode", sort: ["sim", "live"] } }
-      : {}),
+    ...(dashByMode ? { strokeDash: { field: "mode", type: "nominal" as const, title: "mode", sort: ["sim", "live"] } } : {}),
     order: { field: "p", type: "quantitative" as const },
     tooltip: [
       { field: "run", type: "nominal" as const },
@@ -105,7 +103,12 @@ export function cdfSpec(options: CdfChartOptions): TopLevelSpec {
     height: CHART_HEIGHT,
     config: CONFIG,
     data: { values: rows(series) },
-    layer: cdfLayers(metric, series.map((s) => s.run), dashByMode, series.some((s) => s.source === "percentiles")),
+    layer: cdfLayers(
+      metric,
+      series.map((s) => s.run),
+      dashByMode,
+      series.some((s) => s.source === "percentiles"),
+    ),
   };
 }
 
@@ -121,7 +124,12 @@ export function paritySpec(panels: { metric: PlotMetric; series: CdfSeries[] }[]
       width: Math.round(CHART_WIDTH / 2),
       height: CHART_HEIGHT,
       data: { values: rows(panel.series, panel.metric) },
-      layer: cdfLayers(panel.metric, runs, true, panel.series.some((s) => s.source === "percentiles")),
+      layer: cdfLayers(
+        panel.metric,
+        runs,
+        true,
+        panel.series.some((s) => s.source === "percentiles"),
+      ),
     })),
   };
 }

@@ -56,7 +56,8 @@ export function buildCharts(inputs: PlotInputs, options: ChartOptions = {}): Cha
         spec: cdfSpec({
           metric,
           series,
-          subtitle: fromPercentiles.length > 0 ? `dots: report percentiles only (no CSV) for ${fromPercentiles.join(", ")}` : `one line per run, every completed ${label.what.replace(/s$/, "")}`,
+          subtitle:
+            fromPercentiles.length > 0 ? `dots: report percentiles only (no CSV) for ${fromPercentiles.join(", ")}` : `one line per run, every completed ${label.what.replace(/s$/, "")}`,
         }),
       });
     }

@@ -96,7 +96,7 @@ async function* readRecords(path: string): AsyncGenerator<CsvRecord> {
         continue;
       }
       pending = "";
-      if (text === "" ) continue;
+      if (text === "") continue;
       yield { line: start, cells };
     }
   } catch (error) {

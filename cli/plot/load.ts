@@ -215,7 +215,8 @@ async function loadRun(file: string, text: string, options: LoadOptions, notes: 
         end_s: s.end_s,
       })),
     };
-    if (w.steps_total > w.steps.length) notes.push(`${file}: workflow ${w.workflow_id} ran ${w.steps_total} steps; the report keeps its first ${w.steps.length}, and the Gantt chart shows those`);
+    if (w.steps_total > w.steps.length)
+      notes.push(`${file}: workflow ${w.workflow_id} ran ${w.steps_total} steps; the report keeps its first ${w.steps.length}, and the Gantt chart shows those`);
   } else if (wantedId !== undefined && callSteps.length > 0) {
     const first = callSteps.reduce((m, s) => Math.min(m, s.start_s), Infinity);
     const last = callSteps.reduce((m, s) => Math.max(m, s.end_s), -Infinity);
@@ -283,7 +284,9 @@ async function scanWorkflows(path: string, wantedId: string | undefined): Promis
 async function scanCalls(path: string, workflowId: string | undefined): Promise<{ latencies: Record<LatencyMetric, Float64Array>; steps: GanttStep[] }> {
   const csv = await CsvFile.open(path, ["call_id", "status", "instance", "arrival_s", "dispatched_s", "first_token_s", "finished_s", "ttft_s", "tpot_s", "e2e_s"]);
   const col = (name: string) => csv.index(name);
-  const [idCol, statusCol, instanceCol, arrivalCol, dispatchedCol, firstCol, finishedCol] = ["call_id", "status", "instance", "arrival_s", "dispatched_s", "first_token_s", "finished_s"].map(col);
+  const [idCol, statusCol, instanceCol, arrivalCol, dispatchedCol, firstCol, finishedCol] = ["call_id", "status", "instance", "arrival_s", "dispatched_s", "first_token_s", "finished_s"].map(
+    col,
+  );
   const metricCols = LATENCY_METRICS.map(col);
   const series = LATENCY_METRICS.map(() => new GrowableFloats());
   const prefix = workflowId === undefined ? undefined : `${workflowId}/`;

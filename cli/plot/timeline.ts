@@ -15,9 +15,7 @@ export interface TimelineRow {
 
 /** Long-form rows (one per instance and sample) from the report's columns. */
 export function timelineRows(timelines: InstanceTimeline[]): TimelineRow[] {
-  return timelines.flatMap((t) =>
-    t.t_s.map((t_s, i) => ({ instance: t.instance, t_s, running: t.running[i], waiting: t.waiting[i], kv_usage: t.kv_usage[i], awake: t.awake[i] ? 1 : 0 })),
-  );
+  return timelines.flatMap((t) => t.t_s.map((t_s, i) => ({ instance: t.instance, t_s, running: t.running[i], waiting: t.waiting[i], kv_usage: t.kv_usage[i], awake: t.awake[i] ? 1 : 0 })));
 }
 
 export interface TimelineChartOptions {

@@ -5,14 +5,7 @@ import { COMPLETIONS_PATH, completionBody, withStreamingUsage } from "./request-
 import { settle, withTokens, type StreamResult } from "./result.ts";
 import { observeResponse, type TokenCallbacks } from "./stream-observer.ts";
 import { promptTokenIds, type TokenPromptOptions } from "./token-prompt.ts";
-import {
-  DEFAULT_RETRY,
-  DEFAULT_TIMEOUTS,
-  InstancePool,
-  openRequest,
-  type HttpTimeouts,
-  type RetryPolicy,
-} from "./transport.ts";
+import { DEFAULT_RETRY, DEFAULT_TIMEOUTS, InstancePool, openRequest, type HttpTimeouts, type RetryPolicy } from "./transport.ts";
 
 export interface CompletionClientOptions {
   /** The clock every time in a result is read from (e.g. model time = wall × speedup). */

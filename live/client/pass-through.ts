@@ -43,11 +43,7 @@ export interface PassThroughContext {
 
 /** Rejects (LiveCallError) only when no response started: connect failure after the retries,
  *  headers timeout, cancellation. */
-export async function passThrough(
-  inst: InstancePool,
-  request: PassThroughRequest,
-  ctx: PassThroughContext,
-): Promise<PassThroughResponse> {
+export async function passThrough(inst: InstancePool, request: PassThroughRequest, ctx: PassThroughContext): Promise<PassThroughResponse> {
   const started_s = ctx.now_s();
   const body = request.body === undefined || typeof request.body === "string" ? request.body : JSON.stringify(request.body);
   const res = await openRequest(inst, {

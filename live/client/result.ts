@@ -63,20 +63,12 @@ export interface SettleContext {
 /** Turns what a body showed into the call's result or failure. If the server reports output tokens
  *  but no chunk carried visible tokens, the first token is taken to be the end of the body (and
  *  onFirstToken fires then), so a finished call with output always has a first token. */
-export function settle(
-  obs: StreamObservation,
-  failure: LiveCallError | undefined,
-  ctx: SettleContext,
-  callbacks: TokenCallbacks,
-): StreamResult | LiveCallError {
+export function settle(obs: StreamObservation, failure: LiveCallError | undefined, ctx: SettleContext, callbacks: TokenCallbacks): StreamResult | LiveCallError {
   if (failure !== undefined) return withTokens(failure, obs.tokens_streamed, ctx.attempts);
   if (!obs.done) {
     return new LiveCallError({
       kind: obs.format === "sse" ? "stream" : "protocol",
-      reason:
-        obs.format === "sse"
-          ? `stream ended without [DONE]${obs.tokens_streamed > 0 ? ` after ${obs.tokens_streamed} tokens` : ""}`
-          : "response is neither an event stream nor JSON",
+      reason: obs.format === "sse" ? `stream ended without [DONE]${obs.tokens_streamed > 0 ? ` after ${obs.tokens_streamed} tokens` : ""}` : "response is neither an event stream nor JSON",
       retryable: true,
       tokens_streamed: obs.tokens_streamed,
       attempts: ctx.attempts,

@@ -31,8 +31,7 @@ export function promptTokenIds(call: TokenPromptCall, options: TokenPromptOption
   if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi - lo < 2) {
     throw new Error(`token prompt: vocab range [${lo}, ${hi}) must be integers with at least 2 ids`);
   }
-  const segments: readonly PromptSegment[] =
-    call.segments !== undefined && call.segments.length > 0 ? call.segments : [{ tokens: call.prompt_tokens }];
+  const segments: readonly PromptSegment[] = call.segments !== undefined && call.segments.length > 0 ? call.segments : [{ tokens: call.prompt_tokens }];
   let total = 0;
   for (const segment of segments) {
     if (!Number.isInteger(segment.tokens) || segment.tokens < 0) {
@@ -41,9 +40,7 @@ export function promptTokenIds(call: TokenPromptCall, options: TokenPromptOption
     total += segment.tokens;
   }
   if (total !== call.prompt_tokens) {
-    throw new Error(
-      `token prompt: call ${call.id} has segments of ${total} tokens in all but prompt_tokens = ${call.prompt_tokens}`,
-    );
+    throw new Error(`token prompt: call ${call.id} has segments of ${total} tokens in all but prompt_tokens = ${call.prompt_tokens}`);
   }
   const ids = new Array<number>(total);
   const span = hi - lo;
@@ -87,4 +84,3 @@ function hash64(s: string): [number, number] {
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return [h1 | 0, h2 | 0];
 }
-

@@ -105,7 +105,8 @@ export class Slots {
 
   release(): void {
     const next = this.waiters.shift();
-    if (next !== undefined) next.grant(); // the slot passes on
+    if (next !== undefined)
+      next.grant(); // the slot passes on
     else this.used--;
   }
 }
@@ -145,9 +146,7 @@ export class InstancePool {
   }
 }
 
-type AbortCause =
-  | { kind: "aborted" }
-  | { kind: "headers_timeout" | "idle_timeout" | "total_timeout"; after_s: number };
+type AbortCause = { kind: "aborted" } | { kind: "headers_timeout" | "idle_timeout" | "total_timeout"; after_s: number };
 
 const CAUSE = Symbol("tandem.abortCause");
 
@@ -216,18 +215,12 @@ export async function openRequest(inst: InstancePool, req: OpenRequest): Promise
   // Whatever aborts the request also frees its slot, even if nobody ever reads the body.
   ac.signal.addEventListener("abort", finish, { once: true });
   const t = req.timeouts;
-  const causeOf = (): AbortCause | undefined =>
-    ac.signal.aborted ? (ac.signal.reason as Record<symbol, AbortCause>)[CAUSE] : undefined;
+  const causeOf = (): AbortCause | undefined => (ac.signal.aborted ? (ac.signal.reason as Record<symbol, AbortCause>)[CAUSE] : undefined);
   const fromAbort = (cause: AbortCause, attempts: number): LiveCallError => {
     if (cause.kind === "aborted") {
       return new LiveCallError({ kind: "aborted", reason: "cancelled by the caller", retryable: false, attempts });
     }
-    const what =
-      cause.kind === "headers_timeout"
-        ? "no response headers"
-        : cause.kind === "idle_timeout"
-          ? "no data"
-          : "request not finished";
+    const what = cause.kind === "headers_timeout" ? "no response headers" : cause.kind === "idle_timeout" ? "no data" : "request not finished";
     return new LiveCallError({
       kind: cause.kind,
       reason: `${cause.kind.replace("_", " ")}: ${what} within ${cause.after_s} s (${inst.id} ${req.path})`,
@@ -258,10 +251,7 @@ export async function openRequest(inst: InstancePool, req: OpenRequest): Promise
     attempt++;
     const sent_s = req.now_s();
     if (t.headers_timeout_s > 0) {
-      headersTimer = setTimeout(
-        () => abortWith({ kind: "headers_timeout", after_s: t.headers_timeout_s }),
-        t.headers_timeout_s * 1000,
-      );
+      headersTimer = setTimeout(() => abortWith({ kind: "headers_timeout", after_s: t.headers_timeout_s }), t.headers_timeout_s * 1000);
     }
     let failure: LiveCallError;
     let retryAfter_s: number | undefined;

@@ -29,13 +29,9 @@ export async function admit(ctx: GatewayContext, kind: GenerationKind, path: str
   const o = ctx.occupancy.of(route.model);
   if (o.queued + o.sent >= ctx.limits.max_queue && o.queued + ctx.transport.waitingForConnection(route.instances) >= ctx.limits.max_queue) {
     ctx.host.callTurnedAway(call, "gateway_queue_full"); // counted in the report as rejected
-    throw new GatewayError(
-      429,
-      `The gateway's queue for ${route.id} is full (${ctx.limits.max_queue} requests waiting, --max-queue); retry later.`,
-      "queue_full",
-      null,
-      { "retry-after": String(RETRY_AFTER_S) },
-    );
+    throw new GatewayError(429, `The gateway's queue for ${route.id} is full (${ctx.limits.max_queue} requests waiting, --max-queue); retry later.`, "queue_full", null, {
+      "retry-after": String(RETRY_AFTER_S),
+    });
   }
 
   const ex = new ClientExchange(call.id, path, request, identity, route, res);
@@ -84,8 +80,7 @@ function callOf(ctx: GatewayContext, route: ModelRoute, request: GenerationReque
   const prompt = request.prompt_tokens;
   const output = request.max_tokens ?? Math.max(1, Math.min(ctx.limits.default_max_tokens, route.max_model_len - prompt));
   const system = request.system;
-  const segments: PromptSegment[] =
-    system === undefined || system.tokens >= prompt ? [{ tokens: prompt }] : [{ key: system.key, tokens: system.tokens }, { tokens: prompt - system.tokens }];
+  const segments: PromptSegment[] = system === undefined || system.tokens >= prompt ? [{ tokens: prompt }] : [{ key: system.key, tokens: system.tokens }, { tokens: prompt - system.tokens }];
   const call: LlmCall = { id, arrival_s: now, prompt_tokens: prompt, output_tokens: output, segments, model: route.model };
   if (identity.tenant !== undefined) call.tenant = identity.tenant;
   if (identity.priority !== undefined) call.priority = identity.priority;

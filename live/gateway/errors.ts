@@ -31,8 +31,7 @@ export class GatewayError extends Error {
   }
 }
 
-export const badRequest = (message: string, param: string | null = null, code = "invalid_request"): GatewayError =>
-  new GatewayError(400, message, code, param);
+export const badRequest = (message: string, param: string | null = null, code = "invalid_request"): GatewayError => new GatewayError(400, message, code, param);
 
 /** Writes a JSON body with its length (nothing if the client is gone or a response already started). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

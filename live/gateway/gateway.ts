@@ -101,19 +101,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const output = options.out !== undefined ? new GatewayOutput(options.out) : undefined;
   const setup = await setupRun(
     {
-    cluster: options.cluster,
-    clusterFile: options.clusterFile,
-    workload: { kind: "gateway" },
-    scheduling: options.scheduling,
-    dispatch: options.dispatch,
-    seed: options.seed,
-    observability: { mode: "scraped", interval_s: options.observe_interval_s },
-    onCallClosed: (row) => {
-      output?.callClosed(row);
-      options.onCallClosed?.(row);
-      if (ctx !== undefined) callClosed(ctx, row);
-    },
-    ...(output !== undefined ? { onWorkflowClosed: (row: WorkflowRow) => output.workflowClosed(row) } : {}),
+      cluster: options.cluster,
+      clusterFile: options.clusterFile,
+      workload: { kind: "gateway" },
+      scheduling: options.scheduling,
+      dispatch: options.dispatch,
+      seed: options.seed,
+      observability: { mode: "scraped", interval_s: options.observe_interval_s },
+      onCallClosed: (row) => {
+        output?.callClosed(row);
+        options.onCallClosed?.(row);
+        if (ctx !== undefined) callClosed(ctx, row);
+      },
+      ...(output !== undefined ? { onWorkflowClosed: (row: WorkflowRow) => output.workflowClosed(row) } : {}),
       ...(options.events !== undefined ? { events: options.events } : {}),
     },
     "live",
@@ -127,7 +127,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const emulators: Emulator[] = [];
   const cleanup: (() => Promise<void> | void)[] = [];
   try {
-    const endpoints = options.emulate ? await startEmulators(instances, routes, speedup, emulators) : configEndpoints(cluster, clusterFile, instances, "the gateway").map(({ instance, url }) => ({
+    const endpoints = options.emulate
+      ? await startEmulators(instances, routes, speedup, emulators)
+      : configEndpoints(cluster, clusterFile, instances, "the gateway").map(({ instance, url }) => ({
           id: instance.spec.id,
           url,
           served_model: routes.instance(instance.spec.id).served_model,
@@ -269,4 +271,3 @@ async function startEmulators(instances: ConfiguredInstance[], routes: ModelRout
   }
   return endpoints;
 }
-

@@ -122,7 +122,12 @@ export class GatewayMetrics {
     counters(x, "tandem_gateway_failures", "Calls failed, by model and reason (upstream_stream, upstream_connect, client_disconnected, …).", this.failures);
     counters(x, "tandem_gateway_dispatches", "Dispatch decisions that sent a call to an instance, by policy and instance (re-dispatches included).", this.dispatches);
     counters(x, "tandem_gateway_holds", "Dispatch decisions that held the head call at the controller, by policy.", this.holds);
-    counters(x, "tandem_gateway_redispatches", "Calls handed back to the controller for another instance after a failure before their answer began, by instance and reason.", this.redispatches);
+    counters(
+      x,
+      "tandem_gateway_redispatches",
+      "Calls handed back to the controller for another instance after a failure before their answer began, by instance and reason.",
+      this.redispatches,
+    );
     counters(x, "tandem_gateway_instance_events", "Instances taken out of dispatch (down) or back (up), put to sleep or woken.", this.instanceEvents);
     counters(x, "tandem_gateway_prompt_tokens", "Prompt tokens of closed calls (server usage when reported, else the gateway's estimate), by model.", this.promptTokens);
     counters(x, "tandem_gateway_generation_tokens", "Output tokens of finished calls, by model.", this.outputTokens);
@@ -136,11 +141,36 @@ export class GatewayMetrics {
     x.family("tandem_gateway_requests_in_flight", "gauge", "Calls sent to an instance and not yet closed, by model.");
     for (const m of gauges.models) x.sample("tandem_gateway_requests_in_flight", [["model", m.model]], m.in_flight);
     x.family("tandem_gateway_instance_up", "gauge", "1 while the instance is reachable (else it is out of dispatch until /health answers).");
-    for (const i of gauges.instances) x.sample("tandem_gateway_instance_up", [["instance", i.instance], ["model", i.model]], i.up ? 1 : 0);
+    for (const i of gauges.instances)
+      x.sample(
+        "tandem_gateway_instance_up",
+        [
+          ["instance", i.instance],
+          ["model", i.model],
+        ],
+        i.up ? 1 : 0,
+      );
     x.family("tandem_gateway_instance_state", "gauge", "The instance's state as the controller sees it (1 for the current one).");
-    for (const i of gauges.instances) x.sample("tandem_gateway_instance_state", [["instance", i.instance], ["model", i.model], ["state", i.state]], 1);
+    for (const i of gauges.instances)
+      x.sample(
+        "tandem_gateway_instance_state",
+        [
+          ["instance", i.instance],
+          ["model", i.model],
+          ["state", i.state],
+        ],
+        1,
+      );
     x.family("tandem_gateway_instance_outstanding", "gauge", "Calls the controller has dispatched to the instance and not yet closed.");
-    for (const i of gauges.instances) x.sample("tandem_gateway_instance_outstanding", [["instance", i.instance], ["model", i.model]], i.outstanding);
+    for (const i of gauges.instances)
+      x.sample(
+        "tandem_gateway_instance_outstanding",
+        [
+          ["instance", i.instance],
+          ["model", i.model],
+        ],
+        i.outstanding,
+      );
     x.gauge("tandem_gateway_draining", "1 once shutdown began (new requests get 503).", [], gauges.draining ? 1 : 0);
     return x.text();
   }

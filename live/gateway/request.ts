@@ -55,8 +55,7 @@ const Envelope = z.looseObject({
 /** The whole request body; 413 as soon as it is longer than `limit` bytes (the rest is not read). */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return readBodyLimited(req, limit, {
-    tooLarge: () =>
-      new GatewayError(413, `Request body too large: the gateway accepts at most ${limit} bytes (--max-body-bytes).`, "request_too_large", null, { connection: "close" }),
+    tooLarge: () => new GatewayError(413, `Request body too large: the gateway accepts at most ${limit} bytes (--max-body-bytes).`, "request_too_large", null, { connection: "close" }),
     unreadable: (error) => new GatewayError(400, `the request body could not be read: ${error.message}`, "invalid_body"),
   });
 }
@@ -88,7 +87,7 @@ export function parseGenerationRequest(kind: GenerationKind, raw: Buffer): Gener
   let system: GenerationRequest["system"];
   if (kind === "completion") prompt_tokens = completionPromptTokens(b.prompt);
   else ({ prompt_tokens, system } = chatPromptTokens(b.messages));
-  const max = (kind === "chat" ? b.max_completion_tokens ?? b.max_tokens : b.max_tokens) as number | null | undefined;
+  const max = (kind === "chat" ? (b.max_completion_tokens ?? b.max_tokens) : b.max_tokens) as number | null | undefined;
   return {
     kind,
     body: b,

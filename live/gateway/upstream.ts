@@ -8,10 +8,7 @@ import { UsageChunkFilter } from "./usage-filter.ts";
 
 /** How one attempt at an instance ended. `refused`: the instance answered 4xx (already forwarded
  *  to the client as it was). `error.kind === "connect"`: no response started (worth one retry). */
-export type AttemptOutcome =
-  | { kind: "ok"; result: StreamResult }
-  | { kind: "refused"; status: number; message: string }
-  | { kind: "error"; error: LiveCallError };
+export type AttemptOutcome = { kind: "ok"; result: StreamResult } | { kind: "refused"; status: number; message: string } | { kind: "error"; error: LiveCallError };
 
 const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
 

@@ -16,10 +16,7 @@ export const API_LATENCY_SAMPLES = 15;
 /** Times `probe` `samples` times in a row, after one untimed probe that opens the connection, and
  *  returns the median round trip in model seconds. `probe` resolves false when the server did not
  *  answer with success. */
-export async function measureApiLatency(
-  probe: () => Promise<boolean>,
-  options: { speedup: number; samples?: number; describe: string },
-): Promise<ApiLatency> {
+export async function measureApiLatency(probe: () => Promise<boolean>, options: { speedup: number; samples?: number; describe: string }): Promise<ApiLatency> {
   const samples = options.samples ?? API_LATENCY_SAMPLES;
   if (!(await probe())) throw new Error(`${options.describe}: /health failed while measuring the round trip`);
   const rtts_ms: number[] = [];

@@ -181,13 +181,16 @@ export class LiveHost {
         return this.send(action.call, action.instanceId, action.enginePriority);
       case "startTool": {
         const start_s = clock.now_s();
-        const timer = setTimeout(() => {
-          this.tools.delete(timer);
-          this.guard(() => {
-            const now = clock.now_s();
-            this.controller.toolFinished(now, action.workflowId, action.stepId, start_s);
-          });
-        }, clock.wallDelay_ms(start_s + action.duration_s));
+        const timer = setTimeout(
+          () => {
+            this.tools.delete(timer);
+            this.guard(() => {
+              const now = clock.now_s();
+              this.controller.toolFinished(now, action.workflowId, action.stepId, start_s);
+            });
+          },
+          clock.wallDelay_ms(start_s + action.duration_s),
+        );
         this.tools.add(timer);
         return;
       }
@@ -263,9 +266,12 @@ export class LiveHost {
   private scheduleObservation(): void {
     if (this.closed) return;
     const clock = this.options.clock;
-    this.observeTimer = setTimeout(async () => {
-      await this.observeAll();
-      this.scheduleObservation();
-    }, clock.wallDelay_ms(clock.now_s() + this.options.observe_interval_s));
+    this.observeTimer = setTimeout(
+      async () => {
+        await this.observeAll();
+        this.scheduleObservation();
+      },
+      clock.wallDelay_ms(clock.now_s() + this.options.observe_interval_s),
+    );
   }
 }

@@ -176,20 +176,12 @@ export class InstanceHandle {
     if (this.modelName !== undefined) {
       chosen = models.find((m) => m.id === this.modelName);
       if (chosen === undefined) {
-        throw new InstanceRequestError(
-          this.id,
-          "parse",
-          `serves ${models.map((m) => m.id).join(", ") || "no model"}, not ${this.modelName}`,
-        );
+        throw new InstanceRequestError(this.id, "parse", `serves ${models.map((m) => m.id).join(", ") || "no model"}, not ${this.modelName}`);
       }
     } else {
       const bases = models.filter((m) => m.parent === undefined);
       if (bases.length !== 1) {
-        throw new InstanceRequestError(
-          this.id,
-          "parse",
-          `serves ${models.map((m) => m.id).join(", ") || "no model"}; name the instance's model`,
-        );
+        throw new InstanceRequestError(this.id, "parse", `serves ${models.map((m) => m.id).join(", ") || "no model"}; name the instance's model`);
       }
       chosen = bases[0]!;
     }
@@ -279,10 +271,7 @@ export class InstanceHandle {
       try {
         result = await this.scrape(signal);
       } catch (error) {
-        failure =
-          error instanceof InstanceRequestError
-            ? error
-            : new InstanceRequestError(this.id, "parse", `scrape failed: ${describeError(error)}`);
+        failure = error instanceof InstanceRequestError ? error : new InstanceRequestError(this.id, "parse", `scrape failed: ${describeError(error)}`);
       }
       if (signal.aborted) break;
       try {
@@ -316,12 +305,7 @@ export class InstanceHandle {
     }
   }
 
-  private async request(
-    method: "GET" | "POST",
-    path: string,
-    timeout_s: number,
-    signal: AbortSignal | undefined,
-  ): Promise<{ status: number; text: string }> {
+  private async request(method: "GET" | "POST", path: string, timeout_s: number, signal: AbortSignal | undefined): Promise<{ status: number; text: string }> {
     const ac = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {

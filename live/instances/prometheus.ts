@@ -1,15 +1,6 @@
 /** A parser of the Prometheus text exposition format (0.0.4), as vLLM's /metrics serves it. */
 
-export type PromType =
-  | "counter"
-  | "gauge"
-  | "histogram"
-  | "gaugehistogram"
-  | "summary"
-  | "info"
-  | "stateset"
-  | "untyped"
-  | "unknown";
+export type PromType = "counter" | "gauge" | "histogram" | "gaugehistogram" | "summary" | "info" | "stateset" | "untyped" | "unknown";
 
 export interface PromSample {
   /** The sample's own name, suffix included (e.g. "vllm:prefix_cache_hits_total", "x_bucket"). */
@@ -251,11 +242,7 @@ export function samplesOf(expo: PromExposition, name: string, match: Readonly<Re
 
 /** The samples of a counter under either naming: `name_total` if present, else `name` (Prometheus
  *  clients add `_total`; some exporters and older versions do not). `name` may carry `_total`. */
-export function counterSamples(
-  expo: PromExposition,
-  name: string,
-  match: Readonly<Record<string, string>> = {},
-): PromSample[] {
+export function counterSamples(expo: PromExposition, name: string, match: Readonly<Record<string, string>> = {}): PromSample[] {
   const base = name.endsWith("_total") ? name.slice(0, -"_total".length) : name;
   const withTotal = samplesOf(expo, `${base}_total`, match);
   return withTotal.length > 0 ? withTotal : samplesOf(expo, base, match);

@@ -58,18 +58,13 @@ export function vllmSnapshot(expo: PromExposition, options: VllmSnapshotOptions)
   let model = options.model;
   if (model === undefined) {
     if (models.length > 1) {
-      throw new VllmMetricsError(
-        `${options.instance}: /metrics reports several models (${models.join(", ")}); name the instance's model`,
-      );
+      throw new VllmMetricsError(`${options.instance}: /metrics reports several models (${models.join(", ")}); name the instance's model`);
     }
     model = models[0];
   } else if (models.length > 0 && !models.includes(model)) {
-    throw new VllmMetricsError(
-      `${options.instance}: /metrics reports model_name ${models.join(", ")}, not the instance's model ${model}`,
-    );
+    throw new VllmMetricsError(`${options.instance}: /metrics reports model_name ${models.join(", ")}, not the instance's model ${model}`);
   }
-  const mine = (list: PromSample[]): PromSample[] =>
-    model === undefined ? list : list.filter((s) => s.labels.model_name === undefined || s.labels.model_name === model);
+  const mine = (list: PromSample[]): PromSample[] => (model === undefined ? list : list.filter((s) => s.labels.model_name === undefined || s.labels.model_name === model));
 
   const gauge = (names: readonly string[]): { name: string; samples: PromSample[] } => {
     for (const name of names) {
@@ -95,9 +90,7 @@ export function vllmSnapshot(expo: PromExposition, options: VllmSnapshotOptions)
     kv.samples.length === 0 ? VLLM_METRICS.kv_usage.join(" or ") : "",
   ].filter((m) => m !== "");
   if (missing.length > 0) {
-    throw new VllmMetricsError(
-      `${options.instance}: /metrics lacks ${missing.join(", ")}${model !== undefined ? ` for model ${model}` : ""} (not a vLLM server?)`,
-    );
+    throw new VllmMetricsError(`${options.instance}: /metrics lacks ${missing.join(", ")}${model !== undefined ? ` for model ${model}` : ""} (not a vLLM server?)`);
   }
   const kvSum = finiteSum(kv.samples, kv.name, options.instance);
   const kv_usage = Math.min(1, Math.max(0, kvSum / kv.samples.length));

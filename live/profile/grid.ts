@@ -164,9 +164,7 @@ export function checkSweep(points: readonly SweepPoint[], limits: ServerLimits):
       );
     }
     if (limits.max_num_seqs !== undefined && p.batch_size > limits.max_num_seqs) {
-      throw new InputError(
-        `sweep point ${p.batch_id}: batch size ${p.batch_size} exceeds --max-num-seqs ${limits.max_num_seqs}; the requests would not run as one batch`,
-      );
+      throw new InputError(`sweep point ${p.batch_id}: batch size ${p.batch_size} exceeds --max-num-seqs ${limits.max_num_seqs}; the requests would not run as one batch`);
     }
   }
 }

@@ -97,10 +97,7 @@ export interface ProfileSweepResult {
 /** Checks the endpoint before anything is sent: reachable, serves the model, exposes vLLM's
  *  /metrics, and (for an emulator) runs at the speedup `speedup` says. Failures are one-line
  *  InputErrors. */
-export async function probeServer(
-  handle: InstanceHandle,
-  options: Pick<ProfileSweepOptions, "endpoint" | "model" | "api_key" | "speedup">,
-): Promise<ServerInfo> {
+export async function probeServer(handle: InstanceHandle, options: Pick<ProfileSweepOptions, "endpoint" | "model" | "api_key" | "speedup">): Promise<ServerInfo> {
   const where = `--endpoint ${options.endpoint}`;
   let models;
   try {
@@ -240,9 +237,13 @@ export async function runProfileSweep(options: ProfileSweepOptions): Promise<Pro
       const batch = measured;
       const cached = batch.requests.filter((r) => (r.cached_tokens ?? 0) > 0).length;
       if (cached > 0) options.onWarning?.(`batch ${point.batch_id}: ${cached} requests hit the prefix cache (a rerun with the same --seed?); calibration leaves the batch out`);
-      if (batch.preemptions !== undefined) options.onWarning?.(`batch ${point.batch_id}: the server preempted ${batch.preemptions} times while it ran (too little KV cache); calibration leaves the batch out`);
+      if (batch.preemptions !== undefined)
+        options.onWarning?.(`batch ${point.batch_id}: the server preempted ${batch.preemptions} times while it ran (too little KV cache); calibration leaves the batch out`);
       const produced = batch.requests.filter((r) => r.output_tokens !== point.output_tokens).length;
-      if (produced > 0) options.onWarning?.(`batch ${point.batch_id}: ${produced} requests generated another number of tokens than max_tokens ${point.output_tokens} (is ignore_eos honoured?); rows record what they generated`);
+      if (produced > 0)
+        options.onWarning?.(
+          `batch ${point.batch_id}: ${produced} requests generated another number of tokens than max_tokens ${point.output_tokens} (is ignore_eos honoured?); rows record what they generated`,
+        );
       const batchRowsOut = batchRows(batch, ctx);
       rows.push(...batchRowsOut);
       batches.push(batch);

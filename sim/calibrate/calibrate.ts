@@ -1,17 +1,7 @@
 import { LATENCY_SCHEMA, type FittedInfo } from "../../src/model/latency-info.ts";
 import { DEFAULT_SMOOTHING, fitMeasurements, TraceCache, type FitOptions } from "./fit.ts";
 import type { ProfileGroup } from "./measurements.ts";
-import {
-  configurations,
-  crossValidate,
-  fittedModel,
-  holdoutValidate,
-  predictionErrors,
-  prefillShapes,
-  type CrossValidation,
-  type ErrorTable,
-  type Holdout,
-} from "./validate.ts";
+import { configurations, crossValidate, fittedModel, holdoutValidate, predictionErrors, prefillShapes, type CrossValidation, type ErrorTable, type Holdout } from "./validate.ts";
 
 export interface CalibrationOptions {
   fit?: FitOptions;
@@ -57,8 +47,7 @@ export function calibrateGroup(group: ProfileGroup, options: CalibrationOptions 
   const configs = configurations(group.measurements).length;
   const shapes = prefillShapes(group.measurements).length;
   const cross_validation = folds >= 2 && shapes >= folds ? crossValidate(group.measurements, { folds, seed, fit: fitOptions, unit: "shape" }, cache) : undefined;
-  const cross_validation_by_configuration =
-    folds >= 2 && configs >= folds ? crossValidate(group.measurements, { folds, seed, fit: fitOptions, unit: "configuration" }, cache) : undefined;
+  const cross_validation_by_configuration = folds >= 2 && configs >= folds ? crossValidate(group.measurements, { folds, seed, fit: fitOptions, unit: "configuration" }, cache) : undefined;
   const holdout = options.holdout !== undefined && shapes >= 2 ? holdoutValidate(group.measurements, { fraction: options.holdout, seed, fit: fitOptions }, cache) : undefined;
   const headline = cross_validation?.errors ?? holdout?.errors ?? in_sample;
   const fitBlock: Record<string, unknown> = {

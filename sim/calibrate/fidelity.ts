@@ -38,9 +38,19 @@ function latencyFor(subject: FidelitySubject, model: string, gpu: string, tp: nu
 /** One Vidur layer as a ModelSpec (for the roofline's kernel-level comparison). */
 function vidurLayer(shape: VidurProfiles["linear"][number]["shape"]): ModelSpec {
   return {
-    name: "vidur-layer", layers: 1, hidden_size: shape.hidden, heads: shape.heads, kv_heads: shape.kv_heads,
-    head_dim: shape.hidden / shape.heads, intermediate_size: shape.intermediate, vocab_size: 0, params: 0,
-    max_position_embeddings: 1 << 20, dtype_bytes: 2, gated_mlp: shape.gated, tied_embeddings: false,
+    name: "vidur-layer",
+    layers: 1,
+    hidden_size: shape.hidden,
+    heads: shape.heads,
+    kv_heads: shape.kv_heads,
+    head_dim: shape.hidden / shape.heads,
+    intermediate_size: shape.intermediate,
+    vocab_size: 0,
+    params: 0,
+    max_position_embeddings: 1 << 20,
+    dtype_bytes: 2,
+    gated_mlp: shape.gated,
+    tied_embeddings: false,
   };
 }
 
@@ -49,20 +59,26 @@ function rooflineKernelErrors(profiles: VidurProfiles): Record<string, KernelErr
   const gpu = gpuSpec("a100-80gb");
   const c = DEFAULT_ROOFLINE_CONSTANTS;
   const linear = profiles.linear.filter((r) => r.gpu_dir === "a100");
-  const gemm = errorOf(linear.map((r) => {
-    const flops = layerGemms(r.shape, r.tensor_parallel).reduce((s, [a, b]) => s + 2 * a * b, 0);
-    const t = Math.max((flops * r.tokens) / (gpu.peak_fp16_flops * c.linear_compute_efficiency), flops / (gpu.mem_bandwidth_bytes_per_s * c.linear_memory_efficiency));
-    return [t, r.qkv_s + r.out_s + r.up_s + r.down_s];
-  }));
+  const gemm = errorOf(
+    linear.map((r) => {
+      const flops = layerGemms(r.shape, r.tensor_parallel).reduce((s, [a, b]) => s + 2 * a * b, 0);
+      const t = Math.max((flops * r.tokens) / (gpu.peak_fp16_flops * c.linear_compute_efficiency), flops / (gpu.mem_bandwidth_bytes_per_s * c.linear_memory_efficiency));
+      return [t, r.qkv_s + r.out_s + r.up_s + r.down_s];
+    }),
+  );
   const attention = (prefill: boolean) =>
-    errorOf(profiles.attention.filter((r) => r.prefill === prefill && r.time_s > 0).map((r) => {
-      const spec = vidurLayer({ heads: r.q_heads, kv_heads: r.kv_heads, hidden: r.hidden, intermediate: 0, vocab: 0, gated: true });
-      const m = new RooflineLatencyModel(spec, gpu, r.tensor_parallel, c);
-      const batch = emptyBatchShape();
-      for (let i = 0; i < r.batch_size; i++) prefill ? addPrefillChunk(batch, r.chunk, r.kv_tokens) : addDecode(batch, r.kv_tokens + 1);
-      const b = m.breakdown(batch);
-      return [Math.max(b.attention_compute_s, b.attention_memory_s), r.time_s];
-    }));
+    errorOf(
+      profiles.attention
+        .filter((r) => r.prefill === prefill && r.time_s > 0)
+        .map((r) => {
+          const spec = vidurLayer({ heads: r.q_heads, kv_heads: r.kv_heads, hidden: r.hidden, intermediate: 0, vocab: 0, gated: true });
+          const m = new RooflineLatencyModel(spec, gpu, r.tensor_parallel, c);
+          const batch = emptyBatchShape();
+          for (let i = 0; i < r.batch_size; i++) prefill ? addPrefillChunk(batch, r.chunk, r.kv_tokens) : addDecode(batch, r.kv_tokens + 1);
+          const b = m.breakdown(batch);
+          return [Math.max(b.attention_compute_s, b.attention_memory_s), r.time_s];
+        }),
+    );
   return { gemm, attention_prefill: attention(true), attention_decode: attention(false) };
 }
 
@@ -83,12 +99,13 @@ export function fidelity(profiles_dir: string, subject: FidelitySubject): Fideli
   }
   if (existsSync(join(profiles_dir, "vidur")) && subject.kind !== "file") {
     const profiles = readVidurProfiles(profiles_dir);
-    const families = subject.kind === "step"
-      ? (() => {
-          const m = stepModel("llama-2-70b", "a100-80gb", 1) as StepLatencyModel;
-          return kernelErrors(m.coefficients, gpuSpec("a100-80gb"), profiles, "a100");
-        })()
-      : rooflineKernelErrors(profiles);
+    const families =
+      subject.kind === "step"
+        ? (() => {
+            const m = stepModel("llama-2-70b", "a100-80gb", 1) as StepLatencyModel;
+            return kernelErrors(m.coefficients, gpuSpec("a100-80gb"), profiles, "a100");
+          })()
+        : rooflineKernelErrors(profiles);
     for (const [family, error] of Object.entries(families)) if (error) lines.push({ source: "vidur", group: "a100 kernels", quantity: family, error });
   }
   return lines;

@@ -61,7 +61,11 @@ function loss(e: SplitwiseErrors): number {
 // ---------------------------------------------------------------------------------------------------
 // Kernel fits (A100)
 
-function fitGemm(v: VidurProfiles, gpu: GpuSpec, gpu_dir: string): Pick<StepCoefficients, "gemm_memory_efficiency" | "gemm_compute_efficiency" | "gemm_half_efficiency_tokens" | "gemm_kernel_s"> {
+function fitGemm(
+  v: VidurProfiles,
+  gpu: GpuSpec,
+  gpu_dir: string,
+): Pick<StepCoefficients, "gemm_memory_efficiency" | "gemm_compute_efficiency" | "gemm_half_efficiency_tokens" | "gemm_kernel_s"> {
   const rows = v.linear.filter((r) => r.gpu_dir === gpu_dir);
   const samples: { rows: number; cols: number; tokens: number; t: number }[] = [];
   for (const r of rows) {
@@ -180,7 +184,10 @@ function heldOutErrors(groups: ProfileGroup[], gpu: GpuSpec, fit: EndToEndFit, c
     const model = (m: Measurement) => new StepLatencyModel(modelSpec(g.model), gpu, g.tensor_parallel, per_fold[fold_of.get(m)!]);
     const models = per_fold.map((c) => new StepLatencyModel(modelSpec(g.model), gpu, g.tensor_parallel, c));
     void model;
-    out.set(g, splitwiseErrors(g.measurements, (m) => models[fold_of.get(m)!], cache));
+    out.set(
+      g,
+      splitwiseErrors(g.measurements, (m) => models[fold_of.get(m)!], cache),
+    );
   }
   return out;
 }
@@ -191,7 +198,7 @@ function roundCoefficients(c: StepCoefficients): StepCoefficients {
   return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, Array.isArray(v) ? v.map((x) => round(x)) : round(v)])) as StepCoefficients;
 }
 
-export type FitLog = (line: string) => void
+export type FitLog = (line: string) => void;
 
 /** Fits every GPU the data covers and returns the presets document (deterministic). */
 export function fitStepPresets(profiles_dir: string, log: FitLog = () => {}): StepPresetsDocument {

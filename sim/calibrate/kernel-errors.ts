@@ -1,12 +1,5 @@
 import type { GpuSpec } from "../../src/model/gpus.ts";
-import {
-  allreduce_s,
-  decodeAttentionLayer_s,
-  elementwiseLayer_s,
-  gemmKernel_s,
-  prefillAttentionLayer_s,
-  type StepCoefficients,
-} from "../../src/model/step-model.ts";
+import { allreduce_s, decodeAttentionLayer_s, elementwiseLayer_s, gemmKernel_s, prefillAttentionLayer_s, type StepCoefficients } from "../../src/model/step-model.ts";
 import type { VidurAttentionRow, VidurLinearRow, VidurProfiles, VidurShape } from "./vidur.ts";
 
 /** Absolute percentage errors of one kernel family (fractions). */
@@ -83,7 +76,9 @@ export function kernelErrors(c: StepCoefficients, gpu: GpuSpec, profiles: VidurP
   const out: Partial<KernelErrors> = {};
   if (linear.length > 0) {
     out.gemm = errorOf(linear.map((r) => [predictLayerGemm_s(c, gpu, r).reduce((a, b) => a + b, 0), r.qkv_s + r.out_s + r.up_s + r.down_s]));
-    out.elementwise = errorOf(linear.filter((r) => r.elementwise_s > 0).map((r) => [elementwiseLayer_s(c, gpu, layerElementwiseBytes(r.shape, r.tensor_parallel), r.tokens), r.elementwise_s]));
+    out.elementwise = errorOf(
+      linear.filter((r) => r.elementwise_s > 0).map((r) => [elementwiseLayer_s(c, gpu, layerElementwiseBytes(r.shape, r.tensor_parallel), r.tokens), r.elementwise_s]),
+    );
   }
   if (gpu_dir === "a100") {
     const attention = profiles.attention.filter((r) => r.time_s > 0);

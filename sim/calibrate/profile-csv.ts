@@ -51,9 +51,10 @@ export function profileMeasurements(rows: readonly ProfileRowAt[], file: string)
     const tensor_parallel = first.tensor_parallel;
     const spoiled = ordered.find((r) => (r.row.cached_tokens ?? 0) > 0 || (r.row.preemptions ?? 0) > 0);
     if (spoiled) {
-      const reason = (spoiled.row.cached_tokens ?? 0) > 0
-        ? `batch "${id}": request ${spoiled.row.request_index} (line ${spoiled.line}) hit the prefix cache; calibration batches need unique prompts`
-        : `batch "${id}": request ${spoiled.row.request_index} (line ${spoiled.line}) was preempted; the batch did not run as one static batch`;
+      const reason =
+        (spoiled.row.cached_tokens ?? 0) > 0
+          ? `batch "${id}": request ${spoiled.row.request_index} (line ${spoiled.line}) hit the prefix cache; calibration batches need unique prompts`
+          : `batch "${id}": request ${spoiled.row.request_index} (line ${spoiled.line}) was preempted; the batch did not run as one static batch`;
       for (const r of ordered) excluded.push({ source: `${file}:${r.line}`, model, gpu, tensor_parallel, reason });
       continue;
     }

@@ -8,17 +8,7 @@ import type { ExcludedRow, Measurement } from "./measurements.ts";
  *  `batch_size` identical requests of `prompt_size` prompt tokens and `token_size` output tokens;
  *  `prompt_time` is the batch's prompt phase (TTFT), `token_time` the time per output token after
  *  it, `e2e_time` the whole batch — all in milliseconds. Power columns are ignored. */
-export const SPLITWISE_REQUIRED_COLUMNS = [
-  "model",
-  "hardware",
-  "tensor_parallel",
-  "prompt_size",
-  "batch_size",
-  "token_size",
-  "prompt_time",
-  "token_time",
-  "e2e_time",
-] as const;
+export const SPLITWISE_REQUIRED_COLUMNS = ["model", "hardware", "tensor_parallel", "prompt_size", "batch_size", "token_size", "prompt_time", "token_time", "e2e_time"] as const;
 export const SPLITWISE_COLUMNS = [...SPLITWISE_REQUIRED_COLUMNS, "peak_power", "average_power"] as const;
 
 const ms = () => numberCell({ min: 0, exclusive: true });

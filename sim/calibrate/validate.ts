@@ -141,10 +141,7 @@ export interface CrossValidation {
 }
 
 /** The fold (0 … folds − 1) of every measurement, by `unit` (default: whole prefill shapes). */
-export function measurementFolds(
-  measurements: readonly Measurement[],
-  options: { folds: number; seed: number | string; unit?: HoldOutUnit },
-): number[] {
+export function measurementFolds(measurements: readonly Measurement[], options: { folds: number; seed: number | string; unit?: HoldOutUnit }): number[] {
   const unit = options.unit ?? "shape";
   const units = holdOutUnits(measurements, unit);
   const folds = options.folds;
@@ -193,11 +190,7 @@ export interface Holdout {
 
 /** One split: a `fraction` of the prefill shapes (at least one, and at least one left to fit) is
  *  held out whole; the model fitted on the rest is simulated on them. */
-export function holdoutValidate(
-  measurements: readonly Measurement[],
-  options: { fraction: number; seed: number | string; fit?: FitOptions },
-  cache = new TraceCache(),
-): Holdout {
+export function holdoutValidate(measurements: readonly Measurement[], options: { fraction: number; seed: number | string; fit?: FitOptions }, cache = new TraceCache()): Holdout {
   const shapes = prefillShapes(measurements);
   if (shapes.length < 2) throw new Error("holdoutValidate: needs at least two prefill shapes");
   if (!(options.fraction > 0 && options.fraction < 1)) throw new Error(`holdoutValidate: fraction must be in (0, 1) (got ${options.fraction})`);

@@ -48,7 +48,6 @@ export const REJECT_TOO_LONG = "exceeds_max_model_len";
 export const REJECT_KV_CAPACITY = "exceeds_kv_capacity";
 export const REJECT_QUEUE_FULL = "queue_full";
 
-
 /** One vLLM-like instance with V1 scheduling semantics: each step spends a token budget on the
  *  running requests first (a decode token each, or their next prefill chunk), then admits waiting
  *  requests in queue order, chunking a prefill that does not fit; when the KV cache cannot hold a
@@ -434,8 +433,7 @@ export class Engine {
   private minimumBlocks(): number {
     const blockSize = this.config.block_size;
     let most = 1;
-    const need = (request: EngineRequest) =>
-      Math.ceil((request.call.prompt_tokens + request.target_output_tokens) / blockSize);
+    const need = (request: EngineRequest) => Math.ceil((request.call.prompt_tokens + request.target_output_tokens) / blockSize);
     for (const request of this.running) most = Math.max(most, need(request));
     this.waiting.forEach((request) => {
       most = Math.max(most, need(request));

@@ -528,8 +528,7 @@ export class Controller {
       for (const decision of policy.decide(this.view, context)) {
         const view = this.viewById.get(decision.instanceId);
         invariant(view, `lifecycle decision about unknown instance ${decision.instanceId}`);
-        const state: InstanceState =
-          decision.kind === "sleep" ? "asleep" : decision.kind === "wake" ? "waking" : decision.kind === "startInstance" ? "starting" : "stopped";
+        const state: InstanceState = decision.kind === "sleep" ? "asleep" : decision.kind === "wake" ? "waking" : decision.kind === "startInstance" ? "starting" : "stopped";
         this.setState(view, state);
         if (decision.kind === "sleep" || decision.kind === "wake") this.traffic.transition(view.spec.model, decision.kind);
         this.actions.push({ kind: decision.kind, instanceId: decision.instanceId });

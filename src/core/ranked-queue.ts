@@ -32,9 +32,7 @@ export class RankedQueue<T extends { readonly seq: number }> {
 
   /** Every item with its rank, in the order pop would return them (a copy; for inspection). */
   ordered(): { item: T; rank: number }[] {
-    return this.items
-      .map((item, i) => ({ item, rank: this.ranks[i] }))
-      .sort((a, b) => a.rank - b.rank || a.item.seq - b.item.seq);
+    return this.items.map((item, i) => ({ item, rank: this.ranks[i] })).sort((a, b) => a.rank - b.rank || a.item.seq - b.item.seq);
   }
 
   /** Recomputes every rank (for policies whose order changes while calls wait) and re-heapifies. */

@@ -180,8 +180,7 @@ export class Recorder {
     const queue_s = rec.dispatched_s - rec.arrival_s;
     const ttft_s = hasFirstToken ? rec.first_token_s - rec.arrival_s : null;
     // TPOT needs at least two tokens: (e2e − ttft) spans output − 1 gaps.
-    const tpot_s =
-      ttft_s !== null && usage.output_tokens > 1 ? (e2e_s - ttft_s) / (usage.output_tokens - 1) : null;
+    const tpot_s = ttft_s !== null && usage.output_tokens > 1 ? (e2e_s - ttft_s) / (usage.output_tokens - 1) : null;
 
     this.completed++;
     this.inputTokens += usage.prompt_tokens;
@@ -259,8 +258,7 @@ export class Recorder {
   }
 
   summary(): Summary {
-    const duration_s =
-      this.lastClose_s >= this.firstArrival_s ? this.lastClose_s - this.firstArrival_s : 0;
+    const duration_s = this.lastClose_s >= this.firstArrival_s ? this.lastClose_s - this.firstArrival_s : 0;
     const perSecond = (n: number): number => (duration_s > 0 ? n / duration_s : 0);
 
     let queried = 0;
@@ -332,9 +330,7 @@ export class Recorder {
       const queried = t.last?.prefix_queried_tokens ?? 0;
       const hits = t.last?.prefix_hit_tokens ?? 0;
       const tiers = t.last === null ? undefined : hitsByTier(t.last);
-      const byTier = tiers === undefined
-        ? {}
-        : { prefix_gpu_hit_tokens: tiers.gpu, prefix_cpu_hit_tokens: tiers.cpu, prefix_disk_hit_tokens: tiers.disk };
+      const byTier = tiers === undefined ? {} : { prefix_gpu_hit_tokens: tiers.gpu, prefix_cpu_hit_tokens: tiers.cpu, prefix_disk_hit_tokens: tiers.disk };
       return {
         id: spec.id,
         model: spec.model,

@@ -141,10 +141,7 @@ export const InstanceTimelineSchema = z
     kv_usage: z.array(fraction),
     awake: z.array(z.boolean()),
   })
-  .refine(
-    (t) => [t.running, t.waiting, t.kv_usage, t.awake].every((column) => column.length === t.t_s.length),
-    { message: "timeline columns must have the same length as t_s" },
-  );
+  .refine((t) => [t.running, t.waiting, t.kv_usage, t.awake].every((column) => column.length === t.t_s.length), { message: "timeline columns must have the same length as t_s" });
 
 /** One step of the longest workflow: an LLM call (with its instance) or a tool step. */
 export const WorkflowStepSchema = z.strictObject({

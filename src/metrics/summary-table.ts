@@ -15,18 +15,11 @@ export function formatSummaryTable(summary: Summary, instances: InstanceSummary[
     );
   }
 
+  lines.push(`calls        ${calls.arrived} arrived, ${calls.completed} completed, ${calls.failed} failed, ` + `${calls.rejected} rejected over ${fixed(summary.duration_s, 3)} s`);
   lines.push(
-    `calls        ${calls.arrived} arrived, ${calls.completed} completed, ${calls.failed} failed, ` +
-      `${calls.rejected} rejected over ${fixed(summary.duration_s, 3)} s`,
+    `throughput   ${fixed(throughput.requests_per_s, 3)} req/s, ` + `${fixed(throughput.input_tokens_per_s, 1)} input tok/s, ${fixed(throughput.output_tokens_per_s, 1)} output tok/s`,
   );
-  lines.push(
-    `throughput   ${fixed(throughput.requests_per_s, 3)} req/s, ` +
-      `${fixed(throughput.input_tokens_per_s, 1)} input tok/s, ${fixed(throughput.output_tokens_per_s, 1)} output tok/s`,
-  );
-  lines.push(
-    `goodput      ${fixed(summary.goodput_requests_per_s, 3)} req/s, SLO attainment ${percent(slo.attainment)}` +
-      ` (${sloText(slo)})`,
-  );
+  lines.push(`goodput      ${fixed(summary.goodput_requests_per_s, 3)} req/s, SLO attainment ${percent(slo.attainment)}` + ` (${sloText(slo)})`);
   lines.push(
     `prefix cache ${percent(summary.prefix_cache.hit_rate)} hit rate ` +
       `(${summary.prefix_cache.hit_tokens} of ${summary.prefix_cache.queried_tokens} tokens)` +
@@ -55,8 +48,7 @@ export function formatSummaryTable(summary: Summary, instances: InstanceSummary[
     lines.push("");
     lines.push(
       ...renderTable(
-        ["instance", "model", "gpu", "tp", "dispatched", "completed", "failed", "output tok",
-          "TTFT mean ms", "E2E mean ms", "peak KV", "prefix hit", "preemptions"],
+        ["instance", "model", "gpu", "tp", "dispatched", "completed", "failed", "output tok", "TTFT mean ms", "E2E mean ms", "peak KV", "prefix hit", "preemptions"],
         instances.map((i) => [
           i.id,
           i.model,
@@ -80,15 +72,7 @@ export function formatSummaryTable(summary: Summary, instances: InstanceSummary[
     lines.push(
       ...renderTable(
         ["agent", "calls", "latency mean ms", "p99 ms", "queue mean ms", "input tok mean", "output tok mean"],
-        agents.map((a) => [
-          a.agent,
-          String(a.calls),
-          ms(a.latency_s.mean),
-          ms(a.latency_s.p99),
-          ms(a.queue_s.mean),
-          fixed(a.input_tokens.mean, 0),
-          fixed(a.output_tokens.mean, 0),
-        ]),
+        agents.map((a) => [a.agent, String(a.calls), ms(a.latency_s.mean), ms(a.latency_s.p99), ms(a.queue_s.mean), fixed(a.input_tokens.mean, 0), fixed(a.output_tokens.mean, 0)]),
       ),
     );
   }
@@ -100,7 +84,10 @@ function renderTable(header: string[], rows: string[][]): string[] {
   const all = [header, ...rows];
   const widths = header.map((_, col) => Math.max(...all.map((row) => row[col].length)));
   const render = (row: string[]): string =>
-    row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]) : cell.padStart(widths[col]))).join("  ").trimEnd();
+    row
+      .map((cell, col) => (col === 0 ? cell.padEnd(widths[col]) : cell.padStart(widths[col])))
+      .join("  ")
+      .trimEnd();
   return [render(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(render)];
 }
 

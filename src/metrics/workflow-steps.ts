@@ -77,9 +77,7 @@ export class WorkflowStepsRecorder {
 
   result(): LongestWorkflow | undefined {
     if (this.longest === undefined) return undefined;
-    const steps = [...this.longestSteps].sort(
-      (a, b) => a.start_s - b.start_s || a.end_s - b.end_s || (a.step_id < b.step_id ? -1 : a.step_id > b.step_id ? 1 : 0),
-    );
+    const steps = [...this.longestSteps].sort((a, b) => a.start_s - b.start_s || a.end_s - b.end_s || (a.step_id < b.step_id ? -1 : a.step_id > b.step_id ? 1 : 0));
     return { ...this.longest, steps: steps.slice(0, MAX_GANTT_STEPS) };
   }
 }

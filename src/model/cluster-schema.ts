@@ -39,7 +39,10 @@ export const LatencySchema = z.union([
 /** A group of identical instances. */
 export const InstanceGroupSchema = z.strictObject({
   /** Instance ids are `<name>-<i>` (or `<name>` when count is 1); default: the model name. */
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/, "expected letters, digits, '.', '_' or '-'").optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, "expected letters, digits, '.', '_' or '-'")
+    .optional(),
   model: z.string().min(1),
   gpu: z.string().min(1),
   tensor_parallel: positiveInt.default(1),
@@ -59,10 +62,7 @@ export const InstanceGroupSchema = z.strictObject({
 });
 
 /** A policy by name, or by name with parameters (checked by the policy's own schema). */
-export const PolicyChoiceSchema = z.union([
-  z.string().min(1),
-  z.strictObject({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).optional() }),
-]);
+export const PolicyChoiceSchema = z.union([z.string().min(1), z.strictObject({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).optional() })]);
 
 export const SloSchema = z.strictObject({
   ttft_s: z.number().positive().optional(),

@@ -43,11 +43,12 @@ export class FittedLatencyModel implements LatencyModel {
   }
 
   stepTime_s(batch: BatchShape): number {
-    let t = this.overhead_s
-      + this.per_prefill_token_s * batch.prefill_tokens
-      + this.per_attention_pair_s * batch.prefill_attention_pairs
-      + this.per_decode_seq_s * batch.decode_seqs
-      + this.per_kv_token_s * (batch.decode_context_tokens + batch.prefill_context_tokens);
+    let t =
+      this.overhead_s +
+      this.per_prefill_token_s * batch.prefill_tokens +
+      this.per_attention_pair_s * batch.prefill_attention_pairs +
+      this.per_decode_seq_s * batch.decode_seqs +
+      this.per_kv_token_s * (batch.decode_context_tokens + batch.prefill_context_tokens);
     const tokens = batch.prefill_tokens;
     if (tokens > 0) {
       t += this.prefill_step_overhead_s;

@@ -97,8 +97,15 @@ const ALIASES: Record<string, string> = {
 /** Canonical key: lower case, no `nvidia-` or `amd-instinct-` prefix, form factor (`-sxm4`) dropped,
  *  `80g` → `80gb`. */
 export function normaliseGpuName(name: string): string {
-  let key = name.trim().toLowerCase().replace(/[\s_]+/g, "-");
-  key = key.replace(/^nvidia-/, "").replace(/^amd-(instinct-)?/, "").replace(/-sxm\d?/, "").replace(/-hbm3e?$/, "");
+  let key = name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_]+/g, "-");
+  key = key
+    .replace(/^nvidia-/, "")
+    .replace(/^amd-(instinct-)?/, "")
+    .replace(/-sxm\d?/, "")
+    .replace(/-hbm3e?$/, "");
   // A full part name is kept as it is: `a10g` is a GPU, not "a1 with 0 GB".
   if (BY_NAME.has(key)) return key;
   key = key.replace(/-?(\d+)g$/, "-$1gb").replace(/-?(\d+)gb$/, "-$1gb");

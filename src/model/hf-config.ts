@@ -34,9 +34,7 @@ export function modelSpecFromHfConfig(doc: unknown, where: string, fallback_name
   const kv_heads = c.optionalInt("num_key_value_heads") ?? heads;
   if (heads % kv_heads !== 0) throw c.error("num_key_value_heads", `${kv_heads} does not divide num_attention_heads ${heads}`);
   const mla = family === "deepseek" ? c.mla() : undefined;
-  const head_dim = mla
-    ? mla.qk_nope_head_dim + mla.qk_rope_head_dim
-    : c.optionalInt("head_dim") ?? exactHeadDim(c, hidden_size, heads);
+  const head_dim = mla ? mla.qk_nope_head_dim + mla.qk_rope_head_dim : (c.optionalInt("head_dim") ?? exactHeadDim(c, hidden_size, heads));
   const moe = c.moe(family, layers);
   const spec: ModelSpec = {
     name: modelName(c.raw._name_or_path, fallback_name),
@@ -66,7 +64,11 @@ export function modelSpecFromHfConfig(doc: unknown, where: string, fallback_name
  *  and a preset's name when it is an alias of one (`meta-llama/Llama-3.1-8B-Instruct` → llama-3.1-8b). */
 function modelName(name_or_path: unknown, fallback: string): string {
   const raw = typeof name_or_path === "string" && name_or_path.trim() !== "" ? name_or_path : fallback;
-  const last = raw.replace(/[/\\]+$/, "").split(/[/\\]/).pop() ?? raw;
+  const last =
+    raw
+      .replace(/[/\\]+$/, "")
+      .split(/[/\\]/)
+      .pop() ?? raw;
   return canonicalModelName(last.trim().toLowerCase());
 }
 
@@ -109,7 +111,10 @@ function countParams(m: ModelSpec, family: Family, c: ConfigReader): number {
 
 /** Typed field access with one-line errors: "config.json: num_hidden_layers: expected an integer ≥ 1". */
 class ConfigReader {
-  constructor(readonly raw: Record<string, unknown>, private readonly where: string) {}
+  constructor(
+    readonly raw: Record<string, unknown>,
+    private readonly where: string,
+  ) {}
 
   error(field: string, problem: string) {
     return inputError(this.where, `${field}: ${problem}`);
@@ -118,7 +123,7 @@ class ConfigReader {
   architecture(): Family {
     const value = this.raw.architectures;
     if (!Array.isArray(value) || value.length === 0 || typeof value[0] !== "string") {
-      throw this.error("architectures", "expected a list of model class names (e.g. [\"LlamaForCausalLM\"])");
+      throw this.error("architectures", 'expected a list of model class names (e.g. ["LlamaForCausalLM"])');
     }
     const name = value[0];
     const family = (ARCHITECTURES as Record<string, Family>)[name];

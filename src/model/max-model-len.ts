@@ -9,7 +9,5 @@ import { inputErrorAt } from "./where.ts";
 export function defaultMaxModelLen(model: ModelSpec, kv_capacity_tokens: number, where?: string): number {
   const context = model.max_position_embeddings;
   if (context <= kv_capacity_tokens) return context;
-  throw inputErrorAt(where,
-    `${model.name}'s context ${context} tokens does not fit the KV cache (${kv_capacity_tokens} tokens);`
-    + ` set engine.max_model_len ≤ ${kv_capacity_tokens}`);
+  throw inputErrorAt(where, `${model.name}'s context ${context} tokens does not fit the KV cache (${kv_capacity_tokens} tokens);` + ` set engine.max_model_len ≤ ${kv_capacity_tokens}`);
 }

@@ -46,19 +46,10 @@ export function weightBytesPerGpu(model: ModelSpec, tensor_parallel: number): nu
  *  For llama-3-8b at 8192 tokens and 256 sequences this is ≈ 1.5 GiB, in line with vLLM's logs.
  *  `mlp_width` is `intermediate_size` for dense models; for MoE, the widest MLP a token passes
  *  through (its routed experts and shared experts together, or a dense layer). */
-export function activationReserveBytes(
-  model: ModelSpec,
-  tensor_parallel: number,
-  max_num_batched_tokens: number,
-  max_num_seqs: number,
-): number {
+export function activationReserveBytes(model: ModelSpec, tensor_parallel: number, max_num_batched_tokens: number, max_num_seqs: number): number {
   const per_token_elements =
-    4 * model.hidden_size
-    + ((model.gated_mlp ? 2 : 1) * mlpActivationWidth(model)) / tensor_parallel
-    + ((model.heads + 2 * model.kv_heads) * model.head_dim) / tensor_parallel;
-  return NON_TORCH_RESERVE_BYTES
-    + max_num_batched_tokens * model.dtype_bytes * per_token_elements
-    + max_num_seqs * model.vocab_size * LOGITS_BYTES_PER_VOCAB_ENTRY;
+    4 * model.hidden_size + ((model.gated_mlp ? 2 : 1) * mlpActivationWidth(model)) / tensor_parallel + ((model.heads + 2 * model.kv_heads) * model.head_dim) / tensor_parallel;
+  return NON_TORCH_RESERVE_BYTES + max_num_batched_tokens * model.dtype_bytes * per_token_elements + max_num_seqs * model.vocab_size * LOGITS_BYTES_PER_VOCAB_ENTRY;
 }
 
 /** Width of the MLP activations one token produces (see `activationReserveBytes`). */
@@ -112,7 +103,11 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
   if (!(utilisation > 0 && utilisation <= 1)) {
     throw inputErrorAt(field("gpu_memory_utilization"), `gpu_memory_utilization ${utilisation}: expected a fraction in (0, 1]`);
   }
-  for (const [name, value] of [["block_size", block_size], ["max_num_batched_tokens", batched_tokens], ["max_num_seqs", max_num_seqs]] as const) {
+  for (const [name, value] of [
+    ["block_size", block_size],
+    ["max_num_batched_tokens", batched_tokens],
+    ["max_num_seqs", max_num_seqs],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1) throw inputErrorAt(field(name), `${name} ${value}: expected a positive integer`);
   }
 
@@ -124,11 +119,13 @@ export function kvCapacity(options: KvCapacityOptions): KvCapacity {
   const num_gpu_blocks = Math.max(0, Math.floor(kv_bytes / block_bytes));
   if (num_gpu_blocks < 1) {
     const gib = (bytes: number) => (bytes / GiB).toFixed(1);
-    throw inputErrorAt(where,
-      `${model.name} needs ${gib(weights_bytes + activation_reserve_bytes)} GiB per GPU at tensor_parallel ${tp}`
-      + ` (weights ${gib(weights_bytes)} GiB + activation reserve ${gib(activation_reserve_bytes)} GiB)`
-      + ` but ${gpu.name} offers ${gib(gpu.memory_bytes)} GiB × ${utilisation}, leaving no room for KV cache;`
-      + " raise tensor_parallel (or gpu_memory_utilization, or use a larger GPU)");
+    throw inputErrorAt(
+      where,
+      `${model.name} needs ${gib(weights_bytes + activation_reserve_bytes)} GiB per GPU at tensor_parallel ${tp}` +
+        ` (weights ${gib(weights_bytes)} GiB + activation reserve ${gib(activation_reserve_bytes)} GiB)` +
+        ` but ${gpu.name} offers ${gib(gpu.memory_bytes)} GiB × ${utilisation}, leaving no room for KV cache;` +
+        " raise tensor_parallel (or gpu_memory_utilization, or use a larger GPU)",
+    );
   }
   return {
     num_gpu_blocks,

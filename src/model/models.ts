@@ -5,11 +5,13 @@ import { inputErrorAt } from "./where.ts";
 export type { MlaSpec, ModelSpec, MoeSpec } from "./model-spec.ts";
 
 // Frozen (nested MoE/MLA parts too): every caller shares these objects.
-const BY_NAME = new Map(MODEL_PRESETS.map((spec) => {
-  if (spec.moe) Object.freeze(spec.moe);
-  if (spec.mla) Object.freeze(spec.mla);
-  return [spec.name, Object.freeze(spec)];
-}));
+const BY_NAME = new Map(
+  MODEL_PRESETS.map((spec) => {
+    if (spec.moe) Object.freeze(spec.moe);
+    if (spec.mla) Object.freeze(spec.mla);
+    return [spec.name, Object.freeze(spec)];
+  }),
+);
 
 /** Names that the normalisation below does not reach on its own. */
 const ALIASES: Record<string, string> = {
@@ -62,9 +64,7 @@ export function attentionMatmulParams(model: ModelSpec): number {
   const mla = model.mla;
   if (mla) {
     const q_head = mla.qk_nope_head_dim + mla.qk_rope_head_dim;
-    const q = mla.q_lora_rank === null
-      ? h * model.heads * q_head
-      : h * mla.q_lora_rank + mla.q_lora_rank * model.heads * q_head;
+    const q = mla.q_lora_rank === null ? h * model.heads * q_head : h * mla.q_lora_rank + mla.q_lora_rank * model.heads * q_head;
     const kv_a = h * (mla.kv_lora_rank + mla.qk_rope_head_dim);
     const kv_b = mla.kv_lora_rank * model.heads * (mla.qk_nope_head_dim + mla.v_head_dim);
     const o = model.heads * mla.v_head_dim * h;
@@ -95,9 +95,7 @@ export function moeLayerCount(model: ModelSpec): number {
 function moeMlpMatmulParams(model: ModelSpec, routed_experts: number): number {
   const moe = model.moe!;
   const router = model.hidden_size * moe.experts;
-  return router
-    + routed_experts * mlpMatmulParams(model, moe.expert_intermediate_size)
-    + moe.shared_experts * mlpMatmulParams(model, moe.shared_intermediate_size);
+  return router + routed_experts * mlpMatmulParams(model, moe.expert_intermediate_size) + moe.shared_experts * mlpMatmulParams(model, moe.shared_intermediate_size);
 }
 
 /** Parameters one token multiplies through every layer (the embedding lookup is a gather, the LM
@@ -107,18 +105,20 @@ function moeMlpMatmulParams(model: ModelSpec, routed_experts: number): number {
 export function activeMatmulParamsPerToken(model: ModelSpec): number {
   if (!model.moe) return model.layers * layerMatmulParams(model);
   const moe_layers = moeLayerCount(model);
-  return model.layers * attentionMatmulParams(model)
-    + model.moe.dense_layers * mlpMatmulParams(model, model.intermediate_size)
-    + moe_layers * moeMlpMatmulParams(model, model.moe.active_experts);
+  return (
+    model.layers * attentionMatmulParams(model) + model.moe.dense_layers * mlpMatmulParams(model, model.intermediate_size) + moe_layers * moeMlpMatmulParams(model, model.moe.active_experts)
+  );
 }
 
 /** Matmul weights resident in memory: every layer, and for MoE every expert (vLLM loads them all;
  *  with TP each expert is split across the GPUs). What a step streams when tokens touch them all. */
 export function residentMatmulParams(model: ModelSpec): number {
   if (!model.moe) return model.layers * layerMatmulParams(model);
-  return model.layers * attentionMatmulParams(model)
-    + model.moe.dense_layers * mlpMatmulParams(model, model.intermediate_size)
-    + moeLayerCount(model) * moeMlpMatmulParams(model, model.moe.experts);
+  return (
+    model.layers * attentionMatmulParams(model) +
+    model.moe.dense_layers * mlpMatmulParams(model, model.intermediate_size) +
+    moeLayerCount(model) * moeMlpMatmulParams(model, model.moe.experts)
+  );
 }
 
 /** Parameters multiplied once per token (`activeMatmulParamsPerToken`; kept for the step models). */

@@ -12,12 +12,9 @@ export function validateTensorParallel(model: ModelSpec, tensor_parallel: number
   if (model.heads % tensor_parallel !== 0) {
     throw at(`tensor_parallel ${tensor_parallel} does not divide ${model.name}'s ${model.heads} attention heads`);
   }
-  const kv_ok = tensor_parallel <= model.kv_heads
-    ? model.kv_heads % tensor_parallel === 0
-    : tensor_parallel % model.kv_heads === 0;
+  const kv_ok = tensor_parallel <= model.kv_heads ? model.kv_heads % tensor_parallel === 0 : tensor_parallel % model.kv_heads === 0;
   if (!kv_ok) {
-    throw at(`tensor_parallel ${tensor_parallel} does not split ${model.name}'s ${model.kv_heads} KV heads evenly`
-      + " (it must divide them, or be a multiple of them)");
+    throw at(`tensor_parallel ${tensor_parallel} does not split ${model.name}'s ${model.kv_heads} KV heads evenly` + " (it must divide them, or be a multiple of them)");
   }
 }
 

@@ -38,7 +38,12 @@ export class RooflineLatencyModel implements LatencyModel {
   private readonly step_overhead_s: number;
   private readonly per_seq_overhead_s: number;
 
-  constructor(readonly model: ModelSpec, readonly gpu: GpuSpec, readonly tensor_parallel: number, constants: RooflineConstants) {
+  constructor(
+    readonly model: ModelSpec,
+    readonly gpu: GpuSpec,
+    readonly tensor_parallel: number,
+    constants: RooflineConstants,
+  ) {
     const tp = tensor_parallel;
     const c = constants;
     this.info = { schema: LATENCY_SCHEMA, kind: "roofline", model: model.name, gpu: gpu.name, tensor_parallel: tp, constants: { ...c } };
@@ -70,10 +75,14 @@ export class RooflineLatencyModel implements LatencyModel {
     const linear_compute_s = this.linear_s_per_token * tokens + this.lm_head_s_per_seq * batch.num_seqs;
     const attention_compute_s = this.attention_s_per_pair * (batch.prefill_attention_pairs + batch.decode_context_tokens);
     const attention_memory_s = this.kv_read_s_per_token * (batch.decode_context_tokens + batch.prefill_context_tokens);
-    return Math.max(linear_compute_s, this.weights_s)
-      + Math.max(attention_compute_s, attention_memory_s)
-      + this.allreduce_fixed_s + this.allreduce_s_per_token * tokens
-      + this.step_overhead_s + this.per_seq_overhead_s * batch.num_seqs;
+    return (
+      Math.max(linear_compute_s, this.weights_s) +
+      Math.max(attention_compute_s, attention_memory_s) +
+      this.allreduce_fixed_s +
+      this.allreduce_s_per_token * tokens +
+      this.step_overhead_s +
+      this.per_seq_overhead_s * batch.num_seqs
+    );
   }
 
   /** The parts of `stepTime_s` (allocates; for reports and tests, not the hot loop). */
@@ -93,13 +102,7 @@ export class RooflineLatencyModel implements LatencyModel {
 
 /** A roofline model for a preset (or explicit) model and GPU. `overrides` replace default constants;
  *  `where` names the config the arguments came from, for error messages. */
-export function rooflineModel(
-  model: string | ModelSpec,
-  gpu: string | GpuSpec,
-  tensor_parallel: number,
-  overrides?: Partial<RooflineConstants>,
-  where?: string,
-): RooflineLatencyModel {
+export function rooflineModel(model: string | ModelSpec, gpu: string | GpuSpec, tensor_parallel: number, overrides?: Partial<RooflineConstants>, where?: string): RooflineLatencyModel {
   const field = (name: string) => fieldAt(where, name);
   const model_spec = typeof model === "string" ? modelSpec(model, field("model")) : model;
   const gpu_spec = typeof gpu === "string" ? gpuSpec(gpu, field("gpu")) : gpu;

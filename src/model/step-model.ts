@@ -150,7 +150,7 @@ export class StepLatencyModel implements LatencyModel {
 
     // Elementwise traffic per token per layer (16-bit activations): two norms (read+write hidden), two
     // residual adds (read 2, write 1), the activation (read up·I/TP, write I/TP), rotary on Q and K.
-    const mlp_width = moe ? (moe.active_experts * moe.expert_intermediate_size + moe.shared_experts * moe.shared_intermediate_size) : model.intermediate_size;
+    const mlp_width = moe ? moe.active_experts * moe.expert_intermediate_size + moe.shared_experts * moe.shared_intermediate_size : model.intermediate_size;
     const elementwise_bytes = ACTIVATION_BYTES * (4 * h + 6 * h + ((up + 1) * mlp_width) / tp + (2 * (model.heads + model.kv_heads) * model.head_dim) / tp);
     this.elementwise_fixed_s = model.layers * c.elementwise_layer_s;
     this.elementwise_s_per_token = (model.layers * elementwise_bytes) / (bw * c.elementwise_memory_efficiency);
@@ -165,9 +165,7 @@ export class StepLatencyModel implements LatencyModel {
     // KV bytes per token per layer on one GPU: K and V per KV head (replicated past kv_heads), or MLA's
     // one latent + rotary key per token, replicated on every GPU.
     const kv_bytes = kvBytesPerElement(model);
-    const kv_per_layer = model.mla
-      ? (model.mla.kv_lora_rank + model.mla.qk_rope_head_dim) * kv_bytes
-      : 2 * Math.max(1, model.kv_heads / tp) * model.head_dim * kv_bytes;
+    const kv_per_layer = model.mla ? (model.mla.kv_lora_rank + model.mla.qk_rope_head_dim) * kv_bytes : 2 * Math.max(1, model.kv_heads / tp) * model.head_dim * kv_bytes;
     this.decode_attention_fixed_s = model.layers * c.decode_attention_layer_s;
     this.kv_read_s_per_token = (model.layers * kv_per_layer) / (bw * c.decode_attention_memory_efficiency);
     this.window = model.sliding_window ?? Infinity;
@@ -175,9 +173,7 @@ export class StepLatencyModel implements LatencyModel {
     // Two all-reduces per layer (after attention and after the MLP); a ring moves 2(TP−1)/TP of the buffer.
     const allreduces = tp > 1 ? 2 * model.layers : 0;
     this.allreduce_fixed_s = tp > 1 ? allreduces * allreduceLatency_s(c, tp) : 0;
-    this.allreduce_s_per_token = tp > 1
-      ? (allreduces * ((2 * (tp - 1)) / tp) * h * ACTIVATION_BYTES) / (gpu.interconnect_bytes_per_s * c.allreduce_bus_efficiency)
-      : 0;
+    this.allreduce_s_per_token = tp > 1 ? (allreduces * ((2 * (tp - 1)) / tp) * h * ACTIVATION_BYTES) / (gpu.interconnect_bytes_per_s * c.allreduce_bus_efficiency) : 0;
 
     this.step_overhead_s = c.step_overhead_s + (tp > 1 ? c.tp_step_overhead_s : 0);
     this.per_seq_overhead_s = c.per_seq_overhead_s;
@@ -267,8 +263,7 @@ export function elementwiseLayer_s(c: StepCoefficients, gpu: GpuSpec, bytes_per_
 
 /** One layer's prefill attention on one GPU: `heads` query heads, `tokens` query tokens, `pairs` causal (query, key) pairs. */
 export function prefillAttentionLayer_s(c: StepCoefficients, gpu: GpuSpec, heads: number, head_dim: number, tokens: number, pairs: number): number {
-  return c.prefill_attention_layer_s + c.prefill_attention_head_token_s * heads * tokens
-    + (4 * heads * head_dim * pairs) / (gpu.peak_fp16_flops * c.prefill_attention_efficiency);
+  return c.prefill_attention_layer_s + c.prefill_attention_head_token_s * heads * tokens + (4 * heads * head_dim * pairs) / (gpu.peak_fp16_flops * c.prefill_attention_efficiency);
 }
 
 /** One layer's decode attention on one GPU reading `kv_tokens` tokens of `kv_bytes_per_token` each. */

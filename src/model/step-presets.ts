@@ -60,13 +60,7 @@ export function stepPresetFor(gpu: GpuSpec): StepPreset {
 }
 
 /** The step-time model for a model and GPU with the shipped fitted coefficients (or `coefficients`). */
-export function stepModel(
-  model: string | ModelSpec,
-  gpu: string | GpuSpec,
-  tensor_parallel: number,
-  coefficients?: StepCoefficients,
-  where?: string,
-): StepLatencyModel {
+export function stepModel(model: string | ModelSpec, gpu: string | GpuSpec, tensor_parallel: number, coefficients?: StepCoefficients, where?: string): StepLatencyModel {
   const field = (name: string) => fieldAt(where, name);
   const model_spec = typeof model === "string" ? modelSpec(model, field("model")) : model;
   const gpu_spec = typeof gpu === "string" ? gpuSpec(gpu, field("gpu")) : gpu;

@@ -71,8 +71,7 @@ export class AgentProfiles {
 
 /** The report's `agents` section: each profile's latency, queueing and token distributions. */
 export function agentSummaries(profiles: readonly AgentProfile[]): AgentSummary[] {
-  const tokens = (h: LogHistogram, mean: number) =>
-    h.count === 0 ? { mean: 0, p50: 0, p90: 0, p99: 0 } : { mean, p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99) };
+  const tokens = (h: LogHistogram, mean: number) => (h.count === 0 ? { mean: 0, p50: 0, p90: 0, p99: 0 } : { mean, p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99) });
   return profiles.map((p) => ({
     agent: p.agent,
     calls: p.calls,

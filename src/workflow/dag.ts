@@ -42,10 +42,7 @@ export function buildDag(workflow: WorkflowSpec, where: string): WorkflowDag {
 /** Kahn's algorithm over a graph given as predecessor and successor lists: nodes in an order where
  *  each comes after its predecessors (ties in index order), or, when some cannot be ordered, a
  *  cycle among them (its nodes in edge order). */
-export function topologicalOrder(
-  predecessors: readonly (readonly number[])[],
-  successors: readonly (readonly number[])[],
-): { topological: number[]; cycle: number[] | undefined } {
+export function topologicalOrder(predecessors: readonly (readonly number[])[], successors: readonly (readonly number[])[]): { topological: number[]; cycle: number[] | undefined } {
   const remaining = predecessors.map((p) => p.length);
   const topological: number[] = [];
   remaining.forEach((n, i) => n === 0 && topological.push(i));

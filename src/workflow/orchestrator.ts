@@ -12,9 +12,7 @@ export interface CallEstimator {
 }
 
 /** A step the orchestrator released: an LLM call to schedule, or a tool to run for `duration_s`. */
-export type ReleasedStep =
-  | { kind: "llm"; call: LlmCall }
-  | { kind: "tool"; workflow_id: string; step_id: string; duration_s: number };
+export type ReleasedStep = { kind: "llm"; call: LlmCall } | { kind: "tool"; workflow_id: string; step_id: string; duration_s: number };
 
 const WAITING = 0;
 const RUNNING = 1;
@@ -227,8 +225,7 @@ export class Orchestrator {
       const i = dag.topological[k];
       let after = 0;
       for (const s of dag.successors[i]) if (tail[s] > after) after = tail[s];
-      const own =
-        run.status[i] === DONE ? 0 : run.status[i] === RUNNING ? Math.max(0, this.expected_s(run, i) - (now_s - run.released_s[i])) : this.expected_s(run, i);
+      const own = run.status[i] === DONE ? 0 : run.status[i] === RUNNING ? Math.max(0, this.expected_s(run, i) - (now_s - run.released_s[i])) : this.expected_s(run, i);
       tail[i] = own + after;
       afterOf[i] = after;
       if (tail[i] > longest) longest = tail[i];

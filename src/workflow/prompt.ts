@@ -20,12 +20,7 @@ export function composePrompts(workflow: WorkflowSpec, dag: WorkflowDag): (Promp
   return prompts;
 }
 
-function composeOne(
-  workflow: WorkflowSpec,
-  dag: WorkflowDag,
-  step: LlmStepSpec,
-  prompts: (PromptSegment[] | undefined)[],
-): PromptSegment[] {
+function composeOne(workflow: WorkflowSpec, dag: WorkflowDag, step: LlmStepSpec, prompts: (PromptSegment[] | undefined)[]): PromptSegment[] {
   const segments: PromptSegment[] = [];
   if (step.history !== undefined) {
     const h = dag.index.get(step.history)!;

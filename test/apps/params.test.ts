@@ -78,9 +78,7 @@ describe("resolveAppParams", () => {
   });
 
   it("checks constraints that span parameters", () => {
-    expect(() => resolveAppParams(appByName("debate"), { truthful: "1", adversarial: "1", peers: "2" })).toThrow(
-      /^--param peers: 2 peers but only 1 other agents/,
-    );
+    expect(() => resolveAppParams(appByName("debate"), { truthful: "1", adversarial: "1", peers: "2" })).toThrow(/^--param peers: 2 peers but only 1 other agents/);
     expect(() => resolveAppParams(appByName("debate"), { truthful: "0", adversarial: "0", peers: "0" })).toThrow(/at least one agent/);
     expect(() => resolveAppParams(appByName("supervisor"), { apps: "10" })).toThrow(/^--param apps: 10 apps exceed app_pool = 9/);
     expect(() => resolveAppParams(appByName("supervisor"), { apps: "10", app_pool: "12" })).not.toThrow();

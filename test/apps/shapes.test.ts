@@ -51,18 +51,18 @@ describe("fanout", () => {
     const prompts = promptsById(wf);
     const plan = byId(wf, "plan");
     for (let w = 0; w < 4; w++) {
-      expect(prompts.get(`worker-${w}`)!.map((s) => s.key)).toEqual([
-        systemPromptKey(wf, "worker"),
-        stepOutputKey(wf, plan),
-        `in:${wf.id}/worker-${w}`,
-      ]);
+      expect(prompts.get(`worker-${w}`)!.map((s) => s.key)).toEqual([systemPromptKey(wf, "worker"), stepOutputKey(wf, plan), `in:${wf.id}/worker-${w}`]);
     }
   });
 });
 
 describe("supervisor", () => {
   it("delegates to distinct app agents in one sequential chain", () => {
-    for (const [apps, turns] of [[3, 2], [1, 1], [5, 3]]) {
+    for (const [apps, turns] of [
+      [3, 2],
+      [1, 1],
+      [5, 3],
+    ]) {
       const wf = buildOne("supervisor", { apps: String(apps), app_turns: String(turns) });
       expect(llmSteps(wf)).toHaveLength(apps + 1 + apps * (turns + 1));
       expect(toolSteps(wf)).toHaveLength(apps * turns);

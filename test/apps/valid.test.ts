@@ -10,13 +10,19 @@ import { buildMany } from "./helpers.ts";
 const SMALL: Record<string, Record<string, string>[]> = {
   chain: [{ turns: "1" }, { turns: "2", system_tokens: "0" }],
   fanout: [{ workers: "1" }, { workers: "2", planner_system_tokens: "0", worker_system_tokens: "0", aggregator_system_tokens: "0" }],
-  supervisor: [{ apps: "1", app_turns: "1", app_pool: "1" }, { apps: "2", app_turns: "3", app_system_tokens: "0" }],
+  supervisor: [
+    { apps: "1", app_turns: "1", app_pool: "1" },
+    { apps: "2", app_turns: "3", app_system_tokens: "0" },
+  ],
   debate: [
     { truthful: "1", adversarial: "0", rounds: "1", peers: "0" },
     { truthful: "0", adversarial: "2", rounds: "2", peers: "1" },
     { truthful: "1", adversarial: "1", rounds: "3", peers: "0", truthful_system_tokens: "0" },
   ],
-  "guessing-game": [{ participants: "1", steps: "1" }, { participants: "2", steps: "2", system_tokens: "0" }],
+  "guessing-game": [
+    { participants: "1", steps: "1" },
+    { participants: "2", steps: "2", system_tokens: "0" },
+  ],
   "qa-router": [{ math_share: "0" }, { math_share: "1", writer_system_tokens: "0" }],
   "coding-agent": [{ turns: "1" }, { turns: "2", repo_tokens: "1", task_tokens: "fixed:1", system_tokens: "0" }],
 };

@@ -124,7 +124,10 @@ describe("tandem calibrate", () => {
   });
 
   it("a bad profile row names the file, line and column", () => {
-    const profile = file("bad.csv", "model,gpu,tensor_parallel,batch_id,batch_size,request_index,prompt_tokens,output_tokens,ttft_s,tpot_s,e2e_s\nllama-3-8b,h100,1,a,1,0,512,65,0.05,0.01,0.69\nllama-3-8b,h100,1,b,1,0,512,65,soon,0.01,0.69\n");
+    const profile = file(
+      "bad.csv",
+      "model,gpu,tensor_parallel,batch_id,batch_size,request_index,prompt_tokens,output_tokens,ttft_s,tpot_s,e2e_s\nllama-3-8b,h100,1,a,1,0,512,65,0.05,0.01,0.69\nllama-3-8b,h100,1,b,1,0,512,65,soon,0.01,0.69\n",
+    );
     expectInputError(tandem("calibrate", "--profile", profile), /^tandem: error: .*bad\.csv:3: column "ttft_s": expected a number > 0, got "soon"$/m);
   });
 

@@ -97,7 +97,16 @@ describe("static batches through the sim engine", () => {
     const layout = new FeatureLayout("prefill-curve", [256, 1024]);
     const truth: FittedCoefficients = { ...BASIC, prefill_step_overhead_s: 0.004, prefill_token_curve: { knots: [256, 1024], extra_per_token_s: [1e-5, 0, 3e-5] } };
     const model = fittedModel(GROUP, truth);
-    const x = [truth.overhead_s, 0.004, BASIC.per_prefill_token_s + 1e-5, BASIC.per_prefill_token_s, BASIC.per_prefill_token_s + 3e-5, BASIC.per_attention_pair_s, BASIC.per_decode_seq_s, BASIC.per_kv_token_s];
+    const x = [
+      truth.overhead_s,
+      0.004,
+      BASIC.per_prefill_token_s + 1e-5,
+      BASIC.per_prefill_token_s,
+      BASIC.per_prefill_token_s + 3e-5,
+      BASIC.per_attention_pair_s,
+      BASIC.per_decode_seq_s,
+      BASIC.per_kv_token_s,
+    ];
     for (const b of GRID) {
       const m: Measurement = { ...GROUP, source: "t", config: "c", batch: b, subject: "batch", ttft_s: 1, tpot_s: 1, e2e_s: 1 };
       const f = measurementFeatures(m, layout, cache);

@@ -81,9 +81,7 @@ describe("fitted model: prefill-step overhead and prefill-token curve", () => {
     expect(errorOf(curve({ knots: [512, 256], extra_per_token_s: [0, 0, 0] }))).toBe(
       "fit.json: coefficients.prefill_token_curve.knots[1]: expected knots in increasing order (256 after 512)",
     );
-    expect(errorOf(curve({ knots: [512], extra_per_token_s: [0] }))).toMatch(
-      /^fit\.json: coefficients\.prefill_token_curve\.extra_per_token_s: expected 2 values \(one per segment/,
-    );
+    expect(errorOf(curve({ knots: [512], extra_per_token_s: [0] }))).toMatch(/^fit\.json: coefficients\.prefill_token_curve\.extra_per_token_s: expected 2 values \(one per segment/);
     expect(errorOf(curve({ knots: [512], extra_per_token_s: [0, -1e-6] }))).toMatch(/^fit\.json: coefficients\.prefill_token_curve\.extra_per_token_s\[1\]: /);
     expect(errorOf({ ...BASE, coefficients: { ...BASE.coefficients, prefill_step_overhead_s: -1 } })).toMatch(/^fit\.json: coefficients\.prefill_step_overhead_s: /);
   });

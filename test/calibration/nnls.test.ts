@@ -79,14 +79,12 @@ describe("nnls (Lawson–Hanson)", () => {
 
   it("satisfies the KKT conditions on random problems", () => {
     const entry = fc.integer({ min: -1000, max: 1000 }).map((v) => v / 100);
-    const problem = fc
-      .record({ m: fc.integer({ min: 1, max: 12 }), n: fc.integer({ min: 1, max: 6 }) })
-      .chain(({ m, n }) =>
-        fc.record({
-          a: fc.array(fc.array(entry, { minLength: n, maxLength: n }), { minLength: m, maxLength: m }),
-          b: fc.array(entry, { minLength: m, maxLength: m }),
-        }),
-      );
+    const problem = fc.record({ m: fc.integer({ min: 1, max: 12 }), n: fc.integer({ min: 1, max: 6 }) }).chain(({ m, n }) =>
+      fc.record({
+        a: fc.array(fc.array(entry, { minLength: n, maxLength: n }), { minLength: m, maxLength: m }),
+        b: fc.array(entry, { minLength: m, maxLength: m }),
+      }),
+    );
     fc.assert(
       fc.property(problem, ({ a, b }) => {
         const { x } = nnls(a, b);

@@ -105,18 +105,15 @@ describe("tandem profile CSV", () => {
       expect(group.gpu).toBe("h100-80gb");
       const cal = calibrateGroup(group, { fit: { form: "basic" }, folds: 4 });
       const c = cal.document.coefficients;
-      for (const key of ["overhead_s", "per_prefill_token_s", "per_attention_pair_s", "per_decode_seq_s", "per_kv_token_s"] as const) expect(Math.abs(c[key] / TRUTH[key] - 1), `${key} budget ${budget}`).toBeLessThan(1e-6);
+      for (const key of ["overhead_s", "per_prefill_token_s", "per_attention_pair_s", "per_decode_seq_s", "per_kv_token_s"] as const)
+        expect(Math.abs(c[key] / TRUTH[key] - 1), `${key} budget ${budget}`).toBeLessThan(1e-6);
       expect(cal.cross_validation!.errors.ttft!.max_ape).toBeLessThan(1e-6);
     }
   });
 
   it("names the file, line and column of a bad cell, and what was expected", () => {
-    expect(errorOf(() => parseProfileCsv(`${HEADER}\n${ROW}\nllama-3-8b,h100,1,b,1,0,512,65,abc,0.01,0.69\n`, "p.csv"))).toBe(
-      'p.csv:3: column "ttft_s": expected a number > 0, got "abc"',
-    );
-    expect(errorOf(() => parseProfileCsv(`${HEADER}\nllama-3-8b,h100,1,b,1,0,512,65,0.05,0.01,-0.69\n`, "p.csv"))).toMatch(
-      /^p\.csv:2: column "e2e_s": expected a number > 0, got "-0\.69"$/,
-    );
+    expect(errorOf(() => parseProfileCsv(`${HEADER}\n${ROW}\nllama-3-8b,h100,1,b,1,0,512,65,abc,0.01,0.69\n`, "p.csv"))).toBe('p.csv:3: column "ttft_s": expected a number > 0, got "abc"');
+    expect(errorOf(() => parseProfileCsv(`${HEADER}\nllama-3-8b,h100,1,b,1,0,512,65,0.05,0.01,-0.69\n`, "p.csv"))).toMatch(/^p\.csv:2: column "e2e_s": expected a number > 0, got "-0\.69"$/);
     expect(errorOf(() => parseProfileCsv(`${HEADER}\nllama-3-8b,h100,1,b,1,0,512.5,65,0.05,0.01,0.69\n`, "p.csv"))).toMatch(
       /^p\.csv:2: column "prompt_tokens": expected an integer ≥ 1, got "512\.5"$/,
     );

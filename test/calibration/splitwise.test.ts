@@ -1,14 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import {
-  calibrateGroup,
-  groupMeasurements,
-  parseSplitwiseCsv,
-  splitwiseMeasurements,
-  type Calibration,
-  type ProfileGroup,
-} from "../../sim/calibrate/index.ts";
+import { calibrateGroup, groupMeasurements, parseSplitwiseCsv, splitwiseMeasurements, type Calibration, type ProfileGroup } from "../../sim/calibrate/index.ts";
 import { sharedData } from "../helpers/requirements.ts";
 
 const HEADER = "model,hardware,prompt_size,batch_size,token_size,peak_power,average_power,prompt_time,token_time,e2e_time,tensor_parallel";
@@ -39,7 +32,14 @@ describe("Splitwise perf-model CSV", () => {
         ttft_s: 0.15,
         tpot_s: 0.04,
         e2e_s: 5.23,
-        batch: { requests: [{ prompt_tokens: 512, output_tokens: 128 }, { prompt_tokens: 512, output_tokens: 128 }], max_num_batched_tokens: 1024, max_num_seqs: 2 },
+        batch: {
+          requests: [
+            { prompt_tokens: 512, output_tokens: 128 },
+            { prompt_tokens: 512, output_tokens: 128 },
+          ],
+          max_num_batched_tokens: 1024,
+          max_num_seqs: 2,
+        },
       }),
     ]);
   });

@@ -7,10 +7,7 @@ const { scratch, tandem, file } = cliSandbox("tandem-cli-", 60_000);
 
 describe("tandem CLI", () => {
   it("sim runs a trace and writes report.json and calls.csv", () => {
-    const trace = file(
-      "ok.jsonl",
-      [0, 0.1, 0.2, 0.3].map((t, i) => JSON.stringify({ arrival_s: t, prompt_tokens: 100 + i, output_tokens: 20 })).join("\n") + "\n",
-    );
+    const trace = file("ok.jsonl", [0, 0.1, 0.2, 0.3].map((t, i) => JSON.stringify({ arrival_s: t, prompt_tokens: 100 + i, output_tokens: 20 })).join("\n") + "\n");
     const out = join(scratch, "run1");
     const result = tandem("sim", "--trace", trace, "--trace-format", "tandem", "--out", out, "--dispatch", "round-robin");
     expect(result.code).toBe(0);

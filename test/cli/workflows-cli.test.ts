@@ -62,7 +62,8 @@ describe("tandem CLI with workflows", () => {
     const file = join(scratch, "model.jsonl");
     writeFileSync(
       file,
-      JSON.stringify({ id: "w1", arrival_s: 0, agents: { a: { system_tokens: 10, model: "gpt-9" } }, steps: [{ id: "x", kind: "llm", agent: "a", input_tokens: 5, output_tokens: 5 }] }) + "\n",
+      JSON.stringify({ id: "w1", arrival_s: 0, agents: { a: { system_tokens: 10, model: "gpt-9" } }, steps: [{ id: "x", kind: "llm", agent: "a", input_tokens: 5, output_tokens: 5 }] }) +
+        "\n",
     );
     expectInputError(tandem("sim", "--workflows", file), /workflow "w1": agents\.a\.model: "gpt-9" is not served/);
   });
@@ -88,11 +89,7 @@ describe("tandem CLI with workflows", () => {
   const [appworld, azure] = data.paths;
   data.it("sim --appworld with Kairos-style arrivals from the Azure trace", () => {
     const out = join(scratch, "aw");
-    const result = tandem(
-      "sim", "--appworld", appworld,
-      "--arrivals", azure,
-      "--sample-interval", "1000", "--scale-factor", "2", "--out", out, "--quiet",
-    );
+    const result = tandem("sim", "--appworld", appworld, "--arrivals", azure, "--sample-interval", "1000", "--scale-factor", "2", "--out", out, "--quiet");
     expect(result.code).toBe(0);
     const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
     // 19,366 rows, every 1,000th kept (20 rows), 2 arrivals each.

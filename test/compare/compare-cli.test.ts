@@ -71,17 +71,11 @@ describe("tandem compare", { timeout: 120_000 }, () => {
   });
 
   it("a failing run (missing trace) fails the command with its message", () => {
-    expectInputError(
-      tandem("compare", "--trace", "missing.csv", "--trace-format", "azure", "--rates", "1,2", "--policies", "fcfs+round-robin", "--out", "c5"),
-      /missing\.csv/,
-    );
+    expectInputError(tandem("compare", "--trace", "missing.csv", "--trace-format", "azure", "--rates", "1,2", "--policies", "fcfs+round-robin", "--out", "c5"), /missing\.csv/);
   });
 
   it("a request trace without --rates replays its own times; the table shows E2E", () => {
-    writeFileSync(
-      join(scratch, "t.jsonl"),
-      [0, 0.1, 0.2, 0.3, 0.4].map((t, i) => JSON.stringify({ arrival_s: t, prompt_tokens: 200 + i, output_tokens: 20 })).join("\n") + "\n",
-    );
+    writeFileSync(join(scratch, "t.jsonl"), [0, 0.1, 0.2, 0.3, 0.4].map((t, i) => JSON.stringify({ arrival_s: t, prompt_tokens: 200 + i, output_tokens: 20 })).join("\n") + "\n");
     const result = tandem("compare", "--trace", "t.jsonl", "--trace-format", "tandem", "--policies", "fcfs+round-robin,fcfs+least-kv", "--out", "c6", "--jobs", "1");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^arrivals: the workload's own times \(1 seed\)/);

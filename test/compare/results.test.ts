@@ -119,7 +119,11 @@ describe("worker pool (under vitest: workers load TypeScript through worker-boot
     const report = JSON.parse(readFileSync(join(out, jobs[2].dir, "report.json"), "utf8"));
     expect(report.run.policies).toMatchObject({ scheduling: "fcfs", dispatch: "least-kv" });
     expect(report.run.seed).toBe(1);
-    expect(readFileSync(join(out, jobs[2].dir, "workflows.csv"), "utf8").trim().split("\n")).toHaveLength(6);
+    expect(
+      readFileSync(join(out, jobs[2].dir, "workflows.csv"), "utf8")
+        .trim()
+        .split("\n"),
+    ).toHaveLength(6);
   }, 60_000);
 
   it("an input error in a run rejects with that InputError", async () => {

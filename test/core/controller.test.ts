@@ -55,7 +55,15 @@ describe("Controller: events in, actions out", () => {
   it("least-kv prefers the instance with the lowest observed KV usage", () => {
     const c = controller("least-kv");
     const snap = (instance: string, kv_usage: number) => ({
-      instance, at_s: 0, running: 0, waiting: 0, kv_usage, prefix_queried_tokens: 0, prefix_hit_tokens: 0, preemptions: 0, awake: true,
+      instance,
+      at_s: 0,
+      running: 0,
+      waiting: 0,
+      kv_usage,
+      prefix_queried_tokens: 0,
+      prefix_hit_tokens: 0,
+      preemptions: 0,
+      awake: true,
     });
     c.instanceObserved(0, snap("a", 0.5));
     c.instanceObserved(0, snap("b", 0.2));

@@ -36,7 +36,10 @@ export function cliSandbox(prefix: string, timeout_ms = 120_000) {
 export function expectInputError(result: CliResult, pattern: RegExp): void {
   expect(result.code).toBe(2);
   expect(result.stderr).toMatch(pattern);
-  const lines = result.stderr.trim().split("\n").filter((line) => line !== "(run with --help for usage)");
+  const lines = result.stderr
+    .trim()
+    .split("\n")
+    .filter((line) => line !== "(run with --help for usage)");
   expect(lines).toHaveLength(1);
   expect(result.stderr).not.toMatch(/\n\s+at /);
 }

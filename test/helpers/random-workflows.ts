@@ -36,9 +36,7 @@ export const randomWorkflow = (id: string, arrival_s: number) =>
     }),
   );
 
-export const randomWorkflows = fc
-  .array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 6 })
-  .chain((gaps) => {
-    let t = 0;
-    return fc.tuple(...gaps.map((g, k) => randomWorkflow(`w${k}`, (t += g))));
-  });
+export const randomWorkflows = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 6 }).chain((gaps) => {
+  let t = 0;
+  return fc.tuple(...gaps.map((g, k) => randomWorkflow(`w${k}`, (t += g))));
+});

@@ -108,7 +108,12 @@ describe("batch shape helpers", () => {
     addPrefillChunk(batch, 3, 0); // 0 + 6 = 6 pairs, reads 3
     addDecode(batch, 7);
     expect(batch).toEqual({
-      num_seqs: 3, prefill_tokens: 7, prefill_attention_pairs: 56, prefill_context_tokens: 17, decode_seqs: 1, decode_context_tokens: 7,
+      num_seqs: 3,
+      prefill_tokens: 7,
+      prefill_attention_pairs: 56,
+      prefill_context_tokens: 17,
+      decode_seqs: 1,
+      decode_context_tokens: 7,
     });
   });
 });

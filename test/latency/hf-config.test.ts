@@ -21,8 +21,14 @@ function imported(folder: string) {
 /** A minimal Llama config; tests change one field at a time. */
 const LLAMA = {
   architectures: ["LlamaForCausalLM"],
-  hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8,
-  intermediate_size: 14336, vocab_size: 128256, max_position_embeddings: 131072, torch_dtype: "bfloat16",
+  hidden_size: 4096,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  num_key_value_heads: 8,
+  intermediate_size: 14336,
+  vocab_size: 128256,
+  max_position_embeddings: 131072,
+  torch_dtype: "bfloat16",
 };
 
 describe("config.json importer against the shared configs", () => {
@@ -38,11 +44,12 @@ describe("config.json importer against the shared configs", () => {
     ["mixtral-8x7b-v0.1", "mixtral-8x7b", 46.7e9],
     ["deepseek-v2-lite", "deepseek-v2-lite", 15.7e9],
   ];
-  for (const [folder, name, card] of cards) models.it(`${folder}: named ${name}, params within 1% of the model card's ${card}`, () => {
-    const spec = imported(folder)!;
-    expect(spec.name).toBe(name);
-    expect(Math.abs(spec.params / card - 1)).toBeLessThan(0.01);
-  });
+  for (const [folder, name, card] of cards)
+    models.it(`${folder}: named ${name}, params within 1% of the model card's ${card}`, () => {
+      const spec = imported(folder)!;
+      expect(spec.name).toBe(name);
+      expect(Math.abs(spec.params / card - 1)).toBeLessThan(0.01);
+    });
 
   const presets: [string, string][] = [
     ["llama-3.1-8b-instruct", "llama-3.1-8b"],
@@ -52,10 +59,11 @@ describe("config.json importer against the shared configs", () => {
     ["mixtral-8x7b-v0.1", "mixtral-8x7b"],
     ["deepseek-v2-lite", "deepseek-v2-lite"],
   ];
-  for (const [folder, preset] of presets) models.it(`the ${preset} preset equals what the importer reads from ${folder}/config.json`, () => {
-    const spec = imported(folder)!;
-    expect(spec).toEqual(modelSpec(preset));
-  });
+  for (const [folder, preset] of presets)
+    models.it(`the ${preset} preset equals what the importer reads from ${folder}/config.json`, () => {
+      const spec = imported(folder)!;
+      expect(spec).toEqual(modelSpec(preset));
+    });
 
   models.it("reads Llama-3.1-8B: GQA, 128k context, bf16, untied", () => {
     const m = imported("llama-3.1-8b-instruct")!;
@@ -148,11 +156,28 @@ describe("config.json importer, hand-made configs", () => {
 
   it("counts DeepSeek-V3-style low-rank queries and router score biases", () => {
     const v3 = {
-      architectures: ["DeepseekV3ForCausalLM"], hidden_size: 7168, num_hidden_layers: 61, num_attention_heads: 128,
-      num_key_value_heads: 128, intermediate_size: 18432, vocab_size: 129280, max_position_embeddings: 163840,
-      torch_dtype: "bfloat16", kv_lora_rank: 512, q_lora_rank: 1536, qk_rope_head_dim: 64, qk_nope_head_dim: 128,
-      v_head_dim: 128, n_routed_experts: 256, n_shared_experts: 1, num_experts_per_tok: 8, moe_intermediate_size: 2048,
-      first_k_dense_replace: 3, moe_layer_freq: 1, topk_method: "noaux_tc", tie_word_embeddings: false,
+      architectures: ["DeepseekV3ForCausalLM"],
+      hidden_size: 7168,
+      num_hidden_layers: 61,
+      num_attention_heads: 128,
+      num_key_value_heads: 128,
+      intermediate_size: 18432,
+      vocab_size: 129280,
+      max_position_embeddings: 163840,
+      torch_dtype: "bfloat16",
+      kv_lora_rank: 512,
+      q_lora_rank: 1536,
+      qk_rope_head_dim: 64,
+      qk_nope_head_dim: 128,
+      v_head_dim: 128,
+      n_routed_experts: 256,
+      n_shared_experts: 1,
+      num_experts_per_tok: 8,
+      moe_intermediate_size: 2048,
+      first_k_dense_replace: 3,
+      moe_layer_freq: 1,
+      topk_method: "noaux_tc",
+      tie_word_embeddings: false,
       quantization_config: { quant_method: "fp8" },
     };
     const m = read(v3);
@@ -166,14 +191,14 @@ describe("config.json importer, hand-made configs", () => {
 
   it.each([
     [{ ...LLAMA, num_hidden_layers: 0 }, "m/config.json: num_hidden_layers: expected an integer ≥ 1 (got 0)"],
-    [{ ...LLAMA, num_hidden_layers: "32" }, "m/config.json: num_hidden_layers: expected an integer ≥ 1 (got \"32\")"],
+    [{ ...LLAMA, num_hidden_layers: "32" }, 'm/config.json: num_hidden_layers: expected an integer ≥ 1 (got "32")'],
     [{ ...LLAMA, hidden_size: undefined }, "m/config.json: hidden_size: expected an integer ≥ 1 (missing)"],
     [{ ...LLAMA, architectures: ["GemmaForCausalLM"] }, /^m\/config\.json: architectures: "GemmaForCausalLM" is not supported; expected one of LlamaForCausalLM, /],
     [{ ...LLAMA, architectures: undefined }, /^m\/config\.json: architectures: expected a list of model class names/],
     [{ ...LLAMA, num_key_value_heads: 5 }, "m/config.json: num_key_value_heads: 5 does not divide num_attention_heads 32"],
     [{ ...LLAMA, torch_dtype: "int8" }, /^m\/config\.json: torch_dtype: expected one of bfloat16, float16, float32 \(got "int8"\)$/],
     [{ ...LLAMA, quantization_config: { quant_method: "awq" } }, /^m\/config\.json: quantization_config\.quant_method: "awq" is not supported/],
-    [{ ...LLAMA, tie_word_embeddings: "yes" }, "m/config.json: tie_word_embeddings: expected true or false (got \"yes\")"],
+    [{ ...LLAMA, tie_word_embeddings: "yes" }, 'm/config.json: tie_word_embeddings: expected true or false (got "yes")'],
     [{ ...LLAMA, hidden_size: 4000, num_attention_heads: 48, num_key_value_heads: 8 }, /^m\/config\.json: head_dim: missing, and hidden_size 4000 is not a multiple/],
     [{ ...LLAMA, architectures: ["MixtralForCausalLM"], num_experts_per_tok: 2 }, "m/config.json: num_local_experts: expected an integer ≥ 1 (missing)"],
     [{ ...LLAMA, architectures: ["MixtralForCausalLM"], num_local_experts: 8, num_experts_per_tok: 9 }, "m/config.json: num_experts_per_tok: 9 exceeds the 8 experts"],

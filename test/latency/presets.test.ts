@@ -7,10 +7,28 @@ import { kvHeadsPerGpu, validateTensorParallel } from "../../src/model/parallel.
 describe("model presets", () => {
   it("has the presets the simulator needs", () => {
     expect(modelNames()).toEqual([
-      "llama-2-7b", "llama-2-13b", "llama-2-70b", "llama-3-8b", "llama-3-70b", "qwen2.5-7b", "mistral-7b", "bloom-176b",
-      "llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "llama-3.2-1b", "llama-3.2-3b",
-      "qwen2.5-14b", "qwen2.5-32b", "qwen2.5-72b", "qwen3-8b", "qwen3-14b", "qwen3-32b",
-      "qwen3-30b-a3b", "mixtral-8x7b", "deepseek-v2-lite",
+      "llama-2-7b",
+      "llama-2-13b",
+      "llama-2-70b",
+      "llama-3-8b",
+      "llama-3-70b",
+      "qwen2.5-7b",
+      "mistral-7b",
+      "bloom-176b",
+      "llama-3.1-8b",
+      "llama-3.1-70b",
+      "llama-3.1-405b",
+      "llama-3.2-1b",
+      "llama-3.2-3b",
+      "qwen2.5-14b",
+      "qwen2.5-32b",
+      "qwen2.5-72b",
+      "qwen3-8b",
+      "qwen3-14b",
+      "qwen3-32b",
+      "qwen3-30b-a3b",
+      "mixtral-8x7b",
+      "deepseek-v2-lite",
     ]);
   });
 
@@ -108,9 +126,7 @@ describe("GPU presets", () => {
   });
 
   it("rejects unknown names with the field path", () => {
-    expect(() => gpuSpec("tpu-v5", "cluster.yaml: instances[1].gpu")).toThrow(
-      /^cluster\.yaml: instances\[1\]\.gpu: gpu "tpu-v5": unknown; expected one of a100-80gb, /,
-    );
+    expect(() => gpuSpec("tpu-v5", "cluster.yaml: instances[1].gpu")).toThrow(/^cluster\.yaml: instances\[1\]\.gpu: gpu "tpu-v5": unknown; expected one of a100-80gb, /);
     expect(() => gpuSpec("h100-nvl")).toThrow(InputError);
   });
 });

@@ -20,9 +20,7 @@ function prefill(chunk_tokens: number, cached_tokens = 0): BatchShape {
   return batch;
 }
 
-const FIELDS = [
-  "num_seqs", "prefill_tokens", "prefill_attention_pairs", "prefill_context_tokens", "decode_seqs", "decode_context_tokens",
-] as const;
+const FIELDS = ["num_seqs", "prefill_tokens", "prefill_attention_pairs", "prefill_context_tokens", "decode_seqs", "decode_context_tokens"] as const;
 
 const shapeArb = fc.record({
   num_seqs: fc.nat(1024),

@@ -96,7 +96,8 @@ describe("step-time model", () => {
   it("MoE reads only the experts its tokens reach: one token is far cheaper than the dense equivalent; many tokens read them all", () => {
     const base = modelSpec("mistral-7b");
     const moe: ModelSpec = {
-      ...base, name: "toy-moe",
+      ...base,
+      name: "toy-moe",
       moe: { experts: 8, active_experts: 2, expert_intermediate_size: base.intermediate_size, shared_experts: 0, shared_intermediate_size: 0, dense_layers: 0 },
     };
     const gpu = gpuSpec("h100-80gb");

@@ -102,8 +102,7 @@ describe("CompletionClient.complete (real HTTP)", () => {
 
   it("streams chat completions; the role-only chunk is not a token", async () => {
     const f = await fixture({
-      "POST /v1/chat/completions": ({ res }) =>
-        streamCompletion(res, { chat: true, texts: ["Hi", " there"], first_ms: 30, usage: { prompt_tokens: 9, completion_tokens: 2 } }),
+      "POST /v1/chat/completions": ({ res }) => streamCompletion(res, { chat: true, texts: ["Hi", " there"], first_ms: 30, usage: { prompt_tokens: 9, completion_tokens: 2 } }),
     });
     const c = client(f.url);
     const result = await c.stream("i0", {
@@ -123,10 +122,7 @@ describe("CompletionClient.complete (real HTTP)", () => {
     const c = client(`http://127.0.0.1:${port}/v1`, { retry: { max_attempts: 8, initial_backoff_s: 0.05, max_backoff_s: 0.1 } });
     let f: Fixture | undefined;
     setTimeout(() => {
-      void startFixture(
-        { "POST /v1/completions": ({ res }) => streamCompletion(res, { texts: ["a"], usage: { prompt_tokens: 48, completion_tokens: 1 } }) },
-        port,
-      ).then((started) => {
+      void startFixture({ "POST /v1/completions": ({ res }) => streamCompletion(res, { texts: ["a"], usage: { prompt_tokens: 48, completion_tokens: 1 } }) }, port).then((started) => {
         f = started;
         cleanups.push(() => started.close());
       });

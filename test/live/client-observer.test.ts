@@ -51,7 +51,10 @@ describe("StreamObserver", () => {
 
   it("reads a non-streamed JSON completion at the end of its body", () => {
     const o = new StreamObserver("application/json");
-    const body = JSON.stringify({ choices: [{ index: 0, text: "abc", finish_reason: "length" }], usage: { prompt_tokens: 7, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 4 } } });
+    const body = JSON.stringify({
+      choices: [{ index: 0, text: "abc", finish_reason: "length" }],
+      usage: { prompt_tokens: 7, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 4 } },
+    });
     o.push(enc(body.slice(0, 10)), 1);
     o.push(enc(body.slice(10)), 2);
     expect(o.end(3)).toMatchObject({ done: true, first_token_s: null, tokens_streamed: 3, usage: { prompt_tokens: 7, completion_tokens: 3, cached_tokens: 4 } });

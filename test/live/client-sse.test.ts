@@ -62,9 +62,7 @@ describe("SseParser", () => {
 
   it("drops events without data and discards an unterminated last event", () => {
     const p = new SseParser();
-    expect(p.push("event: ping\n\nid: 3\n\ndata: {\"x\":1}\n\ndata: partial")).toEqual([
-      { event: "message", data: '{"x":1}', id: "3" },
-    ]);
+    expect(p.push('event: ping\n\nid: 3\n\ndata: {"x":1}\n\ndata: partial')).toEqual([{ event: "message", data: '{"x":1}', id: "3" }]);
     expect(p.end()).toBe(true);
   });
 
@@ -76,25 +74,20 @@ describe("SseParser", () => {
       comment: fc.boolean(),
     });
     fc.assert(
-      fc.property(
-        fc.array(eventArb, { maxLength: 8 }),
-        fc.constantFrom("\n", "\r\n", "\r"),
-        fc.array(fc.nat(), { maxLength: 12 }),
-        (events, eol, rawCuts) => {
-          let text = "";
-          for (const e of events) {
-            if (e.comment) text += `: keep-alive${eol}`;
-            if (e.name !== undefined) text += `event: ${e.name}${eol}`;
-            for (const line of e.lines) text += `data: ${line}${eol}`;
-            text += eol;
-          }
-          const bytes = new TextEncoder().encode(text);
-          const cuts = [...new Set(rawCuts.map((c) => (bytes.length === 0 ? 0 : c % (bytes.length + 1))))].sort((a, b) => a - b);
-          const expected = events.map((e) => ({ event: e.name ?? "message", data: e.lines.join("\n") }));
-          expect(parseBytes(bytes, cuts)).toEqual(expected);
-          expect(parseBytes(bytes, [])).toEqual(expected);
-        },
-      ),
+      fc.property(fc.array(eventArb, { maxLength: 8 }), fc.constantFrom("\n", "\r\n", "\r"), fc.array(fc.nat(), { maxLength: 12 }), (events, eol, rawCuts) => {
+        let text = "";
+        for (const e of events) {
+          if (e.comment) text += `: keep-alive${eol}`;
+          if (e.name !== undefined) text += `event: ${e.name}${eol}`;
+          for (const line of e.lines) text += `data: ${line}${eol}`;
+          text += eol;
+        }
+        const bytes = new TextEncoder().encode(text);
+        const cuts = [...new Set(rawCuts.map((c) => (bytes.length === 0 ? 0 : c % (bytes.length + 1))))].sort((a, b) => a - b);
+        const expected = events.map((e) => ({ event: e.name ?? "message", data: e.lines.join("\n") }));
+        expect(parseBytes(bytes, cuts)).toEqual(expected);
+        expect(parseBytes(bytes, [])).toEqual(expected);
+      }),
       { numRuns: 300 },
     );
   });

@@ -186,9 +186,7 @@ describe("emulator: errors", () => {
       /maximum context length is 1024 tokens.*1100/,
     );
     expect(await expectError(await post(`${e.url}/v1/completions`, { prompt: [1, -2] }), 400, "BadRequestError")).toMatch(/prompt/);
-    expect(await expectError(await post(`${e.url}/v1/completions`, { prompt: "x", stream_options: { include_usage: true } }), 400, "BadRequestError")).toMatch(
-      /stream=True/,
-    );
+    expect(await expectError(await post(`${e.url}/v1/completions`, { prompt: "x", stream_options: { include_usage: true } }), 400, "BadRequestError")).toMatch(/stream=True/);
   });
 
   it("an unknown model is a 404 JSON error", async () => {
@@ -260,9 +258,7 @@ describe("emulator: engine behaviour over HTTP", () => {
   it("under KV pressure requests are preempted and still return exactly max_tokens tokens", async () => {
     // 20 blocks of 16 tokens; each request needs 10 blocks by its end, so four cannot run together.
     const e = await emulator({ instance: linearInstance({}, 20, 320), speedup: 20 });
-    const bodies = await Promise.all(
-      [0, 1, 2, 3].map((i) => json(post(`${e.url}/v1/completions`, { prompt: ids(i * 100, 60), max_tokens: 100 }))),
-    );
+    const bodies = await Promise.all([0, 1, 2, 3].map((i) => json(post(`${e.url}/v1/completions`, { prompt: ids(i * 100, 60), max_tokens: 100 }))));
     for (const body of bodies) expect(body.usage.completion_tokens).toBe(100);
     const samples = await scrape(e.url);
     expect(metric(samples, "vllm:num_preemptions_total")).toBeGreaterThan(0);

@@ -23,15 +23,36 @@ describe("gateway request parsing", () => {
     expect(parse("completion", { model: "m", prompt: [[1, 2, 3, 4]] }).prompt_tokens).toBe(4);
     expect(parse("completion", { model: "m", prompt: "abcdefghi" }).prompt_tokens).toBe(3);
     expect(parse("completion", { model: "m", prompt: ["abcd"] }).prompt_tokens).toBe(1);
-    const chat = parse("chat", { model: "m", messages: [{ role: "system", content: "12345678" }, { role: "user", content: [{ type: "text", text: "abcd" }] }] });
+    const chat = parse("chat", {
+      model: "m",
+      messages: [
+        { role: "system", content: "12345678" },
+        { role: "user", content: [{ type: "text", text: "abcd" }] },
+      ],
+    });
     expect(chat.prompt_tokens).toBe(3 + (4 + 2) + (4 + 1));
     expect(chat.system).toEqual({ key: expect.stringMatching(/^sys:[0-9a-f]+:6$/), tokens: 6 });
-    const same = parse("chat", { model: "m", messages: [{ role: "system", content: "12345678" }, { role: "user", content: "other" }] });
+    const same = parse("chat", {
+      model: "m",
+      messages: [
+        { role: "system", content: "12345678" },
+        { role: "user", content: "other" },
+      ],
+    });
     expect(same.system!.key).toBe(chat.system!.key);
   });
 
   it("reads stream, usage, max_tokens (chat: max_completion_tokens first), metadata and user", () => {
-    const r = parse("chat", { model: "m", messages: [{ role: "user", content: "x" }], stream: true, stream_options: { include_usage: true }, max_tokens: 9, max_completion_tokens: 5, metadata: { agent: "a" }, user: "u" });
+    const r = parse("chat", {
+      model: "m",
+      messages: [{ role: "user", content: "x" }],
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: 9,
+      max_completion_tokens: 5,
+      metadata: { agent: "a" },
+      user: "u",
+    });
     expect(r).toMatchObject({ stream: true, include_usage: true, max_tokens: 5, metadata: { agent: "a" }, user: "u", model: "m" });
     expect(parse("completion", { prompt: "x" }).model).toBeUndefined();
   });

@@ -160,7 +160,12 @@ describe("tandem gateway: routing, streaming, errors, metrics, identity", () => 
     expect(dispatches.reduce((n, x) => n + x.value, 0)).toBe(finished);
     expect(counterSamples(expo, "tandem_gateway_http_requests", { route: "/v1/completions", code: "413" })[0]?.value).toBe(1);
     expect(counterSamples(expo, "tandem_gateway_http_requests", { route: "/v1/completions", code: "404" })[0]?.value).toBe(1);
-    expect(expo.byName.get("tandem_gateway_queue_length")?.map((x) => x.labels.model).sort()).toEqual(["llama-3-8b", "qwen2.5-7b"]);
+    expect(
+      expo.byName
+        .get("tandem_gateway_queue_length")
+        ?.map((x) => x.labels.model)
+        .sort(),
+    ).toEqual(["llama-3-8b", "qwen2.5-7b"]);
   });
 
   it("serves health, per-model health, traffic statistics and sleep/wake through the controller", async () => {
@@ -219,10 +224,27 @@ describe("tandem gateway: routing, streaming, errors, metrics, identity", () => 
 
   it("carries identity from headers and metadata; a request without them is a one-call workflow; shutdown drains and writes the report", async () => {
     const wf = { "x-tandem-workflow": "trip-42", "x-tandem-tenant": "acme", "x-tandem-priority-class": "high", "x-tandem-app": "planner-app" };
-    const a = await post(s.gw, "/v1/chat/completions", { model: "llama", messages: [{ role: "system", content: "You plan." }, { role: "user", content: "Plan" }], max_tokens: 3 }, { ...wf, "x-tandem-agent": "planner", "x-tandem-step": "plan" });
+    const a = await post(
+      s.gw,
+      "/v1/chat/completions",
+      {
+        model: "llama",
+        messages: [
+          { role: "system", content: "You plan." },
+          { role: "user", content: "Plan" },
+        ],
+        max_tokens: 3,
+      },
+      { ...wf, "x-tandem-agent": "planner", "x-tandem-step": "plan" },
+    );
     expect(a.status).toBe(200);
     await a.text();
-    const b = await post(s.gw, "/v1/completions", { model: "llama", prompt: PROMPT, max_tokens: 3, metadata: { agent: "booker", step: "book", parent: "plan", user_note: "kept" } }, { ...wf, "x-tandem-workflow-end": "true" });
+    const b = await post(
+      s.gw,
+      "/v1/completions",
+      { model: "llama", prompt: PROMPT, max_tokens: 3, metadata: { agent: "booker", step: "book", parent: "plan", user_note: "kept" } },
+      { ...wf, "x-tandem-workflow-end": "true" },
+    );
     expect(b.status).toBe(200);
     await b.text();
     const ids = [a, b].map((r) => r.headers.get("x-tandem-call-id"));

@@ -1,13 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  PrometheusParseError,
-  VllmMetricsError,
-  counterSamples,
-  histogramOf,
-  parsePrometheusText,
-  samplesOf,
-  vllmSnapshot,
-} from "../../live/instances/index.ts";
+import { PrometheusParseError, VllmMetricsError, counterSamples, histogramOf, parsePrometheusText, samplesOf, vllmSnapshot } from "../../live/instances/index.ts";
 import { MODEL, OLD_METRICS, TWO_ENGINES, TWO_MODELS, V1_METRICS } from "./fixtures/vllm-metrics-samples.ts";
 
 describe("parsePrometheusText", () => {

@@ -5,8 +5,7 @@ import { runScript } from "./fixtures.ts";
 describe("calls.csv", () => {
   it("has the documented columns", () => {
     expect(CALLS_CSV_HEADER).toBe(
-      "call_id,status,reason,instance,model,tenant,arrival_s,dispatched_s,first_token_s,finished_s," +
-        "queue_s,ttft_s,tpot_s,e2e_s,prompt_tokens,cached_tokens,output_tokens,preemptions",
+      "call_id,status,reason,instance,model,tenant,arrival_s,dispatched_s,first_token_s,finished_s," + "queue_s,ttft_s,tpot_s,e2e_s,prompt_tokens,cached_tokens,output_tokens,preemptions",
     );
   });
 

@@ -9,19 +9,15 @@ const latency_s = fc.double({ min: -6, max: 4, noNaN: true }).map((exponent) => 
 describe("LogHistogram", () => {
   it("quantiles are within 0.1% of the exact numpy-linear ones", () => {
     fc.assert(
-      fc.property(
-        fc.array(latency_s, { minLength: 1, maxLength: 400 }),
-        fc.double({ min: 0, max: 100, noNaN: true }),
-        (values, p) => {
-          const h = new LogHistogram();
-          for (const v of values) h.record(v);
-          const exact = percentileSorted(Float64Array.from(values).sort(), p);
-          for (const q of [p, 50, 90, 99]) {
-            const want = q === p ? exact : percentileSorted(Float64Array.from(values).sort(), q);
-            expect(Math.abs(h.percentile(q) - want)).toBeLessThanOrEqual(RELATIVE_ACCURACY * want);
-          }
-        },
-      ),
+      fc.property(fc.array(latency_s, { minLength: 1, maxLength: 400 }), fc.double({ min: 0, max: 100, noNaN: true }), (values, p) => {
+        const h = new LogHistogram();
+        for (const v of values) h.record(v);
+        const exact = percentileSorted(Float64Array.from(values).sort(), p);
+        for (const q of [p, 50, 90, 99]) {
+          const want = q === p ? exact : percentileSorted(Float64Array.from(values).sort(), q);
+          expect(Math.abs(h.percentile(q) - want)).toBeLessThanOrEqual(RELATIVE_ACCURACY * want);
+        }
+      }),
       { numRuns: 300 },
     );
   });

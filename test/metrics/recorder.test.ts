@@ -67,13 +67,35 @@ describe("Recorder on a scripted run", () => {
   it("summarises each instance in the order of the specs", () => {
     const [i1, i2] = recorder.instances(SPECS);
     expect(i1).toEqual({
-      id: "i1", model: "llama-8b", gpu: "H100", tensor_parallel: 1, kv_capacity_tokens: 100_000,
-      dispatched: 3, completed: 1, failed: 1, output_tokens: 4, mean_ttft_s: 0.5, mean_e2e_s: 1,
-      peak_kv_usage: 0.5, prefix_queried_tokens: 300, prefix_hit_tokens: 64, prefix_hit_rate: 64 / 300, preemptions: 0,
+      id: "i1",
+      model: "llama-8b",
+      gpu: "H100",
+      tensor_parallel: 1,
+      kv_capacity_tokens: 100_000,
+      dispatched: 3,
+      completed: 1,
+      failed: 1,
+      output_tokens: 4,
+      mean_ttft_s: 0.5,
+      mean_e2e_s: 1,
+      peak_kv_usage: 0.5,
+      prefix_queried_tokens: 300,
+      prefix_hit_tokens: 64,
+      prefix_hit_rate: 64 / 300,
+      preemptions: 0,
     });
     expect(i2).toMatchObject({
-      id: "i2", dispatched: 2, completed: 2, failed: 0, output_tokens: 6, mean_ttft_s: 1, mean_e2e_s: 1.25,
-      peak_kv_usage: 0.9, prefix_queried_tokens: 250, prefix_hit_tokens: 100, preemptions: 1,
+      id: "i2",
+      dispatched: 2,
+      completed: 2,
+      failed: 0,
+      output_tokens: 6,
+      mean_ttft_s: 1,
+      mean_e2e_s: 1.25,
+      peak_kv_usage: 0.9,
+      prefix_queried_tokens: 250,
+      prefix_hit_tokens: 100,
+      preemptions: 1,
     });
     expect(recorder.instances([...SPECS].reverse()).map((i) => i.id)).toEqual(["i2", "i1"]);
   });
@@ -88,9 +110,24 @@ describe("Recorder on a scripted run", () => {
     ]);
     const c = rows.find((r) => r.call_id === "C")!;
     expect(c).toEqual({
-      call_id: "C", status: "finished", reason: null, instance: "i2", model: "llama-8b", tenant: "t1",
-      arrival_s: 1, dispatched_s: 1.5, first_token_s: 2, finished_s: 2.5, queue_s: 0.5, ttft_s: 1, tpot_s: 0.125,
-      e2e_s: 1.5, prompt_tokens: 200, cached_tokens: 64, output_tokens: 5, preemptions: 0,
+      call_id: "C",
+      status: "finished",
+      reason: null,
+      instance: "i2",
+      model: "llama-8b",
+      tenant: "t1",
+      arrival_s: 1,
+      dispatched_s: 1.5,
+      first_token_s: 2,
+      finished_s: 2.5,
+      queue_s: 0.5,
+      ttft_s: 1,
+      tpot_s: 0.125,
+      e2e_s: 1.5,
+      prompt_tokens: 200,
+      cached_tokens: 64,
+      output_tokens: 5,
+      preemptions: 0,
     });
     const e = rows.find((r) => r.call_id === "E")!;
     expect(e).toMatchObject({ finished_s: 4, queue_s: 0.25, ttft_s: null, e2e_s: null, output_tokens: null });
@@ -112,9 +149,7 @@ describe("Recorder invariants", () => {
     const r = fresh();
     expect(() => r.callDispatched(0, "ghost", "i1")).toThrow(/call ghost/);
     expect(() => r.callTokens(0, "ghost", 1)).toThrow(/call ghost/);
-    expect(() => r.callFinished(0, "ghost", { prompt_tokens: 1, cached_tokens: 0, output_tokens: 1, preemptions: 0 })).toThrow(
-      /call ghost/,
-    );
+    expect(() => r.callFinished(0, "ghost", { prompt_tokens: 1, cached_tokens: 0, output_tokens: 1, preemptions: 0 })).toThrow(/call ghost/);
   });
 
   it("throws on tokens before the first token or going back in time", () => {

@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
-import {
-  buildReport,
-  parseReportJson,
-  type ReportParts,
-  reportToJson,
-} from "../../src/metrics/report-schema.ts";
+import { buildReport, parseReportJson, type ReportParts, reportToJson } from "../../src/metrics/report-schema.ts";
 import { runScript, SPECS } from "./fixtures.ts";
 
 function parts(): ReportParts {

@@ -32,13 +32,14 @@ function xmlEscape(text: string): string {
 
 describe("notebooks/lib/markdown", () => {
   it("pads cells to their column, right-aligns all but the first, escapes pipes", () => {
-    const table = markdownTable(["policy", "mean s"], [["fcfs+round-robin", "18.04"], ["a|b", "7.5"]]);
-    expect(table.split("\n")).toEqual([
-      "| policy           | mean s |",
-      "| ---------------- | -----: |",
-      "| fcfs+round-robin |  18.04 |",
-      "| a\\|b             |    7.5 |",
-    ]);
+    const table = markdownTable(
+      ["policy", "mean s"],
+      [
+        ["fcfs+round-robin", "18.04"],
+        ["a|b", "7.5"],
+      ],
+    );
+    expect(table.split("\n")).toEqual(["| policy           | mean s |", "| ---------------- | -----: |", "| fcfs+round-robin |  18.04 |", "| a\\|b             |    7.5 |"]);
     expect(markdownTable(["a", "b"], [["x", "y"]], ["right", "left"]).split("\n")[1]).toBe("| --: | --- |");
   });
 
@@ -81,7 +82,17 @@ describe("notebooks/lib/charts", () => {
     expect(svg).toContain("Hit rate per policy");
     for (const label of ["11.3%", "24.6%", "11.4%", "prefix-affinity (prefill_weight 16)"]) expect(svg).toContain(label);
     expect(svg.match(/class="mark-rect role-mark/g)?.length).toBe(1);
-    expect(() => barsSpec({ title: "t", bars: [{ group: "a", value: 1 }, { group: "a", value: 2 }], groupTitle: "g", valueTitle: "v" })).toThrow(/exactly one bar/);
+    expect(() =>
+      barsSpec({
+        title: "t",
+        bars: [
+          { group: "a", value: 1 },
+          { group: "a", value: 2 },
+        ],
+        groupTitle: "g",
+        valueTitle: "v",
+      }),
+    ).toThrow(/exactly one bar/);
 
     const dir = scratch();
     const path = await writeFigure("bars", spec, dir);

@@ -36,9 +36,7 @@ describe("tandem plot", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const files = readdirSync(join(scratch, "tmp")).sort();
-    expect(files).toEqual(
-      ["cdf-e2e", "cdf-makespan", "cdf-tpot", "cdf-ttft", "gantt-fcfs-least-outstanding", "summary", "timeline-fcfs-least-outstanding"].map((f) => `${f}.svg`),
-    );
+    expect(files).toEqual(["cdf-e2e", "cdf-makespan", "cdf-tpot", "cdf-ttft", "gantt-fcfs-least-outstanding", "summary", "timeline-fcfs-least-outstanding"].map((f) => `${f}.svg`));
     expect(result.stdout).toMatch(/^wrote 7 charts to tmp: cdf-ttft\.svg, /);
     for (const f of files) expect(readFileSync(join(scratch, "tmp", f), "utf8").startsWith("<svg")).toBe(true);
   });

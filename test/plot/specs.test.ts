@@ -77,10 +77,12 @@ describe("CDF specs", () => {
   });
 
   it("the sim-vs-live overlay has one panel per metric, colour = run, dash = mode", () => {
-    const spec = json(paritySpec([
-      { metric: "ttft_s", series: [series("x (sim)", "sim"), series("x (live)", "live")] },
-      { metric: "e2e_s", series: [series("x (sim)", "sim"), series("x (live)", "live")] },
-    ]));
+    const spec = json(
+      paritySpec([
+        { metric: "ttft_s", series: [series("x (sim)", "sim"), series("x (live)", "live")] },
+        { metric: "e2e_s", series: [series("x (sim)", "sim"), series("x (live)", "live")] },
+      ]),
+    );
     expect(spec.hconcat).toHaveLength(2);
     expect(spec.hconcat.map((p: Json) => p.layer[0].encoding.x.title)).toEqual(["time to first token (s)", "end-to-end latency (s)"]);
     for (const panel of spec.hconcat) {
@@ -92,17 +94,19 @@ describe("CDF specs", () => {
 
 describe("summary bars", () => {
   it("group per run, p50 and p99 side by side, one panel per metric with its own y scale", () => {
-    const spec = json(summarySpec({
-      title: "Latency",
-      bars: [
-        { group: "a", panel: "TTFT", stat: "p50", value: 1 },
-        { group: "a", panel: "TTFT", stat: "p99", value: 2 },
-        { group: "b", panel: "E2E", stat: "p50", value: 3 },
-      ],
-      groupTitle: "run",
-      valueTitle: "seconds",
-      panelTitle: null,
-    }));
+    const spec = json(
+      summarySpec({
+        title: "Latency",
+        bars: [
+          { group: "a", panel: "TTFT", stat: "p50", value: 1 },
+          { group: "a", panel: "TTFT", stat: "p99", value: 2 },
+          { group: "b", panel: "E2E", stat: "p50", value: 3 },
+        ],
+        groupTitle: "run",
+        valueTitle: "seconds",
+        panelTitle: null,
+      }),
+    );
     expect(spec.facet.column).toMatchObject({ field: "panel", sort: ["TTFT", "E2E"] });
     expect(spec.resolve.scale.y).toBe("independent");
     expect(spec.spec.mark.type).toBe("bar");

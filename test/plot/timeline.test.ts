@@ -47,7 +47,10 @@ describe("InstanceTimeline", () => {
   it("property: bounded, strictly time-ordered, every point one of the snapshots, the latest last", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ dt: fc.double({ min: 0, max: 2, noNaN: true }), running: fc.nat(50), waiting: fc.nat(50), kv: fc.double({ min: 0, max: 1, noNaN: true }), awake: fc.boolean() }), { maxLength: 400 }),
+        fc.array(
+          fc.record({ dt: fc.double({ min: 0, max: 2, noNaN: true }), running: fc.nat(50), waiting: fc.nat(50), kv: fc.double({ min: 0, max: 1, noNaN: true }), awake: fc.boolean() }),
+          { maxLength: 400 },
+        ),
         fc.double({ min: 0.01, max: 1, noNaN: true }),
         fc.integer({ min: 2, max: 40 }).map((n) => 2 * n),
         (steps, interval_s, max_points) => {
@@ -148,7 +151,11 @@ describe("timelines in a simulated run", () => {
     const dir = scratchDir();
     const report = await simRun(dir, workflowWorkload(1, 6));
     const lw = report.longest_workflow!;
-    const rows = readFileSync(join(dir, "workflows.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    const rows = readFileSync(join(dir, "workflows.csv"), "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((l) => l.split(","));
     const longest = rows.reduce((best, r) => (Number(r[8]) > Number(best[8]) ? r : best));
     expect(lw.workflow_id).toBe(longest[0]);
     expect(lw.makespan_s).toBeCloseTo(Number(longest[8]), 6);
@@ -161,7 +168,11 @@ describe("timelines in a simulated run", () => {
       expect(s.end_s).toBeLessThanOrEqual(lw.finished_s);
       expect(s.end_s).toBeGreaterThanOrEqual(s.start_s);
     }
-    const calls = readFileSync(join(dir, "calls.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    const calls = readFileSync(join(dir, "calls.csv"), "utf8")
+      .trim()
+      .split("\n")
+      .slice(1)
+      .map((l) => l.split(","));
     for (const s of lw.steps.filter((x) => x.kind === "llm")) {
       const row = calls.find((r) => r[0] === `${lw.workflow_id}/${s.step_id}`)!;
       expect(row[3]).toBe(s.instance);

@@ -72,7 +72,16 @@ describe("tandem profile (CLI) against an emulator", () => {
     expect(rows).toHaveLength(6);
     expect(rows.map((r) => r.batch_id)).toEqual(["p256-b1-o4-r1", "p256-b2-o4-r1", "p256-b2-o4-r1", "p1024-b1-o4-r1", "p1024-b2-o4-r1", "p1024-b2-o4-r1"]);
     for (const r of rows) {
-      expect(r).toMatchObject({ model: "llama-3-8b", gpu: "h100", tensor_parallel: 1, output_tokens: 4, max_num_batched_tokens: 8192, max_num_seqs: 256, cached_tokens: 0, engine_version: "tandem-emulator" });
+      expect(r).toMatchObject({
+        model: "llama-3-8b",
+        gpu: "h100",
+        tensor_parallel: 1,
+        output_tokens: 4,
+        max_num_batched_tokens: 8192,
+        max_num_seqs: 256,
+        cached_tokens: 0,
+        engine_version: "tandem-emulator",
+      });
       expect(r.ttft_s).toBeGreaterThan(0.025);
     }
 

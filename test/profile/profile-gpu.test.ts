@@ -33,7 +33,7 @@ withPython.describe("profile-gpu.py", () => {
     const code = [
       "import importlib.util, sys",
       `spec = importlib.util.spec_from_file_location("profile_gpu", ${JSON.stringify(SCRIPT)})`,
-      "m = importlib.util.module_from_spec(spec); sys.modules[\"profile_gpu\"] = m; spec.loader.exec_module(m)",
+      'm = importlib.util.module_from_spec(spec); sys.modules["profile_gpu"] = m; spec.loader.exec_module(m)',
       "rows = []",
       "for b, p in [(1, 128), (4, 512), (2, 2048)]:",
       "    steps = [0.001 * p / 64 + 0.004 * b] + [0.007 + 0.0002 * b] * 15",
@@ -63,7 +63,8 @@ withPython.describe("profile-gpu.py", () => {
   it("documents itself in --help and refuses bad flags with one line and exit code 2", () => {
     const help = python([SCRIPT, "--help"]);
     expect(help.code).toBe(0);
-    for (const flag of ["--model", "--out", "--device", "--dtype", "--batch-sizes", "--prompts", "--outputs", "--layers", "llama-3-8b (32 layers", "tiny"]) expect(help.stdout).toContain(flag);
+    for (const flag of ["--model", "--out", "--device", "--dtype", "--batch-sizes", "--prompts", "--outputs", "--layers", "llama-3-8b (32 layers", "tiny"])
+      expect(help.stdout).toContain(flag);
     const bad = [
       [["--model", "gpt-9", "--out", "x.csv"], /--model "gpt-9": unknown; expected one of llama-2-7b/],
       [["--model", "tiny", "--out", "x.csv", "--prompts", "16,x"], /--prompts: "x" is not an integer >= 1/],

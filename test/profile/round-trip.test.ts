@@ -135,7 +135,9 @@ describe("tandem profile → tandem calibrate round trip against the emulator", 
         worst.step = Math.max(worst.step, relative(truthModel.stepTime_s(shape), fittedLatency.stepTime_s(shape)));
       }
       const ms = (v: number) => (v * 1000).toFixed(1).padStart(7);
-      lines.push(`${point.batch_id.padEnd(15)} ttft true ${ms(qt.ttft)} measured ${ms(measured.ttft)} fitted ${ms(qf.ttft)} | tpot true ${ms(qt.tpot)} measured ${ms(measured.tpot)} fitted ${ms(qf.tpot)}`);
+      lines.push(
+        `${point.batch_id.padEnd(15)} ttft true ${ms(qt.ttft)} measured ${ms(measured.ttft)} fitted ${ms(qf.ttft)} | tpot true ${ms(qt.tpot)} measured ${ms(measured.tpot)} fitted ${ms(qf.tpot)}`,
+      );
     }
     const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
     const coefficientErrors = Object.entries(TRUTH).map(([k, v]) => `${k} ${pct(relative(v as number, (fitted as unknown as Record<string, number>)[k] ?? 0))}`);

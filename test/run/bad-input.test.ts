@@ -32,7 +32,11 @@ const ERRORS: { name: string; args: string[]; error: RegExp }[] = [
   { name: "a request id used twice while the first is in flight", args: ["--trace", "dup.jsonl", "--trace-format", "tandem"], error: /dup\.jsonl: request id "r1" appears twice/ },
   { name: "a workflow agent's model that no instance serves", args: ["--workflows", "agents.jsonl"], error: /agents\.jsonl: workflow "wf-1": agents\.a\.model: "gpt-9" is not served/ },
   { name: "an empty trace", args: ["--trace", "empty.jsonl", "--trace-format", "tandem"], error: /empty\.jsonl: no usable rows/ },
-  { name: "an unknown policy parameter", args: ["--dispatch", "round-robin", "--dispatch-param", "nope=1", "--limit", "5"], error: /--dispatch: round-robin params: Unrecognized key: "nope"/ },
+  {
+    name: "an unknown policy parameter",
+    args: ["--dispatch", "round-robin", "--dispatch-param", "nope=1", "--limit", "5"],
+    error: /--dispatch: round-robin params: Unrecognized key: "nope"/,
+  },
 ];
 
 function run(host: keyof typeof HOSTS, args: string[], out: string): CliResult {
@@ -68,7 +72,12 @@ describe("the same bad input, the same answer from every host", () => {
   });
 
   it("the gateway answers an over-long prompt and an unserved model with JSON errors and counts them", async () => {
-    const gw = await startGateway({ cluster: { instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 1, engine: { max_model_len: 4096 } }] }, emulate: true, speedup: 20, port: 0 });
+    const gw = await startGateway({
+      cluster: { instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 1, engine: { max_model_len: 4096 } }] },
+      emulate: true,
+      speedup: 20,
+      port: 0,
+    });
     try {
       const post = (body: unknown) => fetch(`${gw.url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       const long = await post({ model: "llama-3-8b", prompt: Array.from({ length: 9000 }, (_, i) => i % 1000), max_tokens: 5 });

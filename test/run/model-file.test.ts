@@ -14,9 +14,16 @@ import { SHARED_DATA } from "../helpers/shared-data.ts";
 import { sharedData } from "../helpers/requirements.ts";
 
 const LLAMA_31_8B = {
-  architectures: ["LlamaForCausalLM"], hidden_size: 4096, num_hidden_layers: 32, num_attention_heads: 32,
-  num_key_value_heads: 8, intermediate_size: 14336, vocab_size: 128256, max_position_embeddings: 131072,
-  torch_dtype: "bfloat16", tie_word_embeddings: false,
+  architectures: ["LlamaForCausalLM"],
+  hidden_size: 4096,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  num_key_value_heads: 8,
+  intermediate_size: 14336,
+  vocab_size: 128256,
+  max_position_embeddings: 131072,
+  torch_dtype: "bfloat16",
+  tie_word_embeddings: false,
 };
 
 /** A scratch folder with `models/My-Llama/config.json` and a cluster file beside it. */
@@ -28,8 +35,7 @@ function scratch(): { dir: string; cluster: string } {
   return { dir, cluster: join(dir, "cluster.yaml") };
 }
 
-const cluster = (model: string, extra: Record<string, unknown> = {}): ClusterConfig =>
-  ClusterConfigSchema.parse({ instances: [{ model, gpu: "h100-80gb", count: 4, ...extra }] });
+const cluster = (model: string, extra: Record<string, unknown> = {}): ClusterConfig => ClusterConfigSchema.parse({ instances: [{ model, gpu: "h100-80gb", count: 4, ...extra }] });
 
 describe("defaultMaxModelLen (vLLM's rule)", () => {
   it("is the model's context when the KV cache holds one such sequence", () => {
@@ -79,7 +85,11 @@ describe("buildInstances", () => {
 
   sharedData("models").it("reads the shared configs (MoE and MLA included) into instances", async () => {
     const file = join(SHARED_DATA, "cluster.yaml"); // not read: it anchors the relative paths
-    for (const [folder, name] of [["qwen3-30b-a3b", "qwen3-30b-a3b"], ["deepseek-v2-lite", "deepseek-v2-lite"], ["mixtral-8x7b-v0.1", "mixtral-8x7b"]]) {
+    for (const [folder, name] of [
+      ["qwen3-30b-a3b", "qwen3-30b-a3b"],
+      ["deepseek-v2-lite", "deepseek-v2-lite"],
+      ["mixtral-8x7b-v0.1", "mixtral-8x7b"],
+    ]) {
       const config = ClusterConfigSchema.parse({
         instances: [{ model: `models/${folder}`, gpu: "h100-80gb", tensor_parallel: 2, engine: { max_model_len: 32768 } }],
       });
@@ -91,13 +101,13 @@ describe("buildInstances", () => {
 
   it("rejects a bad config.json, a missing one and an unknown name in one line each", async () => {
     const { dir, cluster: file } = scratch();
-    await expect(buildInstances(cluster("models/bad.json"), file)).rejects.toThrow(
-      `${join(dir, "models/bad.json")}: num_hidden_layers: expected an integer ≥ 1 (got -1)`,
-    );
+    await expect(buildInstances(cluster("models/bad.json"), file)).rejects.toThrow(`${join(dir, "models/bad.json")}: num_hidden_layers: expected an integer ≥ 1 (got -1)`);
     await expect(buildInstances(cluster("models/none/config.json"), file)).rejects.toThrow(/models\/none\/config\.json: cannot read model config \(no such file\)$/);
     mkdirSync(join(dir, "models/empty"));
     await expect(buildInstances(cluster("models/empty"), file)).rejects.toThrow(/instances\[0\]\.model: model "models\/empty": the folder .*empty holds no config\.json$/);
-    await expect(buildInstances(cluster("gpt-9"), file)).rejects.toThrow(/instances\[0\]\.model: model "gpt-9": unknown; expected one of .*, or a path to a config\.json \(or a folder holding one\)$/);
+    await expect(buildInstances(cluster("gpt-9"), file)).rejects.toThrow(
+      /instances\[0\]\.model: model "gpt-9": unknown; expected one of .*, or a path to a config\.json \(or a folder holding one\)$/,
+    );
   });
 
   it("prefers a preset when a same-named folder holds no config.json", async () => {
@@ -125,9 +135,6 @@ describe("tandem sim with a config.json model", () => {
   });
 
   it("exits 2 with one line when the file is missing", () => {
-    expectInputError(
-      cli.tandem("sim", "--config", "bad.yaml", "--limit", "5", "--quiet", "--no-progress", "--out", "bad"),
-      /ckpt\/missing\.json: cannot read model config \(no such file\)/,
-    );
+    expectInputError(cli.tandem("sim", "--config", "bad.yaml", "--limit", "5", "--quiet", "--no-progress", "--out", "bad"), /ckpt\/missing\.json: cannot read model config \(no such file\)/);
   });
 });

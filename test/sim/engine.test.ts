@@ -8,7 +8,14 @@ import type { BatchShape, LatencyModel } from "../../src/model/latency-model.ts"
 
 /** A latency model that records every step's shape and takes 10 ms. */
 class ShapeRecorder implements LatencyModel {
-  readonly info = { schema: "tandem.latency/v1", kind: "fitted", model: "t", gpu: "t", tensor_parallel: 1, coefficients: { overhead_s: 0.01, per_prefill_token_s: 0, per_attention_pair_s: 0, per_decode_seq_s: 0, per_kv_token_s: 0 } } as const;
+  readonly info = {
+    schema: "tandem.latency/v1",
+    kind: "fitted",
+    model: "t",
+    gpu: "t",
+    tensor_parallel: 1,
+    coefficients: { overhead_s: 0.01, per_prefill_token_s: 0, per_attention_pair_s: 0, per_decode_seq_s: 0, per_kv_token_s: 0 },
+  } as const;
   shapes: BatchShape[] = [];
   stepTime_s(batch: BatchShape): number {
     this.shapes.push({ ...batch });
@@ -210,9 +217,15 @@ describe("prefix cache", () => {
 
   it("shares nothing between prompts that differ in their first segment", () => {
     const s = setup({}, 1000);
-    s.add("a", 64, 1, [{ key: "x", tokens: 32 }, { key: "sys", tokens: 32 }]);
+    s.add("a", 64, 1, [
+      { key: "x", tokens: 32 },
+      { key: "sys", tokens: 32 },
+    ]);
     s.drain();
-    s.add("b", 64, 1, [{ key: "y", tokens: 32 }, { key: "sys", tokens: 32 }]);
+    s.add("b", 64, 1, [
+      { key: "y", tokens: 32 },
+      { key: "sys", tokens: 32 },
+    ]);
     s.step();
     expect(s.requests.get("b")!.cached_tokens).toBe(0);
   });

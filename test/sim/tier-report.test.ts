@@ -22,10 +22,7 @@ describe("tier knobs in the cluster config", () => {
       // Llama-3-8B: 2 × 32 layers × 8 KV heads × 128 × 2 bytes = 128 KiB per token, × 16 tokens.
       kv_block_bytes: 2 * 2 ** 20,
     });
-    const tp2 = await buildInstances(
-      ClusterConfigSchema.parse({ instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 2 }] }),
-      "cluster.yaml",
-    );
+    const tp2 = await buildInstances(ClusterConfigSchema.parse({ instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 2 }] }), "cluster.yaml");
     expect(tp2[0].engine.kv_block_bytes).toBe(2 ** 20);
     expect(tp2[0].engine.cpu_kv_blocks).toBe(0); // off by default
   });

@@ -51,10 +51,10 @@ const requestMix = fc
       gap_s: fc.double({ min: 0, max: 0.3, noNaN: true }),
       prompt: fc.integer({ min: 1, max: 380 }),
       output: fc.integer({ min: 1, max: 40 }),
-      shared: fc.option(
-        fc.record({ key: fc.constantFrom(...KEYS), tokens: fc.integer({ min: 16, max: 240 }), doc: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }) }),
-        { nil: undefined, freq: 4 },
-      ),
+      shared: fc.option(fc.record({ key: fc.constantFrom(...KEYS), tokens: fc.integer({ min: 16, max: 240 }), doc: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }) }), {
+        nil: undefined,
+        freq: 4,
+      }),
       priority: fc.integer({ min: 0, max: 3 }),
     }),
     { minLength: 1, maxLength: 80, size: "max" },
@@ -142,7 +142,12 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.constant({ kind: "step" as const }) },
   {
     weight: 2,
-    arbitrary: fc.record({ kind: fc.constant("prefetch" as const), prompt: fc.integer({ min: 2, max: 300 }), key: fc.integer({ min: 0, max: 5 }), shared: fc.integer({ min: 16, max: 250 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant("prefetch" as const),
+      prompt: fc.integer({ min: 2, max: 300 }),
+      key: fc.integer({ min: 0, max: 5 }),
+      shared: fc.integer({ min: 16, max: 250 }),
+    }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("resize" as const), blocks: fc.integer({ min: 0, max: 120 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("sleep" as const), wake: fc.integer({ min: 1, max: 120 }) }) },

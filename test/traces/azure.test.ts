@@ -10,15 +10,16 @@ describe("azure reader", () => {
   it("parses rows with ids, token counts and arrival_s relative to the first row", async () => {
     const path = await tempFile(
       "a.csv",
-      HEADER +
-        "2023-11-16 18:15:46.6805900,374,44\n" +
-        "2023-11-16 18:15:50.9951690,396,109\n" +
-        "2023-11-16 18:15:50.9951691,879,55\n" +
-        "2023-11-17 00:00:00.0000000,91,16\n",
+      HEADER + "2023-11-16 18:15:46.6805900,374,44\n" + "2023-11-16 18:15:50.9951690,396,109\n" + "2023-11-16 18:15:50.9951691,879,55\n" + "2023-11-17 00:00:00.0000000,91,16\n",
     );
     const requests = await collect(readAzureTrace(path));
     expect(requests.map((r) => r.id)).toEqual(["0", "1", "2", "3"]);
-    expect(requests.map((r) => [r.prompt_tokens, r.output_tokens])).toEqual([[374, 44], [396, 109], [879, 55], [91, 16]]);
+    expect(requests.map((r) => [r.prompt_tokens, r.output_tokens])).toEqual([
+      [374, 44],
+      [396, 109],
+      [879, 55],
+      [91, 16],
+    ]);
     expect(requests[0].arrival_s).toBe(0);
     expect(requests[1].arrival_s).toBeCloseTo(4.314579, 9);
     // A 100 ns step survives: whole seconds are subtracted before fractions are added.
@@ -29,10 +30,7 @@ describe("azure reader", () => {
   });
 
   it("accepts CRLF endings, a BOM, blank lines, quoted cells and columns in any order", async () => {
-    const path = await tempFile(
-      "b.csv",
-      "\ufeffGeneratedTokens,TIMESTAMP,ContextTokens\r\n10,2023-11-16 18:15:46.5,100\r\n\r\n\"20\",\"2023-11-16 18:15:47\",200\r\n",
-    );
+    const path = await tempFile("b.csv", '\ufeffGeneratedTokens,TIMESTAMP,ContextTokens\r\n10,2023-11-16 18:15:46.5,100\r\n\r\n"20","2023-11-16 18:15:47",200\r\n');
     const requests = await collect(readAzureTrace(path));
     expect(requests).toEqual([
       { id: "0", arrival_s: 0, prompt_tokens: 100, output_tokens: 10 },
@@ -44,7 +42,11 @@ describe("azure reader", () => {
     const path = await tempFile("z.csv", HEADER + "2023-11-16 18:15:46.0,0,5\n2023-11-16 18:15:47.0,7,0\n2023-11-16 18:15:48.0,0,0\n");
     const stats = emptyStats();
     const requests = await collect(readAzureTrace(path, { stats }));
-    expect(requests.map((r) => [r.prompt_tokens, r.output_tokens])).toEqual([[1, 5], [7, 1], [1, 1]]);
+    expect(requests.map((r) => [r.prompt_tokens, r.output_tokens])).toEqual([
+      [1, 5],
+      [7, 1],
+      [1, 1],
+    ]);
     expect(stats).toEqual({ rows: 3, clamped_prompt_rows: 2, clamped_output_rows: 2 });
   });
 

@@ -60,9 +60,7 @@ describe("generator", () => {
     expect(1999 / span_s).toBeLessThan(22);
     const keys = new Set(requests.map((r) => r.segments![0].key));
     expect([...keys].every((k) => /^sys:[0-7]$/.test(k!))).toBe(true);
-    expect(requests.filter((r) => r.segments![0].key === "sys:0").length).toBeGreaterThan(
-      requests.filter((r) => r.segments![0].key === "sys:7").length,
-    );
+    expect(requests.filter((r) => r.segments![0].key === "sys:0").length).toBeGreaterThan(requests.filter((r) => r.segments![0].key === "sys:7").length);
     for (const r of requests) {
       expect(r.prompt_tokens).toBeGreaterThanOrEqual(513);
       expect(r.prompt_tokens).toBeLessThanOrEqual(6144);

@@ -15,13 +15,22 @@ describe("lineChunks", () => {
     const long = "x".repeat(100);
     const text = "\ufeffé1\r\n" + long + "\n\n€€€\nlast";
     const path = await tempFile("l.txt", text);
-    const expected: [number, string][] = [[1, "é1"], [2, long], [3, ""], [4, "€€€"], [5, "last"]];
+    const expected: [number, string][] = [
+      [1, "é1"],
+      [2, long],
+      [3, ""],
+      [4, "€€€"],
+      [5, "last"],
+    ];
     // Tiny buffers split lines and multi-byte characters between reads.
     for (const buffer_bytes of [1, 2, 3, 7, 64, 1 << 16]) expect(await allLines(path, buffer_bytes)).toEqual(expected);
   });
 
   it("does not invent a line after a final newline", async () => {
     const path = await tempFile("n.txt", "a\nb\n");
-    expect(await allLines(path, 1 << 16)).toEqual([[1, "a"], [2, "b"]]);
+    expect(await allLines(path, 1 << 16)).toEqual([
+      [1, "a"],
+      [2, "b"],
+    ]);
   });
 });

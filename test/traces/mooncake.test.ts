@@ -2,17 +2,13 @@ import { describe, expect, it } from "vitest";
 import { MOONCAKE_BLOCK_TOKENS, mooncakeSegments, readMooncakeTrace } from "../../traces/mooncake.ts";
 import { collect, expectInputError, openFds, tempFile } from "./helpers.ts";
 
-const row = (timestamp: number, input_length: number, output_length: number, hash_ids: unknown) =>
-  JSON.stringify({ timestamp, input_length, output_length, hash_ids });
+const row = (timestamp: number, input_length: number, output_length: number, hash_ids: unknown) => JSON.stringify({ timestamp, input_length, output_length, hash_ids });
 
 const sum = (segments: { tokens: number }[] = []) => segments.reduce((a, s) => a + s.tokens, 0);
 
 describe("mooncake reader", () => {
   it("turns hash ids into 512-token keyed segments, the last one partial", async () => {
-    const path = await tempFile(
-      "m.jsonl",
-      [row(0, 1100, 50, [1, 2, 3]), row(250, 1024, 7, [1, 2]), row(1500, 600, 3, [1, 9])].join("\n") + "\n",
-    );
+    const path = await tempFile("m.jsonl", [row(0, 1100, 50, [1, 2, 3]), row(250, 1024, 7, [1, 2]), row(1500, 600, 3, [1, 9])].join("\n") + "\n");
     const requests = await collect(readMooncakeTrace(path));
     expect(requests[0]).toEqual({
       id: "0",

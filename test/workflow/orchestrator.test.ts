@@ -97,7 +97,10 @@ describe("orchestrator (core, events in / actions out)", () => {
     const first = controller.drain();
     expect(first).toHaveLength(1);
     const think = (first[0] as Extract<ControllerAction, { kind: "dispatch" }>).call;
-    expect(think.segments).toEqual([{ key: "sys:demo/planner", tokens: 100 }, { key: "in:w/think", tokens: 20 }]);
+    expect(think.segments).toEqual([
+      { key: "sys:demo/planner", tokens: 100 },
+      { key: "in:w/think", tokens: 20 },
+    ]);
     controller.callFirstToken(0.5, "w/think");
     controller.callFinished(1, "w/think", { prompt_tokens: 120, cached_tokens: 0, output_tokens: 10, preemptions: 0 });
     expect(controller.drain()[0]).toEqual({ kind: "startTool", workflowId: "w", stepId: "search", duration_s: 1 });

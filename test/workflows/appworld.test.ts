@@ -120,12 +120,7 @@ describe("AppWorld import of a hand-made DAG", () => {
     expect(durations(await importAppWorld(file, { seed: 3 }))).toEqual(a);
     expect(durations(await importAppWorld(file, { seed: 4 }))).not.toEqual(a);
     expect(durations(await importAppWorld(file, { tool_duration: "fixed:2" }))).toEqual([2, 2, 2, 2]);
-    expect(durations(await importAppWorld(file, { tool_duration: { api_response: "fixed:0" } }))).toEqual([
-      expect.any(Number),
-      0,
-      expect.any(Number),
-      0,
-    ]);
+    expect(durations(await importAppWorld(file, { tool_duration: { api_response: "fixed:0" } }))).toEqual([expect.any(Number), 0, expect.any(Number), 0]);
     await expectInputError(() => importAppWorld(file, { tool_duration: "gauss:1" }), "appworld.tool_duration", "gauss");
   });
 
@@ -134,11 +129,7 @@ describe("AppWorld import of a hand-made DAG", () => {
     ["no task id", JSON.stringify({ metadata: {}, nodes: HAND_MADE, edges: [] }), "metadata.task_id"],
     ["an unknown node type", JSON.stringify(chainDag([{ id: "n0", type: "thought", content: "" }])), "nodes[0].type"],
     ["a response without agent", JSON.stringify(chainDag([{ id: "n0", type: "agent_response", content: "hi" }])), "nodes[0].agent"],
-    [
-      "an edge to a missing node",
-      JSON.stringify({ ...chainDag(HAND_MADE.slice(0, 2)), edges: [{ source: "n0", target: "n9" }] }),
-      'edges[0].target: node "n9" does not exist',
-    ],
+    ["an edge to a missing node", JSON.stringify({ ...chainDag(HAND_MADE.slice(0, 2)), edges: [{ source: "n0", target: "n9" }] }), 'edges[0].target: node "n9" does not exist'],
     [
       "a cycle",
       JSON.stringify({
@@ -151,11 +142,7 @@ describe("AppWorld import of a hand-made DAG", () => {
       }),
       "nodes form a cycle: n2 → n1 → n2",
     ],
-    [
-      "a history-less prompt that is empty",
-      JSON.stringify(chainDag([{ id: "n0", type: "agent_response", agent: "S", content: "x" }], "")),
-      "prompt is empty",
-    ],
+    ["a history-less prompt that is empty", JSON.stringify(chainDag([{ id: "n0", type: "agent_response", agent: "S", content: "x" }], "")), "prompt is empty"],
   ])("rejects %s naming the file", async (_label, text, fragment) => {
     const file = await tempFile("bad_dag.json", text);
     await expectInputError(() => importAppWorld(file, { system_tokens: 0 }), file, fragment);

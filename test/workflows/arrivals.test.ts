@@ -29,7 +29,9 @@ function azureCsv(offsets_s: number[]): string {
     const total = 0.68059 + o;
     const whole = Math.floor(total);
     const date = new Date(base_ms + whole * 1000).toISOString().slice(0, 19).replace("T", " ");
-    const fraction = Math.round((total - whole) * 1e7).toString().padStart(7, "0");
+    const fraction = Math.round((total - whole) * 1e7)
+      .toString()
+      .padStart(7, "0");
     return `${date}.${fraction},100,20`;
   });
   return ["TIMESTAMP,ContextTokens,GeneratedTokens", ...rows].join("\n") + "\n";

@@ -19,10 +19,7 @@ export interface AppParam {
 }
 
 /** A parsed parameter value, tagged with its kind. */
-export type ResolvedValue =
-  | { kind: "int" | "number"; value: number }
-  | { kind: "length"; value: LengthDistribution }
-  | { kind: "duration"; value: DurationDistribution };
+export type ResolvedValue = { kind: "int" | "number"; value: number } | { kind: "length"; value: LengthDistribution } | { kind: "duration"; value: DurationDistribution };
 
 /** An app's parameters after defaults and overrides were parsed (see resolveAppParams). The typed
  *  getters name the kind they expect; asking for an undeclared key or the wrong kind is a bug in the

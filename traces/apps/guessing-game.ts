@@ -27,7 +27,7 @@ const PLAYER = "player";
 export const guessingGame: AppGenerator = {
   name: NAME,
   description:
-    "\"Guess 2/3 of the average\" (MT-APC's 1000-player game): P participants, all one agent sharing one " +
+    '"Guess 2/3 of the average" (MT-APC\'s 1000-player game): P participants, all one agent sharing one ' +
     "system prompt, each make two calls per step (reason, then guess extending it); an average tool step " +
     "after each step waits for all guesses, and the next step's reasoning continues each participant's " +
     "conversation with the announced average. S layers of 2·P calls joined by S average steps.",

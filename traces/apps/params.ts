@@ -20,11 +20,7 @@ export function parseParamPairs(pairs: readonly string[], where = "--param"): Re
 /** Fills `app`'s defaults and parses `overrides` (`key → value` as written on the command line or in
  *  a config file). Unknown keys and bad values are InputErrors naming the option (`${where} key`);
  *  distribution strings are parsed here, once, so build() never sees text. */
-export function resolveAppParams(
-  app: AppGenerator,
-  overrides: Readonly<Record<string, string | number>>,
-  where = "--param",
-): ResolvedParams {
+export function resolveAppParams(app: AppGenerator, overrides: Readonly<Record<string, string | number>>, where = "--param"): ResolvedParams {
   const known = Object.keys(app.params);
   for (const key of Object.keys(overrides)) {
     if (!Object.hasOwn(app.params, key)) {
@@ -70,8 +66,7 @@ function parseNumber(raw: string | number, param: AppParam, option: string): num
   const ok = Number.isFinite(value) && (param.kind !== "int" || Number.isInteger(value)) && value >= min && value <= max;
   if (!ok) {
     const what = param.kind === "int" ? "an integer" : "a number";
-    const range =
-      Number.isFinite(min) && Number.isFinite(max) ? ` in [${min}, ${max}]` : Number.isFinite(min) ? ` ≥ ${min}` : Number.isFinite(max) ? ` ≤ ${max}` : "";
+    const range = Number.isFinite(min) && Number.isFinite(max) ? ` in [${min}, ${max}]` : Number.isFinite(min) ? ` ≥ ${min}` : Number.isFinite(max) ? ` ≤ ${max}` : "";
     throw inputError(option, `got ${JSON.stringify(raw)}; expected ${what}${range}`);
   }
   return value;

@@ -20,14 +20,7 @@ export function seconds(dist: DurationDistribution, random: Random): () => numbe
 /** An LLM step. A `history` step not already in `after` is listed first there, so every
  *  conversation edge is explicit (the prompt rule skips it among the inputs either way); `history`
  *  is set only when given, so generated JSON has no undefined fields. */
-export function llm(
-  id: string,
-  agent: string,
-  after: string[],
-  input_tokens: number,
-  output_tokens: number,
-  history?: string,
-): LlmStepSpec {
+export function llm(id: string, agent: string, after: string[], input_tokens: number, output_tokens: number, history?: string): LlmStepSpec {
   if (history !== undefined && !after.includes(history)) after = [history, ...after];
   const step: LlmStepSpec = { kind: "llm", id, after, agent, input_tokens, output_tokens };
   if (history !== undefined) step.history = history;

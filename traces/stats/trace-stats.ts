@@ -158,8 +158,7 @@ export async function workflowTraceStats(source: AsyncIterable<WorkflowSpec[]>):
 /** Plain-text rendering for the terminal. */
 export function formatTraceStats(stats: RequestTraceStats | WorkflowTraceStats): string {
   const f = (n: number, d = 1) => n.toFixed(d);
-  const row = (name: string, s: Spread, d = 1) =>
-    `  ${name.padEnd(24)} mean ${f(s.mean, d)}  p50 ${f(s.p50, d)}  p90 ${f(s.p90, d)}  p99 ${f(s.p99, d)}  max ${f(s.max, d)}`;
+  const row = (name: string, s: Spread, d = 1) => `  ${name.padEnd(24)} mean ${f(s.mean, d)}  p50 ${f(s.p50, d)}  p90 ${f(s.p90, d)}  p99 ${f(s.p99, d)}  max ${f(s.max, d)}`;
   const lines: string[] = [];
   if (stats.kind === "requests") {
     lines.push(`requests                   ${stats.requests} over ${f(stats.span_s, 3)} s (mean ${f(stats.mean_rate_per_s, 3)} req/s)`);

@@ -6,15 +6,7 @@ import { fieldName } from "./issues.ts";
  *  (label, line_number, context, edge_type) are allowed and ignored: they describe the log, not the
  *  workload. */
 
-export const APPWORLD_NODE_TYPES = [
-  "agent_response",
-  "code_execution",
-  "api_response",
-  "agent_message",
-  "agent_entry",
-  "agent_exit",
-  "agent_reply",
-] as const;
+export const APPWORLD_NODE_TYPES = ["agent_response", "code_execution", "api_response", "agent_message", "agent_entry", "agent_exit", "agent_reply"] as const;
 export type AppWorldNodeType = (typeof APPWORLD_NODE_TYPES)[number];
 
 const text = z.string().min(1);
@@ -55,7 +47,10 @@ export function parseAppWorldDag(value: unknown, file: string): AppWorldDag {
   const parsed = AppWorldDagSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw inputError(`${file}: ${fieldName(issue.path)}`, `${issue.message}; expected an AppWorld DAG {metadata: {task_id, task_description}, nodes: [{id, type, agent?, content}], edges: [{source, target}]}`);
+    throw inputError(
+      `${file}: ${fieldName(issue.path)}`,
+      `${issue.message}; expected an AppWorld DAG {metadata: {task_id, task_description}, nodes: [{id, type, agent?, content}], edges: [{source, target}]}`,
+    );
   }
   parsed.data.nodes.forEach((node, i) => {
     const field = AGENT_FIELD[node.type];

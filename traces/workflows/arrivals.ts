@@ -15,9 +15,7 @@ export interface WorkflowBuilder<P> {
 
 /** What arrives. `templates`: each arrival instantiates a template picked uniformly at random
  *  (AppWorld tasks). `app`: arrival k is `app.build(k, params, stream "app:NAME")`. */
-export type WorkflowArrivalSource<P = unknown> =
-  | { kind: "templates"; templates: readonly WorkflowSpec[] }
-  | { kind: "app"; name: string; app: WorkflowBuilder<P>; params: P };
+export type WorkflowArrivalSource<P = unknown> = { kind: "templates"; templates: readonly WorkflowSpec[] } | { kind: "app"; name: string; app: WorkflowBuilder<P>; params: P };
 
 export interface WorkflowArrivalOptions<P = unknown> extends WorkflowOverrides {
   source: WorkflowArrivalSource<P>;
@@ -99,12 +97,7 @@ function maker<P>(options: WorkflowArrivalOptions<P>, streams: RngStreams): (k: 
   };
 }
 
-async function* emit(
-  times: AsyncGenerator<number[]>,
-  make: (k: number, arrival_s: number) => WorkflowSpec,
-  limit: number,
-  batch_size: number,
-): AsyncGenerator<WorkflowSpec[]> {
+async function* emit(times: AsyncGenerator<number[]>, make: (k: number, arrival_s: number) => WorkflowSpec, limit: number, batch_size: number): AsyncGenerator<WorkflowSpec[]> {
   let batch: WorkflowSpec[] = [];
   let k = 0;
   timing: for await (const chunk of times) {

@@ -25,13 +25,7 @@ export function frozenTemplate(template: WorkflowSpec): WorkflowSpec {
 /** Arrival number `k` of a template: id `${template.id}#${k}` (unique per arrival, so prompt keys
  *  and metrics never mix two runs of the same task), its own arrival time, and the overrides; step
  *  ids stay as in the template. */
-export function instantiate(
-  template: WorkflowSpec,
-  k: number,
-  arrival_s: number,
-  overrides: WorkflowOverrides = {},
-  redraw?: (duration_dist: string) => number,
-): WorkflowSpec {
+export function instantiate(template: WorkflowSpec, k: number, arrival_s: number, overrides: WorkflowOverrides = {}, redraw?: (duration_dist: string) => number): WorkflowSpec {
   const instance: WorkflowSpec = { ...template, id: `${template.id}#${k}`, arrival_s };
   // Tool durations drawn from a distribution are drawn again for every arrival, so repeated runs
   // of one task do not all take the same time; steps without one are shared as they are.

@@ -25,7 +25,12 @@ const EXPECTED: Record<string, string> = {
 
 /** `steps[2].after[0]` from zod's path. */
 export function fieldName(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "") || "line";
+  return (
+    path
+      .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+      .join("")
+      .replace(/^\./, "") || "line"
+  );
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

@@ -84,9 +84,7 @@ export function createCapacity(params: CapacityParams): DispatchPolicy {
         }
       }
       if (!anySupports && !view.instances.some((i) => i.spec.model === candidates[0].spec.model && supportsTaskType(types[i.index], call.agent))) {
-        throw new InputError(
-          `capacity params.task_types: no instance of model ${candidates[0].spec.model} lists agent "${call.agent}" or its app (call ${call.id})`,
-        );
+        throw new InputError(`capacity params.task_types: no instance of model ${candidates[0].spec.model} lists agent "${call.agent}" or its app (call ${call.id})`);
       }
       return best;
     },

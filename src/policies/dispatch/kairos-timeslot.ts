@@ -113,15 +113,11 @@ export function createKairosTimeslot(params: KairosTimeslotParams): DispatchPoli
     if (state.closed.length > 0) state.closed = state.closed.filter((c) => c.closed_s > t);
   };
 
-  const predictedOutput = (call: LlmCall, view: ControllerView) =>
-    Math.max(0, view.workflows.predictedOutputTokens(call, params.default_output_tokens));
+  const predictedOutput = (call: LlmCall, view: ControllerView) => Math.max(0, view.workflows.predictedOutputTokens(call, params.default_output_tokens));
 
   const predictedDuration = (call: LlmCall, output: number, view: ControllerView) => {
     const expected = view.workflows.expectedCall_s(call);
-    const duration =
-      expected > 0 && Number.isFinite(expected)
-        ? expected
-        : call.prompt_tokens / params.fallback_prefill_tokens_per_s + output * params.fallback_tpot_s;
+    const duration = expected > 0 && Number.isFinite(expected) ? expected : call.prompt_tokens / params.fallback_prefill_tokens_per_s + output * params.fallback_tpot_s;
     return Math.max(duration, 1e-6);
   };
 

@@ -8,7 +8,6 @@ import { argMin, type DispatchPolicy } from "./policy.ts";
 export function createLeastKv(): DispatchPolicy {
   return {
     name: "least-kv",
-    choose: (_call, candidates) =>
-      argMin(candidates, (instance) => (instance.observed?.kv_usage ?? 0) * 1e6 + instance.outstanding),
+    choose: (_call, candidates) => argMin(candidates, (instance) => (instance.observed?.kv_usage ?? 0) * 1e6 + instance.outstanding),
   };
 }

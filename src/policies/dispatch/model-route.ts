@@ -26,8 +26,7 @@ export interface ModelRoutePolicy extends DispatchPolicy {
  *  Source: the kvcached multi-LLM router (route by the OpenAI `model` field, then balance within
  *  the model's instances) and vLLM production-stack's per-model service discovery. */
 export function createModelRoute(params: ModelRouteParams): ModelRoutePolicy {
-  const inner =
-    params.within === "round-robin" ? createRoundRobin() : params.within === "least-kv" ? createLeastKv() : createLeastOutstanding();
+  const inner = params.within === "round-robin" ? createRoundRobin() : params.within === "least-kv" ? createLeastKv() : createLeastOutstanding();
   const sizes = new Map<string, number>();
   return {
     name: "model-route",

@@ -56,8 +56,7 @@ export function createPrefixAffinity(params: PrefixAffinityParams): DispatchPoli
   const index = new PrefixIndex(params.max_blocks_per_instance);
   const active = new ActiveBlocks();
   const bs = params.block_size;
-  const callBlocks = (call: LlmCall, view: ControllerView) =>
-    Math.ceil((call.prompt_tokens + view.workflows.predictedOutputTokens(call, call.output_tokens)) / bs);
+  const callBlocks = (call: LlmCall, view: ControllerView) => Math.ceil((call.prompt_tokens + view.workflows.predictedOutputTokens(call, call.output_tokens)) / bs);
   return {
     name: "prefix-affinity",
     choose(call, candidates, view) {

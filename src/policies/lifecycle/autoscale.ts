@@ -38,8 +38,7 @@ export function createAutoscale(params: AutoscaleParams): LifecyclePolicy {
         const active = members.filter((i) => i.state === "awake" || i.state === "starting" || i.state === "waking");
         const awake = members.filter((i) => i.state === "awake");
         // Calls held here plus those queued in the engines (their last scrape).
-        const waiting =
-          (context.waitingByModel.get(members[0].spec.model) ?? 0) + awake.reduce((sum, i) => sum + (i.observed?.waiting ?? 0), 0);
+        const waiting = (context.waitingByModel.get(members[0].spec.model) ?? 0) + awake.reduce((sum, i) => sum + (i.observed?.waiting ?? 0), 0);
         const kv = awake.length === 0 ? 0 : awake.reduce((sum, i) => sum + (i.observed?.kv_usage ?? 0), 0) / awake.length;
         const spare = members.find((i) => i.state === "stopped");
         if (spare && (waiting > params.queue_per_instance * Math.max(1, active.length) || kv > params.kv_usage)) {

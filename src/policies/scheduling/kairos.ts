@@ -26,8 +26,7 @@ export function createKairos(params: KairosParams): SchedulingPolicy {
     dynamic: true,
     rank(queued, view) {
       const call = queued.call;
-      const remaining_s =
-        call.workflow_id !== undefined ? view.workflows.remainingCriticalPath_s(call.workflow_id) : view.workflows.expectedCall_s(call);
+      const remaining_s = call.workflow_id !== undefined ? view.workflows.remainingCriticalPath_s(call.workflow_id) : view.workflows.expectedCall_s(call);
       return aging === 0 ? remaining_s : remaining_s - aging * (view.now_s - queued.enqueued_s);
     },
   };

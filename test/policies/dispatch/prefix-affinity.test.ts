@@ -69,9 +69,7 @@ describe("prefix-affinity dispatch", () => {
   });
 
   it("rejects bad params naming the field", () => {
-    expect(() => createDispatchPolicy({ name: "prefix-affinity", params: { prefill_weight: -1 } })).toThrow(
-      /prefix-affinity params\.prefill_weight/,
-    );
+    expect(() => createDispatchPolicy({ name: "prefix-affinity", params: { prefill_weight: -1 } })).toThrow(/prefix-affinity params\.prefill_weight/);
     expect(() => createDispatchPolicy({ name: "prefix-affinity", params: { block_size: 0 } })).toThrow(/params\.block_size/);
     expect(() => createDispatchPolicy({ name: "prefix-affinity", params: { prefil_weight: 1 } })).toThrow(/prefix-affinity params/);
   });

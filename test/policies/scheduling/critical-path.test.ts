@@ -5,10 +5,7 @@ describe("critical-path scheduling", () => {
   it("dispatches the call on the longest remaining path of its DAG first", () => {
     const { controller, gate, release } = gatedController("critical-path");
     // After the root: a lone side step (1 s) listed first, and a chain of three 1 s steps.
-    controller.workflowArrived(
-      0,
-      workflow("W", 0, [llm("root", [], 5), llm("side", ["root"], 100), llm("s1", ["root"], 100), llm("s2", ["s1"], 100), llm("s3", ["s2"], 100)]),
-    );
+    controller.workflowArrived(0, workflow("W", 0, [llm("root", [], 5), llm("side", ["root"], 100), llm("s1", ["root"], 100), llm("s2", ["s1"], 100), llm("s3", ["s2"], 100)]));
     controller.drain();
     gate.held = true;
     finish(controller, 1, "W/root");
