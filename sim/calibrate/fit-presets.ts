@@ -221,21 +221,22 @@ export function fitStepPresets(profiles_dir: string, log: FitLog = () => {}): St
 
   const a100_groups = groups.filter((g) => g.gpu === a100.name);
   const a100_fit: EndToEndFit = {
-    // Splitwise has only TP ≥ 2 rows, so it cannot split the per-step cost between the step and TP terms:
-    // the step term stays Vidur's measured CPU cost (what a TP 1 step pays) and the TP term takes the rest.
-    decode: (x) => ({ ...kernels, tp_step_overhead_s: Math.exp(x[0]) * 1e-3 }),
-    start: [Math.log(1)],
+    // The step term stays Vidur's measured CPU cost (what a TP 1 step pays); what TP adds is the wait for
+    // the slowest worker at each all-reduce, skew · log2 TP, two per layer. A constant TP step cost fitted
+    // next to it goes to zero (TP 4 and TP 8 differ by far more than one constant allows), so it stays 0.
+    decode: (x) => ({ ...kernels, tp_step_overhead_s: 0, allreduce_skew_s: Math.exp(x[0]) * 1e-6 }),
+    start: [Math.log(20)],
   };
   const a100_c = roundCoefficients(fitEndToEnd(a100_groups, a100, a100_fit, cache, () => true));
-  log(`a100 end to end: step ${a100_c.step_overhead_s}, tp ${a100_c.tp_step_overhead_s}`);
+  log(`a100 end to end: step ${a100_c.step_overhead_s}, all-reduce skew ${a100_c.allreduce_skew_s}`);
 
   const h100_groups = groups.filter((g) => g.gpu === h100.name);
   const h100_fit: EndToEndFit = {
     decode: (x) => ({
       ...scaled(a100_c, Math.exp(x[0]), Math.exp(x[1])),
-      tp_step_overhead_s: Math.exp(x[2]) * 1e-3,
+      allreduce_skew_s: Math.exp(x[2]) * 1e-6,
     }),
-    start: [Math.log(0.9), Math.log(1), Math.log(1)],
+    start: [Math.log(0.9), Math.log(1), Math.log(20)],
   };
   const h100_c = roundCoefficients(fitEndToEnd(h100_groups, h100, h100_fit, cache, () => true));
   log(`h100: ${JSON.stringify(h100_c)}`);
@@ -260,14 +261,14 @@ export function fitStepPresets(profiles_dir: string, log: FitLog = () => {}): St
     a100_c,
     a100_groups,
     a100_fit,
-    "Vidur A100 kernel profiles (GEMMs of 7 models at TP 1–8, FlashAttention prefill and paged decode, all-reduce on DGX A100, CPU overheads); per-step and TP overheads from Splitwise A100 static batches (llama-2-70b TP 2/4/8, bloom-176b TP 8)",
+    "Vidur A100 kernel profiles (GEMMs of 7 models at TP 1–8, FlashAttention prefill and paged decode, all-reduce on DGX A100, CPU overheads); all-reduce skew from Splitwise A100 static batches (llama-2-70b TP 2/4/8, bloom-176b TP 8)",
   );
   presets[h100.name] = describe(
     h100,
     h100_c,
     h100_groups,
     h100_fit,
-    "A100 kernel fractions of peak (Vidur) carried by the datasheet ratios and scaled by one compute and one bandwidth factor fitted with the per-step and TP overheads on Splitwise H100 static batches (llama-2-70b TP 2/4/8, bloom-176b TP 8)",
+    "A100 kernel fractions of peak (Vidur) carried by the datasheet ratios and scaled by one compute and one bandwidth factor fitted with the all-reduce skew on Splitwise H100 static batches (llama-2-70b TP 2/4/8, bloom-176b TP 8)",
   );
   return { schema: STEP_PRESETS_SCHEMA, generated_by: "npm run fit:presets", presets };
 }

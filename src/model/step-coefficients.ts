@@ -33,6 +33,9 @@ export const stepCoefficientsSchema = z.strictObject({
   allreduce_latency_s: z.array(seconds).min(1),
   /** Fraction of the interconnect bandwidth a ring all-reduce reaches (NCCL bus bandwidth). */
   allreduce_bus_efficiency: fraction,
+  /** Wait for the slowest GPU at each all-reduce, per doubling of the GPU count (TP > 1): the workers'
+   *  launch jitter, paid twice per layer on top of the kernel; absent means 0. */
+  allreduce_skew_s: seconds.optional(),
   /** CPU cost of every step (scheduling, input preparation, launching the graph). */
   step_overhead_s: seconds,
   /** CPU cost per sequence in the step (block tables, sampling, output processing). */

@@ -70,7 +70,7 @@ function denseLinears(model: ModelSpec, tp: number): LinearLayer[] {
  *    elementwise per layer: fixed + activation bytes / (BW·eff)   (counted in gemm_s)
  *    attention  prefill: per layer fixed + per (token, head) + FLOPs / (peak·eff); decode: per layer fixed + KV bytes / (BW·eff)
  *    all-reduce (TP > 1) two per layer: latency(TP) + 2(TP−1)/TP · bytes / (link·eff)
- *    overhead   step + per_seq · sequences (+ tp_step when TP > 1)
+ *    overhead   step + per_seq · sequences (+ tp_step + 2·layers · skew · log2 TP when TP > 1)
  *  Everything that does not depend on the batch is computed once in the constructor. */
 export class StepLatencyModel implements LatencyModel {
   readonly info: StepInfo;
@@ -175,7 +175,7 @@ export class StepLatencyModel implements LatencyModel {
     this.allreduce_fixed_s = tp > 1 ? allreduces * allreduceLatency_s(c, tp) : 0;
     this.allreduce_s_per_token = tp > 1 ? (allreduces * ((2 * (tp - 1)) / tp) * h * ACTIVATION_BYTES) / (gpu.interconnect_bytes_per_s * c.allreduce_bus_efficiency) : 0;
 
-    this.step_overhead_s = c.step_overhead_s + (tp > 1 ? c.tp_step_overhead_s : 0);
+    this.step_overhead_s = c.step_overhead_s + (tp > 1 ? c.tp_step_overhead_s + allreduces * allreduceSkew_s(c, tp) : 0);
     this.per_seq_overhead_s = c.per_seq_overhead_s;
   }
 
@@ -275,6 +275,13 @@ export function decodeAttentionLayer_s(c: StepCoefficients, gpu: GpuSpec, kv_byt
 export function allreduce_s(c: StepCoefficients, gpu: GpuSpec, gpus: number, bytes: number): number {
   if (gpus <= 1) return 0;
   return allreduceLatency_s(c, gpus) + (((2 * (gpus - 1)) / gpus) * bytes) / (gpu.interconnect_bytes_per_s * c.allreduce_bus_efficiency);
+}
+
+/** The wait for the slowest GPU at one all-reduce over `gpus` GPUs: each worker launches its kernels with
+ *  its own jitter, and the expected maximum over N workers grows as log2 N. Not part of the NCCL kernel
+ *  time (Vidur measured that in isolation), so it counts as overhead. */
+export function allreduceSkew_s(c: StepCoefficients, gpus: number): number {
+  return gpus > 1 ? (c.allreduce_skew_s ?? 0) * Math.log2(gpus) : 0;
 }
 
 /** The fixed latency of one all-reduce over `gpus` (> 1) GPUs: the entry for the nearest power of two at or above. */

@@ -64,6 +64,19 @@ describe("step-time model", () => {
     expect(comm(4)).toBeLessThan(comm(8));
   });
 
+  it("the all-reduce skew adds 2 · layers · skew · log2 TP of overhead, none on one GPU, and nothing to the GPU part", () => {
+    const overhead = (tp: number) => stepModel("llama-2-70b", "h100-80gb", tp).breakdown(decode(1, 64)).overhead_s;
+    const c = stepModel("llama-2-70b", "h100-80gb", 2).coefficients;
+    const skew = c.allreduce_skew_s ?? 0;
+    expect(skew).toBeGreaterThan(0);
+    expect(overhead(4) - overhead(2)).toBeCloseTo(2 * 80 * skew, 9);
+    expect(overhead(8) - overhead(2)).toBeCloseTo(2 * 2 * 80 * skew, 9);
+    expect(overhead(2) - overhead(1)).toBeCloseTo(c.tp_step_overhead_s + 2 * 80 * skew, 9);
+    const without = new StepLatencyModel(modelSpec("llama-2-70b"), gpuSpec("h100-80gb"), 4, { ...c, allreduce_skew_s: 0 }).breakdown(decode(1, 64));
+    const withSkew = stepModel("llama-2-70b", "h100-80gb", 4).breakdown(decode(1, 64));
+    expect(withSkew.gemm_s + withSkew.attention_s + withSkew.communication_s).toBe(without.gemm_s + without.attention_s + without.communication_s);
+  });
+
   it("the per-layer decode-attention floor survives TP: TP8 short-context attention is not half of TP4's", () => {
     const a4 = stepModel("llama-2-70b", "h100-80gb", 4).breakdown(decode(1, 64)).attention_s;
     const m8 = stepModel("llama-2-70b", "h100-80gb", 8);
