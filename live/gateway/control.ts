@@ -1,4 +1,5 @@
 import type { InstanceSnapshot } from "../../src/core/types.ts";
+import { measureApiLatency, type ApiLatency } from "../host/api-latency.ts";
 import type { InstanceState } from "../../src/core/view.ts";
 import type { LiveClock } from "../host/clock.ts";
 import type { InstanceControl } from "../host/transport.ts";
@@ -47,6 +48,16 @@ export class GatewayControl implements InstanceControl {
       );
       this.tracked.set(e.id, { sleep: "awake", down: false, reason: undefined, observeFailures: 0 });
     }
+  }
+
+  /** The HTTP round trip to each instance (GET /health, one instance at a time), in model seconds:
+   *  recorded on the report's instances as `api_latency_s`, as `tandem live` does. */
+  async measureApiLatencies(speedup: number): Promise<Map<string, ApiLatency>> {
+    const out = new Map<string, ApiLatency>();
+    for (const handle of this.handles.values()) {
+      out.set(handle.id, await measureApiLatency(async () => (await handle.health()).ok, { speedup, describe: `instance ${handle.id}` }));
+    }
+    return out;
   }
 
   /** Every server answers /health and serves its model; throws naming the first that does not. */

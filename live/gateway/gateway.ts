@@ -144,6 +144,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     } catch (error) {
       throw new InputError(`${(error as Error).message}; start the servers, fix the config's endpoints, or run with --emulate`);
     }
+    // The live path's latency to each instance, recorded on the report (docs/live.md, API latency).
+    const api_latency_s = new Map([...(await control.measureApiLatencies(speedup))].map(([id, m]) => [id, m.api_latency_s]));
 
     const metrics = new GatewayMetrics();
     const exchanges = new Map<string, ClientExchange>();
@@ -225,6 +227,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           server,
           output,
           setup,
+          api_latency_s,
           drain_timeout_s: options.drain_timeout_s ?? defaults.drain_timeout_s,
           drainAbort: drainAbort.signal,
           cleanup,

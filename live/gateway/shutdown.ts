@@ -17,6 +17,8 @@ export interface ShutdownInput {
   server: Server;
   output: GatewayOutput | undefined;
   setup: RunSetup;
+  /** Each instance's measured one-way API latency (model seconds), for the report. */
+  api_latency_s: ReadonlyMap<string, number>;
   drain_timeout_s: number;
   /** Fires to end the drain at once (a second SIGINT). */
   drainAbort: AbortSignal;
@@ -52,7 +54,7 @@ export async function drainAndReport(ctx: GatewayContext, input: ShutdownInput):
   }
   ctx.workflows.closeAll();
   const end_s = ctx.clock.now_s();
-  input.setup.eventLog?.end(end_s, ctx.arrived);
+  input.setup.eventLog?.end(end_s, ctx.arrived, input.api_latency_s);
   ctx.host.close();
   const report = runReport({
     mode: "live",
@@ -60,6 +62,7 @@ export async function drainAndReport(ctx: GatewayContext, input: ShutdownInput):
     arrived: ctx.arrived,
     agents: ctx.host.controller.agentSummaries(),
     models: ctx.host.controller.trafficSnapshot(end_s),
+    api_latency_s: input.api_latency_s,
   });
   const files = input.output?.commit(report) ?? [];
   input.server.closeAllConnections();

@@ -82,6 +82,8 @@ describe("event log and replay", () => {
     expect(statuses.slice(0, 2)).toEqual([200, 200]);
     const { report } = await gw.shutdown();
     expect(report.summary.workflows.arrived).toBeGreaterThanOrEqual(2);
+    // The gateway measured each instance's round trip before serving, as tandem live does.
+    for (const instance of report.instances) expect(instance.api_latency_s).toBeGreaterThan(0);
     expect((await replayed(log)).json).toBe(reportToJson(report));
   });
 
