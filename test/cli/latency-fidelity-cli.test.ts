@@ -35,6 +35,29 @@ describe("tandem latency", () => {
     expect(JSON.parse(r.stdout).step_s).toBeGreaterThan(0);
   });
 
+  it("--model takes a Hugging Face config.json: Llama-3.1-8B's shapes predict what the preset does", () => {
+    const config = file(
+      "config.json",
+      JSON.stringify({
+        architectures: ["LlamaForCausalLM"],
+        hidden_size: 4096,
+        num_hidden_layers: 32,
+        num_attention_heads: 32,
+        num_key_value_heads: 8,
+        intermediate_size: 14336,
+        vocab_size: 128256,
+        max_position_embeddings: 131072,
+        torch_dtype: "bfloat16",
+      }),
+    );
+    const args = ["--gpu", "h100", "--decode-seqs", "16", "--context", "4096", "--json"];
+    const fromFile = tandem("latency", "--model", config, ...args);
+    expect(fromFile.code).toBe(0);
+    expect(JSON.parse(fromFile.stdout)).toEqual(JSON.parse(tandem("latency", "--model", "llama-3.1-8b", ...args).stdout));
+    file("broken.json", JSON.stringify({ architectures: ["LlamaForCausalLM"], hidden_size: 4096 }));
+    expectInputError(tandem("latency", "--model", "broken.json", ...args), /broken\.json: num_hidden_layers/);
+  });
+
   it("bad input is a one-line error with exit 2", () => {
     expectInputError(tandem("latency", "--model", "gpt-9", "--gpu", "h100", "--prefill-tokens", "10"), /model "gpt-9": unknown/);
     expectInputError(tandem("latency", "--model", "llama-3-8b", "--gpu", "h100"), /expected --prefill-tokens P, or --decode-seqs B with --context C/);
