@@ -16,7 +16,7 @@ export const COMMAND_INFO: readonly CommandInfo[] = [
       "Simulate a cluster of vLLM-like instances under a scheduling and a dispatch policy, on a request trace, a " +
       "workflow trace, AppWorld DAGs or a generated agent app. Without a workload it runs the built-in one " +
       // The figures are DEFAULT_WORKLOAD's (traces/generate.ts); test/package/commands.test.ts holds them equal.
-      "(2000 synthetic requests, Poisson 20 req/s); without --config the built-in cluster (4 × llama-3-8b on h100-80gb).",
+      "(2000 synthetic requests, Poisson 20 req/s); without --config the built-in cluster (4 × llama-3.1-8b on h100-80gb).",
   },
   {
     name: "live",

@@ -54,7 +54,7 @@ export function compareCommand(): Command {
     )
     .option("--seeds <n>", "runs per (policy, rate), with seeds S, S+1, … S+N−1", positiveInteger, 1)
     .option("--seed <s>", `first seed S (default ${DEFAULT_FIRST_SEED})`, nonNegativeInteger)
-    .option("--config <file>", "cluster config, YAML or JSON (docs/config.md); default 4 × llama-3-8b on h100-80gb")
+    .option("--config <file>", "cluster config, YAML or JSON (docs/config.md); default 4 × llama-3.1-8b on h100-80gb")
     .option("--observe <mode>", "what policies see: scraped (periodic /metrics-like snapshots) or oracle (exact state)", oneOf(["scraped", "oracle"] as const))
     .option("--observe-interval <s>", "seconds between scraped snapshots (default 0.1)", positiveNumber)
     .option("--out <dir>", "output directory", "out/compare")

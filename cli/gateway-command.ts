@@ -37,7 +37,7 @@ export function gatewayCommand(): Command {
   const d = GATEWAY_DEFAULTS;
   const command = new Command("gateway")
     .description(commandDescription("gateway"))
-    .option("--config <file>", "cluster config, YAML or JSON (docs/config.md); default 4 × llama-3-8b on h100-80gb")
+    .option("--config <file>", "cluster config, YAML or JSON (docs/config.md); default 4 × llama-3.1-8b on h100-80gb")
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .option("--port <n>", "port to listen on; 0 picks a free one", nonNegativeInteger, 8080)
     .option("--emulate", "start one vLLM emulator per configured instance on a free 127.0.0.1 port (endpoints ignored)")

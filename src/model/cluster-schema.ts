@@ -117,8 +117,8 @@ export type ClusterConfig = z.infer<typeof ClusterConfigSchema>;
 export type InstanceGroup = z.infer<typeof InstanceGroupSchema>;
 export type EngineOverrides = z.infer<typeof EngineOverridesSchema>;
 
-/** The cluster `tandem sim` runs when no --config is given: 4 × Llama-3-8B on H100. */
+/** The cluster `tandem sim` runs when no --config is given: 4 × Llama-3.1-8B on H100 (max_model_len 131,072 by vLLM's rule). */
 export const DEFAULT_CLUSTER: ClusterConfig = {
-  instances: [{ name: "llama-3-8b", model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 4 }],
+  instances: [{ name: "llama-3.1-8b", model: "llama-3.1-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 4 }],
   slo: { ttft_s: 2, tpot_s: 0.1 },
 };

@@ -16,7 +16,7 @@ function cluster(model: string, gpu: string, tp: number): string {
 /** A sweep as `tandem profile` would record it against a server with known step times. */
 function syntheticProfile(): string {
   const truth = { overhead_s: 0.007, per_prefill_token_s: 5e-5, per_attention_pair_s: 1e-10, per_decode_seq_s: 2e-4, per_kv_token_s: 5e-8 };
-  const model = fittedModel({ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1 }, truth);
+  const model = fittedModel({ model: "llama-3.1-8b", gpu: "h100-80gb", tensor_parallel: 1 }, truth);
   const rows: ProfileRow[] = [];
   let id = 0;
   for (const b of [1, 4, 16]) {
@@ -26,7 +26,7 @@ function syntheticProfile(): string {
         const t = simulateStaticBatch(batch, model);
         for (let i = 0; i < b; i++) {
           rows.push({
-            model: "llama-3-8b",
+            model: "llama-3.1-8b",
             gpu: "h100-80gb",
             tensor_parallel: 1,
             batch_id: `b${id}`,
@@ -55,12 +55,12 @@ describe("tandem calibrate", () => {
     const result = tandem("calibrate", "--profile", profile, "--out", out, "--folds", "3");
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/llama-3-8b on h100-80gb × TP1: \d+ rows/);
+    expect(result.stdout).toMatch(/llama-3.1-8b on h100-80gb × TP1: \d+ rows/);
     expect(result.stdout).toMatch(/3-fold CV \(shapes held out\) MAPE/);
     expect(result.stdout).toMatch(/per-config CV \(leaky\) MAPE/);
-    const path = join(out, "llama-3-8b_h100-80gb_tp1.json");
+    const path = join(out, "llama-3.1-8b_h100-80gb_tp1.json");
     const doc = JSON.parse(readFileSync(path, "utf8"));
-    expect(doc).toMatchObject({ schema: "tandem.latency/v1", kind: "fitted", model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1 });
+    expect(doc).toMatchObject({ schema: "tandem.latency/v1", kind: "fitted", model: "llama-3.1-8b", gpu: "h100-80gb", tensor_parallel: 1 });
     expect(doc.coefficients.overhead_s).toBeCloseTo(0.007, 9);
     expect(doc.fit).toMatchObject({ format: "tandem", source: profile });
     expect(doc.fit.cross_validation).toMatchObject({ folds: 3, holds_out: "shape" });

@@ -73,7 +73,7 @@ describe("the live path's API latency", () => {
     const result = tandem("parity", "--app", "qa-router", "--rate", "4", "--count", "4", "--speedup", "10", "--no-progress");
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^api latency, one-way \(measured before the live run, GET \/health round trip \/ 2\): llama-3-8b-0 [\d.]+ ms, .*; used by the sim$/m);
+    expect(result.stdout).toMatch(/^api latency, one-way \(measured before the live run, GET \/health round trip \/ 2\): llama-3.1-8b-0 [\d.]+ ms, .*; used by the sim$/m);
     expect(result.stdout).toMatch(/TTFT p50 \(s\)/);
     const live = JSON.parse(readFileSync(join(scratch, "out/parity/live/report.json"), "utf8"));
     const sim = JSON.parse(readFileSync(join(scratch, "out/parity/sim/report.json"), "utf8"));

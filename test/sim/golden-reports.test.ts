@@ -23,16 +23,16 @@ const RUNS: GoldenRun[] = [
     name: "default",
     args: ["--limit", "300"],
     sha256: {
-      "report.json": "caaf65537121fc3a483924778f87e2a709c4477c3d25e8fc6c9081010cf84138",
-      "calls.csv": "886157a4699a7cd3a94c1edef937c2269c9205a7fc0392ee052bc89ba25221be",
+      "report.json": "794b41a317bce7492a48e079676de38d1d7a0c94cb01e61ed0877307864c1d75",
+      "calls.csv": "fad12cb0fbb49b55f32e44269c4afb3da7fd0117be8984cdf193caec0a1733ae",
     },
   },
   {
     name: "qa-kairos",
     args: ["--app", "qa-router", "--rate", "2", "--count", "30", "--scheduling", "kairos", "--dispatch", "kairos-timeslot"],
     sha256: {
-      "report.json": "4632b1a3cc225f24c1e9cd58846e9e59ec6da9d5a93d11d42d7256077e22c0a3",
-      "calls.csv": "300388da93a7952e88349a8f717a5f721032c4f2d770dfc08663b0266ae172e7",
+      "report.json": "7b93f2a50954b6c6b901733abd8220ad433ffa39b1fb1ef556b8cc3b4a0f3b77",
+      "calls.csv": "e4ec67314cd846083751c79d9e805c3c78dd3299b0af2bf36a2b00e9e8123078",
       "workflows.csv": "a8270445f592fc0061fb3499750d12e739a3b1ac730185d42a355e88bce142ad",
     },
   },
@@ -40,8 +40,8 @@ const RUNS: GoldenRun[] = [
     name: "supervisor-oracle",
     args: ["--app", "supervisor", "--count", "10", "--rate", "1", "--observe", "oracle", "--dispatch", "prefix-affinity"],
     sha256: {
-      "report.json": "a01b69a9bb4018ed3df80cc7ceadce517b30fff79a240533f12ad08dc3df6c0a",
-      "calls.csv": "9d031635c7fa8287db087028354f5189426ab2a6368b1db66acbf4384d85a3ad",
+      "report.json": "cb66b01c62b6d9c3797a27d325a2d63592e16a9d9864a5484ee9581f7eab6abe",
+      "calls.csv": "edee8fea644958b495e058fa604dc6fe40c93a248a7f314312b28c3df109e54e",
       "workflows.csv": "3b5a0c2b552f1e73a8201e13d17787f2bd64a1ead1d5e10383338d84ac09ddba",
     },
   },
@@ -49,8 +49,8 @@ const RUNS: GoldenRun[] = [
     name: "guessing-plas",
     args: ["--app", "guessing-game", "--param", "participants=20", "--count", "3", "--rate", "0.5", "--scheduling", "plas", "--seed", "3"],
     sha256: {
-      "report.json": "1c4032079c871fe21451dacb015a5e341a3809a2fe68c85933410e738bd4aec7",
-      "calls.csv": "41abf5a99efcb9640b0cf542b6b51580ead420782005e845a7417a181877bce0",
+      "report.json": "750c3df2e65e0bdbd01ac7327d5aae01da11640043dfb682b15093b683c6dd7d",
+      "calls.csv": "1e5f6e96753d230c1c71ca806058991c8f5cbbd575e45b5b3564fcc7f1058ac6",
       "workflows.csv": "706ede315ee5b9a6e3a9f53207ac3f21b2f9a87ad7a36ecd572c897252d31ce8",
     },
   },
