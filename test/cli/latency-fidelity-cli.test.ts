@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { LLAMA_31_8B_CONFIG } from "../helpers/hf-configs.ts";
 import { cliSandbox, expectInputError } from "../helpers/cli.ts";
 import { sharedData } from "../helpers/requirements.ts";
 import { shippedStepPresets } from "../../src/model/step-presets.ts";
@@ -36,20 +37,7 @@ describe("tandem latency", () => {
   });
 
   it("--model takes a Hugging Face config.json: Llama-3.1-8B's shapes predict what the preset does", () => {
-    const config = file(
-      "config.json",
-      JSON.stringify({
-        architectures: ["LlamaForCausalLM"],
-        hidden_size: 4096,
-        num_hidden_layers: 32,
-        num_attention_heads: 32,
-        num_key_value_heads: 8,
-        intermediate_size: 14336,
-        vocab_size: 128256,
-        max_position_embeddings: 131072,
-        torch_dtype: "bfloat16",
-      }),
-    );
+    const config = file("config.json", JSON.stringify(LLAMA_31_8B_CONFIG));
     const args = ["--gpu", "h100", "--decode-seqs", "16", "--context", "4096", "--json"];
     const fromFile = tandem("latency", "--model", config, ...args);
     expect(fromFile.code).toBe(0);

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { LLAMA_31_8B_CONFIG } from "../helpers/hf-configs.ts";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/core/errors.ts";
 import { modelSpecFromHfConfig } from "../../src/model/hf-config.ts";
@@ -19,17 +20,7 @@ function imported(folder: string) {
 }
 
 /** A minimal Llama config; tests change one field at a time. */
-const LLAMA = {
-  architectures: ["LlamaForCausalLM"],
-  hidden_size: 4096,
-  num_hidden_layers: 32,
-  num_attention_heads: 32,
-  num_key_value_heads: 8,
-  intermediate_size: 14336,
-  vocab_size: 128256,
-  max_position_embeddings: 131072,
-  torch_dtype: "bfloat16",
-};
+const LLAMA = LLAMA_31_8B_CONFIG;
 
 describe("config.json importer against the shared configs", () => {
   // Each test reads ../shared/data/models: it skips with a message without it (fails under TANDEM_REQUIRE_ALL=1).

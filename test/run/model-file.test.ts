@@ -1,5 +1,6 @@
 /** Instances whose model is a HuggingFace config.json, and vLLM's max_model_len rule. */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { LLAMA_31_8B_CONFIG } from "../helpers/hf-configs.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -13,18 +14,7 @@ import { cliSandbox, expectInputError } from "../helpers/cli.ts";
 import { SHARED_DATA } from "../helpers/shared-data.ts";
 import { sharedData } from "../helpers/requirements.ts";
 
-const LLAMA_31_8B = {
-  architectures: ["LlamaForCausalLM"],
-  hidden_size: 4096,
-  num_hidden_layers: 32,
-  num_attention_heads: 32,
-  num_key_value_heads: 8,
-  intermediate_size: 14336,
-  vocab_size: 128256,
-  max_position_embeddings: 131072,
-  torch_dtype: "bfloat16",
-  tie_word_embeddings: false,
-};
+const LLAMA_31_8B = { ...LLAMA_31_8B_CONFIG, tie_word_embeddings: false };
 
 /** A scratch folder with `models/My-Llama/config.json` and a cluster file beside it. */
 function scratch(): { dir: string; cluster: string } {
