@@ -23,6 +23,8 @@ import { gatewayListener } from "./server.ts";
 import { drainAndReport, type GatewayShutdown } from "./shutdown.ts";
 import { GatewayTransport } from "./transport.ts";
 import { OpenWorkflows } from "./workflows.ts";
+import { checkListenAuth, startAuth } from "./auth/setup.ts";
+import type { GatewayAuth } from "./auth/auth.ts";
 
 export interface GatewayOptions {
   cluster?: ClusterConfig;
@@ -63,6 +65,10 @@ export interface GatewayOptions {
   out?: string;
   /** Every call as it closes (calls.csv rows). */
   onCallClosed?: (row: CallRow) => void;
+  /** API-key file (docs/gateway-auth.md): every /v1 request then needs `Authorization: Bearer KEY`. */
+  keys?: string;
+  /** Listen on a non-loopback host without keys (refused otherwise). */
+  no_auth?: boolean;
 }
 
 export const GATEWAY_DEFAULTS = {
@@ -90,6 +96,8 @@ export interface Gateway {
   shutdown(): Promise<GatewayShutdown>;
   /** Ends a drain under way at once: calls still in flight end failed (`gateway_shutdown`). */
   abortDrain(): void;
+  /** The API keys (`keys`), absent without; `reload()` rereads the file (SIGHUP). */
+  readonly auth: GatewayAuth | undefined;
 }
 
 /** Starts `tandem gateway`: an OpenAI-compatible server whose requests are calls of the shared
@@ -97,6 +105,8 @@ export interface Gateway {
  *  to emulators — by the config's scheduling and dispatch policies (docs/gateway.md). */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const speedup = options.speedup ?? 1;
+  checkListenAuth(options.host ?? "127.0.0.1", options.keys, options.no_auth);
+  const auth = options.keys !== undefined ? startAuth(options.keys) : undefined;
   let ctx: GatewayContext | undefined;
   const output = options.out !== undefined ? new GatewayOutput(options.out) : undefined;
   const setup = await setupRun(
@@ -205,7 +215,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       arrived: 0,
       draining: false,
       seq: 0,
+      ...(auth !== undefined ? { auth } : {}),
     };
+    if (auth !== undefined) metrics.extra.push((x) => auth.render(x));
     await host.observeAll();
 
     const server = createServer({ keepAliveTimeout: 65_000, noDelay: true }, gatewayListener(ctx));
@@ -233,6 +245,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           cleanup,
         })),
       abortDrain: () => drainAbort.abort(),
+      auth,
     };
   } catch (error) {
     for (const step of cleanup.reverse()) await step();
