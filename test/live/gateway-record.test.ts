@@ -59,7 +59,7 @@ describe("tandem gateway --record: real traffic becomes a workflow trace the sim
   const traceFile = join(out, "recorded.jsonl");
   const sent: Sent[] = [];
   const gatewayRows = new Map<string, CallRow>();
-  let workflows: WorkflowSpec[] = [];
+  const workflows: WorkflowSpec[] = [];
   let simRows = new Map<string, CallRow>();
 
   beforeAll(async () => {
