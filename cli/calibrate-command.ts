@@ -25,12 +25,16 @@ import {
 } from "../sim/calibrate/index.ts";
 import { nonNegativeInteger, oneOf, positiveInteger, runAction } from "./errors.ts";
 import { commandDescription } from "./command-list.ts";
+import { runCalibrateFromRun } from "./calibrate-from-run.ts";
 
 const FORMATS = ["tandem", "splitwise"] as const;
 type Format = (typeof FORMATS)[number];
 
 interface CalibrateFlags {
-  profile: string;
+  profile?: string;
+  fromRun?: string;
+  events?: string;
+  holdoutEvery: number;
   format?: Format;
   model?: string;
   gpu?: string;
@@ -52,7 +56,10 @@ function fraction(value: string): number {
 export function calibrateCommand(): Command {
   return new Command("calibrate")
     .description(commandDescription("calibrate"))
-    .requiredOption("--profile <file>", "profile CSV to fit")
+    .option("--profile <file>", "profile CSV to fit")
+    .option("--from-run <dir>", "instead: fit the step-time model to a tandem live run's --out folder (report.json, calls.csv; docs/calibration.md)")
+    .option("--events <file>", "with --from-run: the run's event log, for the prompts' shared prefixes (default DIR/events.jsonl when present)")
+    .option("--holdout-every <k>", "with --from-run: hold every k-th call out of the fit and report its error; 0 = none", nonNegativeInteger, 5)
     .option("--format <format>", "tandem or splitwise (default: recognised from the header)", oneOf(FORMATS))
     .option("--model <name>", "fit only this model's rows")
     .option("--gpu <name>", "fit only this GPU's rows")
@@ -63,10 +70,20 @@ export function calibrateCommand(): Command {
     .option("--form <form>", `model form: ${MODEL_FORMS.join(" or ")} (default prefill-curve)`, oneOf(MODEL_FORMS), "prefill-curve" as ModelForm)
     .option("--out <path>", "a .json file (when one group is fitted) or a directory for one <model>_<gpu>_tp<N>.json per group", "out/calibrate")
     .option("--quiet", "do not print the error tables")
-    .action((flags: CalibrateFlags) => runAction(() => runCalibrate(flags)));
+    .action((flags: CalibrateFlags) => runAction(() => (flags.fromRun !== undefined ? fromRun(flags) : runCalibrate(flags))));
 }
 
-async function runCalibrate(flags: CalibrateFlags): Promise<void> {
+function fromRun(flags: CalibrateFlags): Promise<void> {
+  if (flags.profile !== undefined) throw new InputError("--from-run and --profile: give one; a run folder or a profile CSV");
+  const profileOnly = [flags.format && "--format", flags.model && "--model", flags.gpu && "--gpu", flags.tensorParallel && "--tensor-parallel", flags.holdout && "--holdout"].filter(Boolean);
+  if (profileOnly.length > 0) throw new InputError(`${profileOnly[0]}: applies to --profile; --from-run fits every group the run has`);
+  if (flags.holdoutEvery === 1) throw new InputError("--holdout-every 1: would hold out every call; expected 0 (none) or an integer ≥ 2");
+  return runCalibrateFromRun({ fromRun: flags.fromRun!, events: flags.events, holdoutEvery: flags.holdoutEvery, out: flags.out, quiet: flags.quiet });
+}
+
+async function runCalibrate(flags: CalibrateFlags & { profile?: string }): Promise<void> {
+  if (flags.profile === undefined) throw new InputError("calibrate: give --profile FILE (a profile CSV) or --from-run DIR (a live run's output)");
+  if (flags.events !== undefined) throw new InputError("--events: applies to --from-run");
   if (flags.folds === 1) throw new InputError("--folds 1: expected 0 (no cross-validation) or an integer ≥ 2");
   const text = await readText(flags.profile);
   const firstLine = text.replace(/^\uFEFF/, "").split(/\r?\n/, 1)[0] ?? "";

@@ -11,6 +11,8 @@ import { commandDescription } from "./command-list.ts";
 interface GatewayFlags {
   config?: string;
   events?: string;
+  record?: string;
+  recordText?: boolean;
   host: string;
   port: number;
   emulate?: boolean;
@@ -59,6 +61,8 @@ export function gatewayCommand(): Command {
     .option("--api-key <key>", "bearer token for the instances (vLLM --api-key); default $TANDEM_API_KEY")
     .option("--out <dir>", "where report.json, calls.csv and workflows.csv go on shutdown", "out/gateway")
     .option("--events <file>", "write every event the controller receives to FILE (JSONL; `tandem replay FILE` rebuilds the report from it)")
+    .option("--record <file>", "write the traffic served as a workflow trace at shutdown (tandem workflow JSONL; `tandem sim --workflows FILE` replays it)")
+    .option("--record-text", "with --record: also write each call's prompt text to FILE.text.jsonl (the trace itself holds only hashes)")
     .option("--quiet", "do not print the summary table on shutdown")
     .option("--keys <file>", "API keys, YAML (docs/gateway-auth.md): /v1 requests need Authorization: Bearer KEY; tenant, priority and limits per key; SIGHUP rereads it")
     .option("--redis <url>", "share routing state with other replicas through Redis (docs/gateway-replicas.md), e.g. redis://127.0.0.1:6379")
@@ -69,6 +73,7 @@ export function gatewayCommand(): Command {
 
 async function runGateway(flags: GatewayFlags): Promise<void> {
   if (flags.port > 65535) throw new InputError(`--port: ${flags.port} is not a port; expected 0 to 65535`);
+  if (flags.recordText && flags.record === undefined) throw new InputError("--record-text: needs --record FILE");
   const cluster = flags.config ? await loadClusterConfig(flags.config) : DEFAULT_CLUSTER;
   const scheduling = policyChoice(flags.scheduling, flags.schedulingParam, "--scheduling", cluster.policies?.scheduling);
   const dispatch = policyChoice(flags.dispatch, flags.dispatchParam, "--dispatch", cluster.policies?.dispatch);
@@ -97,6 +102,7 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
     ...(flags.auth === false ? { no_auth: true } : {}),
     ...(flags.redis !== undefined ? { redis: flags.redis, redis_name: flags.redisName ?? "default" } : {}),
     ...(flags.events !== undefined ? { events: flags.events } : {}),
+    ...(flags.record !== undefined ? { record: { path: flags.record, text: flags.recordText === true } } : {}),
   });
   const models = gateway.routes.routes.map((r) => r.id).join(", ");
   process.stdout.write(`tandem gateway: listening on ${gateway.url} (models: ${models}; ${gateway.routes.instances.length} instances${flags.emulate ? ", emulated" : ""})\n`);
@@ -118,7 +124,11 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
     const auth = gateway.auth;
     if (auth !== undefined) process.on("SIGHUP", () => auth.reload());
   });
-  const { report, files, drained } = await gateway.shutdown();
+  const { report, files, drained, recorded } = await gateway.shutdown();
+  if (recorded !== undefined && recorded.skipped > 0) {
+    process.stderr.write(`tandem gateway: --record: ${recorded.skipped} failed or rejected calls are not in the trace (nothing to replay)
+`);
+  }
   if (!drained) process.stderr.write(`tandem gateway: calls still in flight at the drain's end were failed (gateway_shutdown)\n`);
   if (!flags.quiet) process.stdout.write(formatSummaryTable(report.summary, report.instances, report.agents) + "\n");
   process.stdout.write(`wrote ${files.join(", ")}\n`);

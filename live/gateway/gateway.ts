@@ -21,6 +21,7 @@ import { ModelRoutes } from "./models.ts";
 import { GatewayOutput } from "./output.ts";
 import { gatewayListener } from "./server.ts";
 import { drainAndReport, type GatewayShutdown } from "./shutdown.ts";
+import { TrafficRecorder, type RecordOptions, type RecordSummary } from "./recorder.ts";
 import { GatewayTransport } from "./transport.ts";
 import { OpenWorkflows } from "./workflows.ts";
 import { checkListenAuth, startAuth } from "./auth/setup.ts";
@@ -65,6 +66,8 @@ export interface GatewayOptions {
   events?: string;
   /** Where report.json, calls.csv and workflows.csv go at shutdown; none: not written. */
   out?: string;
+  /** Record the traffic served as a workflow trace (`--record FILE`, written at shutdown). */
+  record?: RecordOptions;
   /** Every call as it closes (calls.csv rows). */
   onCallClosed?: (row: CallRow) => void;
   /** API-key file (docs/gateway-auth.md): every /v1 request then needs `Authorization: Bearer KEY`. */
@@ -99,7 +102,7 @@ export interface Gateway {
   readonly emulators: readonly Emulator[];
   readonly context: GatewayContext;
   /** Stops accepting, drains calls in flight (up to drain_timeout_s), writes the report. Once. */
-  shutdown(): Promise<GatewayShutdown>;
+  shutdown(): Promise<GatewayShutdown & { recorded?: RecordSummary }>;
   /** Ends a drain under way at once: calls still in flight end failed (`gateway_shutdown`). */
   abortDrain(): void;
   /** The API keys (`keys`), absent without; `reload()` rereads the file (SIGHUP). */
@@ -114,6 +117,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   checkListenAuth(options.host ?? "127.0.0.1", options.keys, options.no_auth);
   if (options.keys !== undefined) loadKeyFile(options.keys); // a bad file fails before anything starts
   let ctx: GatewayContext | undefined;
+  const recorder = options.record !== undefined ? new TrafficRecorder(options.record) : undefined;
   const output = options.out !== undefined ? new GatewayOutput(options.out) : undefined;
   const setup = await setupRun(
     {
@@ -127,7 +131,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       onCallClosed: (row) => {
         output?.callClosed(row);
         options.onCallClosed?.(row);
-        if (ctx !== undefined) callClosed(ctx, row);
+        if (ctx !== undefined) {
+          recorder?.callClosed(ctx.exchanges.get(row.call_id), row); // before the gateway forgets the request
+          callClosed(ctx, row);
+        }
       },
       ...(output !== undefined ? { onWorkflowClosed: (row: WorkflowRow) => output.workflowClosed(row) } : {}),
       ...(options.events !== undefined ? { events: options.events } : {}),
@@ -244,7 +251,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const port = (server.address() as AddressInfo).port;
     const hostName = options.host ?? "127.0.0.1";
     const context = ctx;
-    let shutdown: Promise<GatewayShutdown> | undefined;
+    let shutdown: Promise<GatewayShutdown & { recorded?: RecordSummary }> | undefined;
     const drainAbort = new AbortController();
     return {
       url: `http://${hostName.includes(":") ? `[${hostName}]` : hostName}:${port}`,
@@ -262,6 +269,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           drain_timeout_s: options.drain_timeout_s ?? defaults.drain_timeout_s,
           drainAbort: drainAbort.signal,
           cleanup,
+        }).then(async (done) => {
+          if (recorder === undefined) return done;
+          const recorded = await recorder.write();
+          return { ...done, files: [...done.files, ...recorded.files], recorded };
         })),
       abortDrain: () => drainAbort.abort(),
       auth,
