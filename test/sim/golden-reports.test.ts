@@ -31,7 +31,7 @@ const RUNS: GoldenRun[] = [
     name: "qa-kairos",
     args: ["--app", "qa-router", "--rate", "2", "--count", "30", "--scheduling", "kairos", "--dispatch", "kairos-timeslot"],
     sha256: {
-      "report.json": "7b93f2a50954b6c6b901733abd8220ad433ffa39b1fb1ef556b8cc3b4a0f3b77",
+      "report.json": "d5a84885c2fdc396aff3eb09b6292d2b2c2c6109b108a28860e358d44f32503c",
       "calls.csv": "e4ec67314cd846083751c79d9e805c3c78dd3299b0af2bf36a2b00e9e8123078",
       "workflows.csv": "a8270445f592fc0061fb3499750d12e739a3b1ac730185d42a355e88bce142ad",
     },
