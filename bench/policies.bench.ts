@@ -1,57 +1,121 @@
-/** Policy benchmark (`npm run bench:policies`); prints its figures.
- *  1. Workflow-aware scheduling: on the guessing-game, supervisor and qa-router apps, find the
- *     saturation throughput of FCFS + round-robin — the highest *steady-state* workflow completion
- *     rate over a rate sweep (completions while workflows still arrive, after a warm-up quarter, so a
- *     finite run's drain tail does not pass for a capacity limit) — then run every combination at 80%
- *     and at 90% of it and report the mean-makespan change against FCFS + round-robin (target: the
- *     best combination at least 18% lower).
- *  2. Cache-aware dispatch: the Mooncake conversation trace (first 3,000 rows, its own arrival
+/** Policy benchmark (`npm run bench:policies [sweep|kairos|cache|fairness] [--full]`); prints its
+ *  figures. Workflow-aware policies only matter when calls queue, so sections 1 and 2 report, per
+ *  point, where calls waited: at the controller (its ranked queue) or in the engine (dispatch → first
+ *  token, prefill included).
+ *  1. Load sweep: qa-router on 2 × llama-3-8b / H100 (engines in vLLM's default fcfs order). The
+ *     saturation of FCFS + round-robin is the best *steady-state* workflow completion rate over a
+ *     rate sweep (completions while workflows still arrive, after a warm-up quarter); every
+ *     combination then runs at 50%–300% of it. Target at 150% and 200%: kairos + kairos-timeslot (with
+ *     its waiting hold) ≥ 15% lower mean makespan than FCFS + round-robin, p99 no more than 5% worse.
+ *  2. Kairos's regime: qa-router workflows at the Azure LLM conversation trace's timestamps (every
+ *     row kept; each row 1 or 2 workflows) on 2 × llama-2-13b / A100-80GB. Target: the best
+ *     workflow-aware combination ≥ 18% lower mean makespan than FCFS + round-robin. The default run
+ *     takes the trace's first rows (`KAIROS_ROWS`); `--full` replays all of it (slow).
+ *  3. Cache-aware dispatch: the Mooncake conversation trace (first 3,000 rows, its own arrival
  *     times) on 4 × Qwen2.5-7B / H100: prefix-affinity vs round-robin (target: ≥ 2× the prefix hit
  *     rate and a lower p50 TTFT).
- *  3. Fairness: two tenants with 1:10 demand, both backlogged: vtc vs fcfs, service ratio
+ *  4. Fairness: two tenants with 1:10 demand, both backlogged: vtc vs fcfs, service ratio
  *     (target: within 2× of equal). */
 import type { ClusterConfig } from "../src/model/cluster-schema.ts";
 import type { PolicyChoice } from "../src/policies/registry.ts";
 import { runSimulation } from "../sim/run.ts";
 import type { Workload } from "../run/workload.ts";
+import type { CallRow } from "../src/metrics/calls-csv.ts";
+import type { WorkflowTiming } from "../traces/workflows/index.ts";
 import { sharedDataFile } from "../test/helpers/shared-data.ts";
 
-const cluster: ClusterConfig = {
-  instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 2, engine: { scheduling_policy: "priority" } }],
-};
+const full = process.argv.includes("--full");
+/** Workflows per point: enough for a steady state, few enough for a run of minutes. */
+const SWEEP_WORKFLOWS = 1000;
+const KAIROS_ROWS = full ? Number.POSITIVE_INFINITY : 1500;
 
-const COMBOS: [string, PolicyChoice, PolicyChoice][] = [
-  ["fcfs+round-robin", "fcfs", "round-robin"],
-  ["kairos+capacity(64)", "kairos", { name: "capacity", params: { max_concurrency: 64 } }],
-  ["fcfs+least-outstanding", "fcfs", "least-outstanding"],
-  ["kairos+least-outstanding", "kairos", "least-outstanding"],
-  ["kairos+kairos-timeslot", "kairos", "kairos-timeslot"],
-  ["plas+least-outstanding", "plas", "least-outstanding"],
-  ["atlas+least-outstanding", "atlas", "least-outstanding"],
-  ["critical-path+least-outstanding", "critical-path", "least-outstanding"],
-  ["sjf+least-outstanding", "sjf", "least-outstanding"],
+const h100: ClusterConfig = { instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 2 }] };
+const a100: ClusterConfig = { instances: [{ model: "llama-2-13b", gpu: "a100-80gb", tensor_parallel: 1, count: 2 }] };
+
+type Combo = [label: string, scheduling: PolicyChoice, dispatch: PolicyChoice];
+const BASELINE = "fcfs + round-robin";
+const TARGET = "kairos + kairos-timeslot";
+const COMBOS: Combo[] = [
+  [BASELINE, "fcfs", "round-robin"],
+  [TARGET, "kairos", "kairos-timeslot"],
+  ["kairos + kairos-timeslot (no hold)", "kairos", { name: "kairos-timeslot", params: { hold_when_waiting: false } }],
+  ["kairos + least-outstanding (hold)", "kairos", { name: "least-outstanding", params: { hold_when_waiting: true } }],
+  ["fcfs + least-outstanding", "fcfs", "least-outstanding"],
+  ["plas + least-outstanding (hold)", "plas", { name: "least-outstanding", params: { hold_when_waiting: true } }],
 ];
 
-const APPS: { name: string; params: Record<string, string>; count: number; start_rate: number }[] = [
-  { name: "guessing-game", params: { participants: "20", steps: "3" }, count: 600, start_rate: 0.5 },
-  { name: "supervisor", params: {}, count: 1500, start_rate: 1 },
-  { name: "qa-router", params: {}, count: 3000, start_rate: 4 },
-];
+interface Point {
+  mean: number;
+  p99: number;
+  /** Mean time at the controller, dispatch → first token in the engine. */
+  controller_s: number;
+  engine_s: number;
+}
 
-const appWorkload = (app: (typeof APPS)[number], rate: number): Workload => ({
+async function runPoint(cluster: ClusterConfig, workload: Workload, scheduling: PolicyChoice, dispatch: PolicyChoice): Promise<{ point: Point; latency: string }> {
+  let engine = 0;
+  let n = 0;
+  const { report } = await runSimulation({
+    cluster,
+    workload,
+    scheduling,
+    dispatch,
+    onCallClosed: (row: CallRow) => {
+      if (row.status !== "finished" || row.dispatched_s === null || row.first_token_s === null) return;
+      engine += row.first_token_s - row.dispatched_s;
+      n++;
+    },
+  });
+  const m = report.summary.workflow_makespan_s;
+  // The latency model by kind and model/GPU: relative figures depend on it, so every section names it.
+  const latency = (report.run.latency_model as { kind: string; model: string; gpu: string }[]).map((l) => `${l.kind} (${l.model} on ${l.gpu})`).join(", ");
+  return { point: { mean: m.mean, p99: m.p99, controller_s: report.summary.queue_s.mean, engine_s: n > 0 ? engine / n : 0 }, latency };
+}
+
+const pct = (x: number, base: number) => `${x >= base ? "+" : "−"}${Math.abs((100 * (x - base)) / base).toFixed(1)}%`;
+
+/** Runs every combination on one workload; prints a table; returns each label's point. */
+async function compareCombos(cluster: ClusterConfig, workload: Workload): Promise<Map<string, Point>> {
+  const points = new Map<string, Point>();
+  for (const [label, scheduling, dispatch] of COMBOS) {
+    const { point } = await runPoint(cluster, workload, scheduling, dispatch);
+    points.set(label, point);
+    const base = points.get(BASELINE)!;
+    console.log(
+      `    ${label.padEnd(36)} makespan mean ${point.mean.toFixed(2)} s (${pct(point.mean, base.mean)}), p99 ${point.p99.toFixed(2)} s (${pct(point.p99, base.p99)}); ` +
+        `queue: controller ${point.controller_s.toFixed(2)} s, engine ${point.engine_s.toFixed(2)} s`,
+    );
+  }
+  return points;
+}
+
+/** The best workflow-aware combination's mean-makespan change against the baseline. */
+function best(points: Map<string, Point>): { label: string; change: number } {
+  const base = points.get(BASELINE)!.mean;
+  let out = { label: "", change: Number.POSITIVE_INFINITY };
+  for (const [label, p] of points) {
+    if (label.startsWith("fcfs")) continue;
+    const change = (p.mean - base) / base;
+    if (change < out.change) out = { label, change };
+  }
+  return out;
+}
+
+const qaRouter = (timing: WorkflowTiming, limit?: number): Workload => ({
   kind: "app",
-  name: app.name,
-  params: app.params,
-  timing: { kind: "poisson", rate, count: app.count },
+  name: "qa-router",
+  params: {},
+  timing,
+  ...(limit !== undefined && Number.isFinite(limit) ? { limit } : {}),
 });
 
 /** Workflows completed per second between a quarter and the end of the arrival window. */
-async function steadyThroughput(app: (typeof APPS)[number], rate: number): Promise<number> {
-  const window_end_s = app.count / rate;
+async function steadyThroughput(cluster: ClusterConfig, rate: number): Promise<number> {
+  const window_end_s = SWEEP_WORKFLOWS / rate;
   let completed = 0;
   await runSimulation({
     cluster,
-    workload: appWorkload(app, rate),
+    workload: qaRouter({ kind: "poisson", rate, count: SWEEP_WORKFLOWS }),
     scheduling: "fcfs",
     dispatch: "round-robin",
     onWorkflowClosed: (row) => {
@@ -61,37 +125,48 @@ async function steadyThroughput(app: (typeof APPS)[number], rate: number): Promi
   return completed / (0.75 * window_end_s);
 }
 
-async function workflowAware() {
-  console.log("1. Workflow-aware scheduling (2 × llama-3-8b on h100-80gb, engine priority scheduling)");
-  for (const app of APPS) {
-    // Saturation: the best steady completion rate FCFS + round-robin reaches as offered load grows.
-    let saturation = 0;
-    for (let rate = app.start_rate; rate < app.start_rate * 64; rate *= 1.25) {
-      const achieved = await steadyThroughput(app, rate);
-      if (achieved < saturation * 1.02) break;
-      saturation = Math.max(saturation, achieved);
-    }
-    console.log(`  ${app.name} ${JSON.stringify(app.params)}: saturation ≈ ${saturation.toFixed(3)} workflows/s (steady state, FCFS + round-robin)`);
-    for (const load of [0.7, 0.8, 0.9]) {
-      const rate = load * saturation;
-      console.log(`   at ${(100 * load).toFixed(0)}%: ${rate.toFixed(3)} workflows/s`);
-      let baseline = NaN;
-      let best = { label: "", change: 0 };
-      for (const [label, scheduling, dispatch] of COMBOS) {
-        const { report } = await runSimulation({ cluster, workload: appWorkload(app, rate), scheduling, dispatch });
-        const m = report.summary.workflow_makespan_s;
-        if (label === "fcfs+round-robin") baseline = m.mean;
-        const change = (m.mean - baseline) / baseline;
-        if (change < best.change) best = { label, change };
-        console.log(`    ${label.padEnd(34)} mean makespan ${m.mean.toFixed(2)} s (${(100 * change).toFixed(1)}%), p99 ${m.p99.toFixed(2)} s`);
-      }
-      console.log(`    best: ${best.label || "none better than the baseline"} ${(100 * best.change).toFixed(1)}%  (target ≤ −18%)`);
+async function loadSweep() {
+  const { latency } = await runPoint(h100, qaRouter({ kind: "poisson", rate: 1, count: 5 }), "fcfs", "round-robin");
+  console.log(`1. Load sweep: qa-router, ${SWEEP_WORKFLOWS} workflows per point (Poisson), 2 × llama-3-8b on h100-80gb; latency model ${latency}`);
+  let saturation = 0;
+  for (let rate = 4; rate < 256; rate *= 1.25) {
+    const achieved = await steadyThroughput(h100, rate);
+    if (achieved < saturation * 1.02) break;
+    saturation = Math.max(saturation, achieved);
+  }
+  console.log(`  saturation ≈ ${saturation.toFixed(2)} workflows/s (steady state, FCFS + round-robin)`);
+  for (const load of [0.5, 1, 1.5, 2, 3]) {
+    const rate = load * saturation;
+    console.log(`   at ${(100 * load).toFixed(0)}% of saturation: ${rate.toFixed(2)} workflows/s`);
+    const points = await compareCombos(h100, qaRouter({ kind: "poisson", rate, count: SWEEP_WORKFLOWS }));
+    const base = points.get(BASELINE)!;
+    const target = points.get(TARGET)!;
+    const b = best(points);
+    console.log(`    best workflow-aware: ${b.label} ${pct(points.get(b.label)!.mean, base.mean)}`);
+    if (load === 1.5 || load === 2) {
+      const met = target.mean <= 0.85 * base.mean && target.p99 <= 1.05 * base.p99;
+      console.log(`    target (${TARGET} mean ≤ −15%, p99 ≤ +5%): ${pct(target.mean, base.mean)} mean, ${pct(target.p99, base.p99)} p99 — ${met ? "met" : "NOT met"}`);
     }
   }
 }
 
+async function kairosRegime() {
+  const trace = sharedDataFile("traces/azure-llm-2023-conv.csv");
+  if (!trace) return console.log("2. Kairos's regime: skipped, ../shared/data is absent");
+  const { latency } = await runPoint(a100, qaRouter({ kind: "poisson", rate: 1, count: 5 }), "fcfs", "round-robin");
+  const rows = Number.isFinite(KAIROS_ROWS) ? `first ${KAIROS_ROWS} workflows` : "every row";
+  console.log(`2. Kairos's regime: qa-router at the Azure conversation trace's timestamps (${rows}), 2 × llama-2-13b on a100-80gb; latency model ${latency}`);
+  for (const scale_factor of [1, 2]) {
+    const workload = qaRouter({ kind: "timestamps", path: trace, scale_factor }, KAIROS_ROWS);
+    console.log(`   scale ${scale_factor}× (each row ${scale_factor} workflow${scale_factor > 1 ? "s" : ""})`);
+    const points = await compareCombos(a100, workload);
+    const b = best(points);
+    console.log(`    best workflow-aware: ${b.label} ${(100 * b.change).toFixed(1)}% mean makespan (target ≤ −18%: ${b.change <= -0.18 ? "met" : "NOT met"})`);
+  }
+}
+
 async function cacheAware() {
-  console.log("2. Cache-aware dispatch: Mooncake conversation trace, first 3,000 rows, 4 × qwen2.5-7b on h100-80gb");
+  console.log("3. Cache-aware dispatch: Mooncake conversation trace, first 3,000 rows, 4 × qwen2.5-7b on h100-80gb");
   const trace = sharedDataFile("traces/mooncake-conversation.jsonl");
   if (!trace) return console.log("  skipped: ../shared/data is absent");
   const mooncake: ClusterConfig = { instances: [{ model: "qwen2.5-7b", gpu: "h100-80gb", tensor_parallel: 1, count: 4 }] };
@@ -115,7 +190,7 @@ async function cacheAware() {
 }
 
 async function fairness() {
-  console.log("3. Fairness: tenants a and b with 1:10 demand, both backlogged, 1 × llama-3-8b on h100-80gb (max_num_seqs 8)");
+  console.log("4. Fairness: tenants a and b with 1:10 demand, both backlogged, 1 × llama-3-8b on h100-80gb (max_num_seqs 8)");
   const requests = [];
   for (let i = 0; i < 2200; i++) {
     const tenant = i % 11 === 0 ? "a" : "b";
@@ -138,7 +213,8 @@ async function fairness() {
   }
 }
 
-const only = process.argv[2];
-if (!only || only === "workflows") await workflowAware();
+const only = process.argv.slice(2).find((a) => !a.startsWith("--"));
+if (!only || only === "sweep") await loadSweep();
+if (!only || only === "kairos") await kairosRegime();
 if (!only || only === "cache") await cacheAware();
 if (!only || only === "fairness") await fairness();

@@ -487,6 +487,7 @@ export class Controller {
     const view = this.viewById.get(snapshot.instance);
     invariant(view, `observation of unknown instance ${snapshot.instance}`);
     view.observed = snapshot;
+    this.options.dispatch.instanceObserved?.(snapshot, view, this.view);
     this.options.recorder.instanceObserved(snapshot);
     if (this.queue.size > 0 || this.options.lifecycle) this.dispatchReady();
   }

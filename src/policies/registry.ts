@@ -9,6 +9,7 @@ import { createLeastKv } from "./dispatch/least-kv.ts";
 import { entry, NO_PARAMS, type PolicyEntry } from "./entry.ts";
 import { SCHEDULING_ENTRIES } from "./scheduling/entries.ts";
 import { DISPATCH_ENTRIES } from "./dispatch/entries.ts";
+import { takeWaitingHoldParams, withWaitingHold } from "./dispatch/waiting-hold.ts";
 
 /** Registering a policy is one line here, or in the entries file of its kind. */
 export const SCHEDULING_POLICIES: Record<string, PolicyEntry<SchedulingPolicy>> = {
@@ -42,8 +43,14 @@ export function createSchedulingPolicy(choice: PolicyChoice, where = "--scheduli
   return lookup(SCHEDULING_POLICIES, "scheduling", choice, where);
 }
 
+/** Every dispatch policy also takes the waiting hold's options (`hold_when_waiting`,
+ *  `max_waiting_s`; see dispatch/waiting-hold.ts), split off before its own schema checks the rest. */
 export function createDispatchPolicy(choice: PolicyChoice, where = "--dispatch"): DispatchPolicy {
-  return lookup(DISPATCH_POLICIES, "dispatch", choice, where);
+  const name = typeof choice === "string" ? choice : choice.name;
+  const params = typeof choice === "string" ? {} : (choice.params ?? {});
+  const { rest, hold } = takeWaitingHoldParams(name, params, where);
+  const policy = lookup(DISPATCH_POLICIES, "dispatch", { name, params: rest }, where);
+  return hold ? withWaitingHold(policy, hold) : policy;
 }
 
 /** `key=value` pairs from the command line as policy params: numbers and booleans parsed, the rest

@@ -3,8 +3,8 @@ import { InputError } from "../../src/core/errors.ts";
 import { APP_NAMES, APPS, appByName, parseParamPairs, resolveAppParams } from "../../traces/apps/index.ts";
 
 describe("app registry", () => {
-  it("holds the seven apps under their names", () => {
-    expect(APP_NAMES).toEqual(["chain", "fanout", "supervisor", "debate", "guessing-game", "qa-router", "coding-agent"]);
+  it("holds the eight apps under their names", () => {
+    expect(APP_NAMES).toEqual(["chain", "fanout", "supervisor", "debate", "guessing-game", "qa-router", "qa-router-heterogeneous", "coding-agent"]);
     for (const name of APP_NAMES) expect(APPS[name].name).toBe(name);
   });
 

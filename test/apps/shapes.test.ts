@@ -198,6 +198,23 @@ describe("qa-router", () => {
     expect(share).toBeGreaterThan(0.45);
     expect(share).toBeLessThan(0.55);
   });
+
+  it("scales each expert's answers by its own factor, from the same draws", () => {
+    const answer = (wf: WorkflowSpec) => (byId(wf, "expert") as LlmStepSpec).output_tokens;
+    const plain = buildMany("qa-router", {}, 200);
+    const scaled = buildMany("qa-router", { math_output_scale: "1.5", history_output_scale: "0.2" }, 200);
+    // The preset draws from its own stream: compare it with itself at scale 1.
+    const hetero = buildMany("qa-router-heterogeneous", {}, 200);
+    const heteroPlain = buildMany("qa-router-heterogeneous", { math_output_scale: "1", history_output_scale: "1" }, 200);
+    for (let i = 0; i < plain.length; i++) {
+      const factor = (wf: WorkflowSpec) => ((byId(wf, "expert") as LlmStepSpec).agent === "math" ? 1.5 : 0.2);
+      expect(answer(scaled[i])).toBe(Math.max(1, Math.round(answer(plain[i]) * factor(plain[i]))));
+      expect(answer(hetero[i])).toBe(Math.max(1, Math.round(answer(heteroPlain[i]) * factor(heteroPlain[i]))));
+      // The other draws are untouched.
+      expect((byId(scaled[i], "writer") as LlmStepSpec).output_tokens).toBe((byId(plain[i], "writer") as LlmStepSpec).output_tokens);
+    }
+    expect(hetero[0].id).toBe("qa-router-heterogeneous-0");
+  });
 });
 
 describe("coding-agent", () => {

@@ -24,6 +24,7 @@ const SMALL: Record<string, Record<string, string>[]> = {
     { participants: "2", steps: "2", system_tokens: "0" },
   ],
   "qa-router": [{ math_share: "0" }, { math_share: "1", writer_system_tokens: "0" }],
+  "qa-router-heterogeneous": [{ math_share: "1" }, { history_output_scale: "0" }],
   "coding-agent": [{ turns: "1" }, { turns: "2", repo_tokens: "1", task_tokens: "fixed:1", system_tokens: "0" }],
 };
 

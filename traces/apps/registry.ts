@@ -5,12 +5,12 @@ import { codingAgent } from "./coding-agent.ts";
 import { debate } from "./debate.ts";
 import { fanout } from "./fanout.ts";
 import { guessingGame } from "./guessing-game.ts";
-import { qaRouter } from "./qa-router.ts";
+import { qaRouter, qaRouterHeterogeneous } from "./qa-router.ts";
 import { supervisor } from "./supervisor.ts";
 
 /** Every app generator by name. Registering an app is one line here. */
 export const APPS: Readonly<Record<string, AppGenerator>> = Object.freeze(
-  Object.fromEntries([chain, fanout, supervisor, debate, guessingGame, qaRouter, codingAgent].map((app) => [app.name, app])),
+  Object.fromEntries([chain, fanout, supervisor, debate, guessingGame, qaRouter, qaRouterHeterogeneous, codingAgent].map((app) => [app.name, app])),
 );
 
 export const APP_NAMES: readonly string[] = Object.keys(APPS);

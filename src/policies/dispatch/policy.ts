@@ -1,4 +1,4 @@
-import type { LlmCall } from "../../core/types.ts";
+import type { InstanceSnapshot, LlmCall } from "../../core/types.ts";
 import type { CallObserver, ControllerView, InstanceView } from "../../core/view.ts";
 
 /** Picks the instance for a call among `candidates` (the instances that serve its model and can
@@ -9,6 +9,9 @@ export interface DispatchPolicy extends CallObserver {
   choose(call: LlmCall, candidates: readonly InstanceView[], view: ControllerView): InstanceView | undefined;
   /** After a hold: when to try again even if nothing else happens (undefined = on the next event). */
   retryAt_s?(view: ControllerView): number | undefined;
+  /** Every report of an instance's state, as it arrives (`instance.observed` is already it): for a
+   *  policy that learns from the sequence of reports, not just the latest one. */
+  instanceObserved?(snapshot: InstanceSnapshot, instance: InstanceView, view: ControllerView): void;
 }
 
 /** The candidate minimising `score`; ties go to the lower config index, so choices are stable. */
