@@ -4,7 +4,7 @@ import { gpuSpec, type GpuSpec } from "../../src/model/gpus.ts";
 import { emptyBatchShape, type LatencyModel } from "../../src/model/latency-model.ts";
 import { modelSpec } from "../../src/model/models.ts";
 import { allreduce_s, decodeAttentionLayer_s, elementwiseLayer_s, StepLatencyModel, type StepCoefficients } from "../../src/model/step-model.ts";
-import { STEP_PRESETS_SCHEMA, type StepPreset, type StepPresetsDocument } from "../../src/model/step-presets.ts";
+import { carryCoefficients, STEP_PRESETS_SCHEMA, type StepPreset, type StepPresetsDocument } from "../../src/model/step-presets.ts";
 import { errorOf, kernelErrors, layerElementwiseBytes, layerGemms, predictAttention_s, type KernelError } from "./kernel-errors.ts";
 import { groupMeasurements, type Measurement, type ProfileGroup } from "./measurements.ts";
 import { nelderMead } from "./nelder-mead.ts";
@@ -148,6 +148,7 @@ function scaled(base: StepCoefficients, compute: number, memory: number): StepCo
     ...base,
     gemm_compute_efficiency: cap(base.gemm_compute_efficiency * compute),
     prefill_attention_efficiency: cap(base.prefill_attention_efficiency * compute),
+    prefill_attention_head_token_s: base.prefill_attention_head_token_s / compute,
     gemm_memory_efficiency: cap(base.gemm_memory_efficiency * memory),
     elementwise_memory_efficiency: cap(base.elementwise_memory_efficiency * memory),
     decode_attention_memory_efficiency: cap(base.decode_attention_memory_efficiency * memory),
@@ -233,7 +234,7 @@ export function fitStepPresets(profiles_dir: string, log: FitLog = () => {}): St
   const h100_groups = groups.filter((g) => g.gpu === h100.name);
   const h100_fit: EndToEndFit = {
     decode: (x) => ({
-      ...scaled(a100_c, Math.exp(x[0]), Math.exp(x[1])),
+      ...scaled(carryCoefficients(a100_c, a100, h100), Math.exp(x[0]), Math.exp(x[1])),
       allreduce_skew_s: Math.exp(x[2]) * 1e-6,
     }),
     start: [Math.log(0.9), Math.log(1), Math.log(20)],

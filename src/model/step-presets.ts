@@ -56,7 +56,14 @@ export function stepPresetFor(gpu: GpuSpec): StepPreset {
     if (d < best_d) [best, best_d] = [name, d];
   }
   const carried = presets[best];
-  return { coefficients: carried.coefficients, fitted_on: `carried from ${best} (no measurements for ${gpu.name}): ${carried.fitted_on}`, error: {} };
+  return { coefficients: carryCoefficients(carried.coefficients, gpuSpec(best), gpu), fitted_on: `carried from ${best} (no measurements for ${gpu.name}): ${carried.fitted_on}`, error: {} };
+}
+
+/** Coefficients fitted on `from`, for `to`: efficiencies are fractions of the datasheet peaks and fixed
+ *  kernel costs are launch latencies, so both carry as they are; the one per-work term in seconds, prefill
+ *  attention's per (query token, head) cost, is SM work and scales with the peak FLOPs. */
+export function carryCoefficients(c: StepCoefficients, from: GpuSpec, to: GpuSpec): StepCoefficients {
+  return { ...c, prefill_attention_head_token_s: (c.prefill_attention_head_token_s * from.peak_fp16_flops) / to.peak_fp16_flops };
 }
 
 /** The step-time model for a model and GPU with the shipped fitted coefficients (or `coefficients`). */

@@ -23,43 +23,43 @@ const RUNS: GoldenRun[] = [
     name: "default",
     args: ["--limit", "300"],
     sha256: {
-      "report.json": "680dd9435e1bd78c446e54dcb9374deb43e677bc1024b9a89b5c2d9231320347",
-      "calls.csv": "b352aed3db8afb3ab985791f7ccbd0473997c05e71196fa4b138f0bb2d0f0455",
+      "report.json": "b5dc34f5062600d950cfb5a5a644db01c4cda1a9492fee0f0187ef5b75ff2d0e",
+      "calls.csv": "61a2f33e61ef2c8861d84ee35dbb178fb600f0e3cd9fbfbad0e85840ce49ed00",
     },
   },
   {
     name: "qa-kairos",
     args: ["--app", "qa-router", "--rate", "2", "--count", "30", "--scheduling", "kairos", "--dispatch", "kairos-timeslot"],
     sha256: {
-      "report.json": "81288a29f6e8078b5a5f30366f1d0d79d5bd3fbf58279a8f1e9822c3227c770a",
-      "calls.csv": "36e78aef7f51e70a8e02af392e418d731ca127e91543d18c222b126289e45bcd",
-      "workflows.csv": "7d7c586e2ba22001bd5a8bfe83277279e942619a7fefdd198f4e578e844f073c",
+      "report.json": "f6274a3798c804391cc87858cddd6cab13d710145db45e9920c57794bcf46a9c",
+      "calls.csv": "96bd9c8186baae986941cf7668643938bafe8fd6e1ceca6a4950a7c5f513c551",
+      "workflows.csv": "99ce25ae67acbc83b95c13990b5ec6525748ee577d0033a257931025ab788321",
     },
   },
   {
     name: "supervisor-oracle",
     args: ["--app", "supervisor", "--count", "10", "--rate", "1", "--observe", "oracle", "--dispatch", "prefix-affinity"],
     sha256: {
-      "report.json": "6295fc709b3ec7e64760d270a1f160b4239312bbdfec343019fc24f6e287561e",
-      "calls.csv": "46cc36b1763a1690307f7e88ea8d07d6942dd9825971f3b2d05cd213ee13d614",
-      "workflows.csv": "c9def29649f31837ed1957d25f207131a2ea6de752534320726ccf32a5b13645",
+      "report.json": "6fdc3d33681fb5901e83900b3619dd8fb9725f43513c563dd473ea93550d72bc",
+      "calls.csv": "3c4d6cbd581e5aea83fff0f952f159e442d542ba4ebf251997b706dfb4e55ed1",
+      "workflows.csv": "d5d9aa36b0f1298b120504de332fa934d9ef6b84586e5e4d02a8c8958b17635e",
     },
   },
   {
     name: "guessing-plas",
     args: ["--app", "guessing-game", "--param", "participants=20", "--count", "3", "--rate", "0.5", "--scheduling", "plas", "--seed", "3"],
     sha256: {
-      "report.json": "2fb30c24cb02ca2fd1352bb36a4d1cb287e2b783c82f383db17b06b27a28ddd7",
-      "calls.csv": "4d1c36dff2a212dfac2c675ec8207c3e2d95a5661b48c8af3b5ffb4a58adf4e8",
-      "workflows.csv": "7a350ae4a60aeeb70078e5d77e1abced355d0cd6a86c47e86e7222a0a0b72b77",
+      "report.json": "ec765b4052e8d139e4ea463fa942090f4fd384cc8ec338f366609b98e97a4a0e",
+      "calls.csv": "843ffcf894d429f07eb7dccf88f23d68c0ff7eb5928d1a0c66101b377703e87e",
+      "workflows.csv": "1f921d6e4d1822a28c934cc66081623c4e0b84e5f68377b31f8d578dd1097b35",
     },
   },
   {
     name: "tiers",
     args: ["--config", "CONFIG", "--limit", "400", "--rate", "40", "--dispatch", "least-kv"],
     sha256: {
-      "report.json": "d23fd440d83242c5fb8f449556eb428dbfaf0d049dda75b6d85749b9ac2b9c92",
-      "calls.csv": "4f308748a04494ffdbf94820cad36218769ce735f0b8e101da6ceab2c21b51e2",
+      "report.json": "79813ff1f409814a3dbea71e639f41a97133dbe3acf25685242686f12629b892",
+      "calls.csv": "df267a7d8b73ea101888c3f43f013756849619f94513a5325b92583e85a3d546",
     },
   },
 ];
