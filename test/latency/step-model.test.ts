@@ -28,6 +28,18 @@ describe("step-time model", () => {
     expect(stepPresetFor(gpuSpec("h200")).fitted_on).toMatch(/^carried from h100-80gb/);
   });
 
+  it("a carried preset keeps the fractions of peak and launch costs, and scales the per (token, head) attention work with peak FLOPs", () => {
+    const h100 = stepPresetFor(gpuSpec("h100-80gb")).coefficients;
+    const b200 = gpuSpec("b200");
+    const carried = stepPresetFor(b200);
+    expect(carried.fitted_on).toMatch(/^carried from h100-80gb/);
+    const { prefill_attention_head_token_s, ...rest } = carried.coefficients;
+    const { prefill_attention_head_token_s: h100_head_token_s, ...h100_rest } = h100;
+    expect(rest).toEqual(h100_rest);
+    expect(prefill_attention_head_token_s).toBeCloseTo((h100_head_token_s * gpuSpec("h100-80gb").peak_fp16_flops) / b200.peak_fp16_flops, 20);
+    expect(prefill_attention_head_token_s).toBeLessThan(h100_head_token_s);
+  });
+
   it("breakdown parts sum to step_s, which is what stepTime_s returns", () => {
     const model = stepModel("llama-2-70b", "a100-80gb", 4);
     fc.assert(
