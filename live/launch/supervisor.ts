@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { InputError } from "../../src/core/errors.ts";
 import { describeExit, EngineProcess, type EngineExit } from "./engine-process.ts";
 import { waitHealthy } from "./health.ts";
@@ -48,10 +49,17 @@ export class Supervisor {
     for (const engine of this.engines) engine.process?.killNow();
   };
 
+  private readonly onEvent: (event: LaunchEvent) => void;
+
   constructor(
     readonly plan: LaunchPlan,
-    private readonly onEvent: (event: LaunchEvent) => void = () => {},
+    onEvent: (event: LaunchEvent) => void = () => {},
   ) {
+    // Every event also rewrites launch.json, so that other tools (and tests) see pids and states.
+    this.onEvent = (event) => {
+      this.writeState();
+      onEvent(event);
+    };
     this.engines = plan.instances.map((p) => ({
       plan: p,
       process: undefined,
@@ -107,6 +115,17 @@ export class Supervisor {
 
   status(): EngineStatus[] {
     return this.engines.map((e) => ({ id: e.plan.id, url: e.plan.url, state: e.state, pid: e.process?.pid, restarts: e.restarts, log_file: e.plan.log_file }));
+  }
+
+  /** LOG_DIR/launch.json: every engine's id, URL, state, pid, restarts and log file, now. */
+  private writeState(): void {
+    const file = join(this.plan.log_dir, "launch.json");
+    try {
+      writeFileSync(`${file}.tmp`, `${JSON.stringify({ engines: this.status() }, null, 2)}\n`);
+      renameSync(`${file}.tmp`, file); // readers never see half a file
+    } catch {
+      // The log folder went away: the state file is a convenience, the engines carry on.
+    }
   }
 
   private spawn(engine: Engine): EngineProcess {
