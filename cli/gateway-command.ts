@@ -69,10 +69,11 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
   if (!flags.launch) return serveGateway(flags, cluster);
   if (flags.emulate) throw new InputError("--launch and --emulate: pick one (--launch --engine emulate runs emulators as processes)");
   // The gateway handles SIGINT/SIGTERM itself (drain, report); the engines stop after it.
-  return withLaunchedEngines(cluster, flags.config, flags, (launched) => serveGateway(flags, launched.cluster), "gateway", true);
+  return withLaunchedEngines(cluster, flags.config, flags, (launched, releaseSignals) => serveGateway(flags, launched.cluster, releaseSignals), "gateway");
 }
 
-async function serveGateway(flags: GatewayFlags, cluster: ClusterConfig): Promise<void> {
+/** `releaseSignals`: called as the gateway takes SIGINT/SIGTERM over (from the engine launcher). */
+async function serveGateway(flags: GatewayFlags, cluster: ClusterConfig, releaseSignals?: () => void): Promise<void> {
   const scheduling = policyChoice(flags.scheduling, flags.schedulingParam, "--scheduling", cluster.policies?.scheduling);
   const dispatch = policyChoice(flags.dispatch, flags.dispatchParam, "--dispatch", cluster.policies?.dispatch);
   const apiKey = flags.apiKey ?? process.env.TANDEM_API_KEY;
@@ -115,6 +116,7 @@ async function serveGateway(flags: GatewayFlags, cluster: ClusterConfig): Promis
       process.stderr.write(`tandem gateway: ${signal}: draining (up to ${flags.drainTimeout} s; again to stop now)\n`);
       resolve();
     };
+    releaseSignals?.();
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });

@@ -58,16 +58,15 @@ function describeEvent(event: LaunchEvent, verbose: boolean): string | undefined
 
 /** Starts the cluster's engines, runs `run` against the config that points at them, and stops the
  *  engines afterwards — also on SIGINT/SIGTERM, which otherwise end node without its exit hooks
- *  and would leave the engines (each in its own process group) running. `ownSignals`: `run`
- *  handles the signals itself (the gateway drains first), so they stop the engines only while
- *  they start. */
+ *  and would leave the engines (each in its own process group) running. A `run` that handles the
+ *  signals itself (the gateway drains first) calls `releaseSignals` just before it installs its
+ *  own handlers; until then a signal stops the engines and exits. */
 export async function withLaunchedEngines<T>(
   cluster: ClusterConfig,
   clusterFile: string | undefined,
   flags: EngineLaunchFlags,
-  run: (launched: LaunchedCluster) => Promise<T>,
+  run: (launched: LaunchedCluster, releaseSignals: () => void) => Promise<T>,
   who: string,
-  ownSignals = false,
 ): Promise<T> {
   const plan = await planLaunch(cluster, clusterFile ?? "(built-in cluster)", launchFlags(flags));
   const supervisor = new Supervisor(plan, (event) => printLaunchEvent(event, false));
@@ -80,8 +79,7 @@ export async function withLaunchedEngines<T>(
   try {
     await supervisor.start();
     process.stderr.write(`tandem ${who}: ${plan.instances.length} engines healthy (logs in ${plan.log_dir})\n`);
-    if (ownSignals) removeHandler();
-    return await run({ plan, supervisor, cluster: withEndpoints(cluster, plan), stop: () => supervisor.stop() });
+    return await run({ plan, supervisor, cluster: withEndpoints(cluster, plan), stop: () => supervisor.stop() }, removeHandler);
   } finally {
     removeHandler();
     await supervisor.stop();

@@ -123,3 +123,42 @@ describe("tandem live --launch", () => {
     for (const engine of state.engines) expect(alive(engine.pid)).toBe(false);
   }, 180_000);
 });
+
+describe("tandem gateway --launch", () => {
+  it("routes to the engines it started, and on SIGINT drains, writes the report and stops them", async () => {
+    const box = cliSandbox("tandem-launch-gw-");
+    const config = box.file("cluster.yaml", `${TWO}launch: { engine: emulate }\n`);
+    const child = spawn(process.execPath, [BIN, "gateway", "--config", config, "--launch", "--port", "0", "--out", "out", "--quiet"], {
+      cwd: box.scratch,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    try {
+      const deadline = Date.now() + 90_000;
+      while (!stdout.includes("listening on")) {
+        if (Date.now() > deadline) throw new Error(`gateway never listened: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(stdout).toMatch(/2 instances, launched/);
+      const url = /listening on (\S+)/.exec(stdout)![1];
+      const res = await fetch(`${url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "llama-3.1-8b", prompt: "hello", max_tokens: 4 }),
+      });
+      expect(res.status).toBe(200);
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+    expect(existsSync(join(box.scratch, "out/report.json"))).toBe(true);
+    const state = JSON.parse(readFileSync(join(box.scratch, "out/launch/launch.json"), "utf8")) as { engines: { pid: number; state: string }[] };
+    expect(state.engines.map((e) => e.state)).toEqual(["stopped", "stopped"]);
+    for (const engine of state.engines) expect(alive(engine.pid)).toBe(false);
+  }, 120_000);
+});
