@@ -24,16 +24,3 @@ export function vllmEngineFlags(engine: EngineOverrides): string[] {
   value("--num-gpu-blocks-override", engine.num_gpu_blocks_override);
   return flags;
 }
-
-/** The engine knobs vLLM's flags carry (the rest stay in the simulator). */
-export const KNOBS_WITH_VLLM_FLAGS = [
-  "max_num_seqs",
-  "max_num_batched_tokens",
-  "block_size",
-  "gpu_memory_utilization",
-  "max_model_len",
-  "enable_chunked_prefill",
-  "enable_prefix_caching",
-  "scheduling_policy",
-  "num_gpu_blocks_override",
-] as const;
