@@ -37,6 +37,16 @@ export const COMMAND_INFO: readonly CommandInfo[] = [
       "(docs/gateway.md).",
   },
   {
+    name: "launch",
+    term: "launch [options]",
+    description:
+      "Start and supervise the engines a cluster config names: per instance group an engine command (vLLM's " +
+      "`vllm serve`, `tandem emulate`, or the config's launch.command template) with the config's engine knobs as " +
+      "flags, GPUs from a list (CUDA_VISIBLE_DEVICES per instance), free ports, a log file each; waits for /health, " +
+      "restarts an engine that dies (with backoff) and stops them all on SIGINT/SIGTERM; --print shows the commands " +
+      "(docs/launch.md).",
+  },
+  {
     name: "parity",
     term: "parity [options]",
     description:

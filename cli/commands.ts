@@ -12,6 +12,7 @@ const LOADERS: Record<string, () => Promise<Command>> = {
   sim: async () => (await import("./sim-command.ts")).simCommand(),
   live: async () => (await import("./live-command.ts")).liveCommand(),
   gateway: async () => (await import("./gateway-command.ts")).gatewayCommand(),
+  launch: async () => (await import("./launch-command.ts")).launchCommand(),
   parity: async () => (await import("./parity-command.ts")).parityCommand(),
   calibrate: async () => (await import("./calibrate-command.ts")).calibrateCommand(),
   compare: async () => (await import("./compare-command.ts")).compareCommand(),

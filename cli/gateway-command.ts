@@ -1,14 +1,16 @@
 import { Command } from "commander";
 import { startGateway, GATEWAY_DEFAULTS } from "../live/gateway/index.ts";
-import { DEFAULT_CLUSTER } from "../src/model/cluster-schema.ts";
+import { DEFAULT_CLUSTER, type ClusterConfig } from "../src/model/cluster-schema.ts";
 import { loadClusterConfig } from "../run/config-file.ts";
 import { InputError } from "../src/core/errors.ts";
 import { formatSummaryTable } from "../src/metrics/summary-table.ts";
 import { nonNegativeInteger, positiveInteger, positiveNumber, runAction } from "./errors.ts";
 import { addPolicyOptions, policyChoice } from "./run-flags.ts";
 import { commandDescription } from "./command-list.ts";
+import { addLaunchOptions, withLaunchedEngines, type EngineLaunchFlags } from "./launch-flags.ts";
 
-interface GatewayFlags {
+interface GatewayFlags extends EngineLaunchFlags {
+  launch?: boolean;
   config?: string;
   events?: string;
   record?: string;
@@ -47,7 +49,9 @@ export function gatewayCommand(): Command {
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .option("--port <n>", "port to listen on; 0 picks a free one", nonNegativeInteger, 8080)
     .option("--emulate", "start one vLLM emulator per configured instance on a free 127.0.0.1 port (endpoints ignored)")
-    .option("--speedup <x>", "with --emulate: model seconds per wall second (reported times stay in model seconds)", positiveNumber);
+    .option("--speedup <x>", "with --emulate: model seconds per wall second (reported times stay in model seconds)", positiveNumber)
+    .option("--launch", "start the config's engines first (tandem launch; its flags below), route to them, stop them after the drain (docs/launch.md)");
+  addLaunchOptions(command);
   return addPolicyOptions(command)
     .option("--seed <n>", "seed of the policies' random stream (default: config, else 42)", nonNegativeInteger)
     .option("--observe-interval <s>", "seconds between /metrics scrapes of the instances (default: config, else 0.1)", positiveNumber)
@@ -75,6 +79,14 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
   if (flags.port > 65535) throw new InputError(`--port: ${flags.port} is not a port; expected 0 to 65535`);
   if (flags.recordText && flags.record === undefined) throw new InputError("--record-text: needs --record FILE");
   const cluster = flags.config ? await loadClusterConfig(flags.config) : DEFAULT_CLUSTER;
+  if (!flags.launch) return serveGateway(flags, cluster);
+  if (flags.emulate) throw new InputError("--launch and --emulate: pick one (--launch --engine emulate runs emulators as processes)");
+  // The gateway handles SIGINT/SIGTERM itself (drain, report); the engines stop after it.
+  return withLaunchedEngines(cluster, flags.config, flags, (launched, releaseSignals) => serveGateway(flags, launched.cluster, releaseSignals), "gateway");
+}
+
+/** `releaseSignals`: called as the gateway takes SIGINT/SIGTERM over (from the engine launcher). */
+async function serveGateway(flags: GatewayFlags, cluster: ClusterConfig, releaseSignals?: () => void): Promise<void> {
   const scheduling = policyChoice(flags.scheduling, flags.schedulingParam, "--scheduling", cluster.policies?.scheduling);
   const dispatch = policyChoice(flags.dispatch, flags.dispatchParam, "--dispatch", cluster.policies?.dispatch);
   const apiKey = flags.apiKey ?? process.env.TANDEM_API_KEY;
@@ -105,7 +117,9 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
     ...(flags.record !== undefined ? { record: { path: flags.record, text: flags.recordText === true } } : {}),
   });
   const models = gateway.routes.routes.map((r) => r.id).join(", ");
-  process.stdout.write(`tandem gateway: listening on ${gateway.url} (models: ${models}; ${gateway.routes.instances.length} instances${flags.emulate ? ", emulated" : ""})\n`);
+  process.stdout.write(
+    `tandem gateway: listening on ${gateway.url} (models: ${models}; ${gateway.routes.instances.length} instances${flags.emulate ? ", emulated" : flags.launch ? ", launched" : ""})\n`,
+  );
 
   await new Promise<void>((resolve) => {
     let signals = 0;
@@ -119,6 +133,7 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
       process.stderr.write(`tandem gateway: ${signal}: draining (up to ${flags.drainTimeout} s; again to stop now)\n`);
       resolve();
     };
+    releaseSignals?.();
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
     const auth = gateway.auth;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { GroupLaunchSchema, LaunchSchema } from "./launch-schema.ts";
 
 const positiveInt = z.number().int().positive();
 
@@ -59,6 +60,8 @@ export const InstanceGroupSchema = z.strictObject({
   endpoints: z.array(z.string().url()).optional(),
   /** Live mode: the name the servers serve the model under (vLLM --served-model-name); default `model`. */
   served_model_name: z.string().min(1).optional(),
+  /** `tandem launch`: this group's engine command, args, env and model, over the cluster's `launch`. */
+  launch: GroupLaunchSchema.optional(),
 });
 
 /** A policy by name, or by name with parameters (checked by the policy's own schema). */
@@ -88,6 +91,8 @@ export const ClusterConfigSchema = z.strictObject({
     })
     .optional(),
   seed: z.number().int().nonnegative().optional(),
+  /** `tandem launch` and `live`/`gateway --launch`: how to start and supervise the engines (docs/launch.md). */
+  launch: LaunchSchema.optional(),
   /** Lifecycle policies: kvcached-style sleep/wake of idle models, and autoscaling. */
   lifecycle: z
     .strictObject({
