@@ -18,6 +18,7 @@ interface EmulateFlags {
   defaultMaxTokens: number;
   wakeLatency?: number;
   spinMs: number;
+  vllmVersion?: string;
 }
 
 export function emulateCommand(): Command {
@@ -31,11 +32,12 @@ export function emulateCommand(): Command {
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .option("--port <n>", "port to listen on; 0 picks a free one", nonNegativeInteger, 8000)
     .option("--speedup <x>", "model seconds per wall second (10 = ten times faster than real time)", positiveNumber, 1)
-    .option("--max-waiting <n>", "waiting requests beyond this get HTTP 429 (default: config, else unbounded)", positiveInteger)
+    .option("--max-waiting <n>", "waiting requests beyond this get HTTP 429 (default: unbounded, as vLLM; a config's max_waiting is not applied)", positiveInteger)
     .option("--served-model-name <name>", "model name of the API (default: the model preset's name)")
     .option("--default-max-tokens <n>", `output tokens of a request without max_tokens`, positiveInteger, DEFAULT_MAX_TOKENS)
     .option("--wake-latency <s>", "model seconds /wake_up takes (default: config lifecycle.sleep.wake_latency_s, else 2)", nonNegativeNumber)
     .option("--spin-ms <ms>", "wall ms before a step's end spent polling instead of in a timer (precision vs CPU; 0 = off)", nonNegativeNumber, 1)
+    .option("--vllm-version <v>", "vLLM release to imitate: its metric names, priority handling, error texts (default 0.11.0; e.g. 0.6.3 for V0, 0.8.5 for early V1)")
     .action((flags: EmulateFlags) => runAction(() => runEmulate(flags)));
 }
 
@@ -57,6 +59,7 @@ async function runEmulate(flags: EmulateFlags): Promise<void> {
       defaultMaxTokens: flags.defaultMaxTokens,
       wakeLatency_s: flags.wakeLatency,
       spinMs: flags.spinMs,
+      vllmVersion: flags.vllmVersion,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

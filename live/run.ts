@@ -11,7 +11,8 @@ import { checkLiveSettings, configEndpoints } from "./endpoints.ts";
 import { startEmulatorWorker, type WorkerEmulator } from "./emulator/in-worker.ts";
 import { LiveClock } from "./host/clock.ts";
 import type { ApiLatency } from "./host/api-latency.ts";
-import { HttpTransport, type LiveEndpoint } from "./host/http-transport.ts";
+import { HttpTransport, type LiveEndpoint, type ServerConformance } from "./host/http-transport.ts";
+import { gpuSpec } from "../src/model/gpus.ts";
 import { LiveHost } from "./host/live-host.ts";
 
 export interface LiveRunOptions extends Omit<RunOptions, "observability"> {
@@ -24,6 +25,9 @@ export interface LiveRunOptions extends Omit<RunOptions, "observability"> {
   emulate?: boolean;
   /** Sent as a bearer token to real servers (vLLM --api-key). */
   api_key?: string;
+  /** Calls in flight per instance at most (`--max-in-flight`); default the config's
+   *  engine.max_num_seqs, else vLLM's default for the instance's GPU (docs/live.md). */
+  max_in_flight_per_instance?: number;
 }
 
 export interface LiveRunOutput {
@@ -36,6 +40,9 @@ export interface LiveRunOutput {
   api_latency: (ApiLatency & { instance: string })[];
   /** Median /metrics scrape round trip during the run, per instance (model seconds). */
   scrape_rtt_s: Record<string, number>;
+  /** Each server's vLLM release and generation as probed at start-up, and what tandem did about
+   *  it: priority sent or not (and why), the in-flight cap, token ids asked for. */
+  servers: ServerConformance[];
 }
 
 /** One live run end to end: the same run setup, workload and policies as `tandem sim`, replayed in
@@ -55,13 +62,19 @@ export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
   let host: LiveHost | undefined;
   try {
     const endpoints = options.emulate
-      ? await startEmulators(cluster, clusterFile, instances, speedup, emulators)
-      : configEndpoints(cluster, clusterFile, instances, "live mode").map(({ instance, group, url }) => ({
-          instanceId: instance.spec.id,
-          url,
-          served_model: group.served_model_name ?? group.model,
-          priority_scheduling: instance.engine.scheduling_policy === "priority",
-        }));
+      ? await startEmulators(cluster, clusterFile, instances, speedup, emulators, options.max_in_flight_per_instance)
+      : configEndpoints(cluster, clusterFile, instances, "live mode").map(({ instance, group, url }) => {
+          const maxNumSeqs = group.engine?.max_num_seqs ?? cluster.engine?.max_num_seqs;
+          return {
+            instanceId: instance.spec.id,
+            url,
+            served_model: group.served_model_name ?? group.model,
+            priority_scheduling: instance.engine.scheduling_policy === "priority",
+            gpu: gpuSpec(group.gpu),
+            ...(maxNumSeqs !== undefined ? { max_num_seqs: maxNumSeqs } : {}),
+            ...(options.max_in_flight_per_instance !== undefined ? { max_in_flight: options.max_in_flight_per_instance } : {}),
+          };
+        });
     const clock = new LiveClock(speedup);
     transport = new HttpTransport({ clock, endpoints, ...(options.api_key !== undefined ? { api_key: options.api_key } : {}) });
     await transport.checkReachable();
@@ -106,7 +119,14 @@ export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
       const m = measured.get(i.spec.id);
       return m ? [{ instance: i.spec.id, ...m }] : [];
     });
-    return { report, trace_stats: stats, endpoints: Object.fromEntries(endpoints.map((e) => [e.instanceId, e.url])), api_latency, scrape_rtt_s: Object.fromEntries(inRun) };
+    return {
+      report,
+      trace_stats: stats,
+      endpoints: Object.fromEntries(endpoints.map((e) => [e.instanceId, e.url])),
+      api_latency,
+      scrape_rtt_s: Object.fromEntries(inRun),
+      servers: transport.servers(),
+    };
   } finally {
     setup.eventLog?.close(); // a run that failed keeps its log, without an end line
     host?.close();
@@ -115,7 +135,14 @@ export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
   }
 }
 
-async function startEmulators(cluster: ClusterConfig, clusterFile: string, instances: ConfiguredInstance[], speedup: number, started: WorkerEmulator[]): Promise<LiveEndpoint[]> {
+async function startEmulators(
+  cluster: ClusterConfig,
+  clusterFile: string,
+  instances: ConfiguredInstance[],
+  speedup: number,
+  started: WorkerEmulator[],
+  maxInFlight: number | undefined,
+): Promise<LiveEndpoint[]> {
   const emulators = await Promise.all(instances.map((_, index) => startEmulatorWorker(cluster, clusterFile, index, speedup)));
   started.push(...emulators);
   return instances.map((instance, index) => ({
@@ -124,5 +151,8 @@ async function startEmulators(cluster: ClusterConfig, clusterFile: string, insta
     served_model: emulators[index].servedModelName,
     priority_scheduling: instance.engine.scheduling_policy === "priority",
     emulator: true,
+    // The emulator's engine runs the config's max_num_seqs (the simulator's default when unset).
+    max_num_seqs: instance.engine.max_num_seqs,
+    ...(maxInFlight !== undefined ? { max_in_flight: maxInFlight } : {}),
   }));
 }

@@ -15,8 +15,11 @@ export class ApiError extends Error {
     return ERROR_TYPES[this.status] ?? "InternalServerError";
   }
 
-  body(): { error: { message: string; type: string; param: string | null; code: number } } {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.status } };
+  /** vLLM 0.10 and later nest the fields under `error`; older releases wrote them flat, with
+   *  `"object": "error"` (`nested` false). */
+  body(nested = true): Record<string, unknown> {
+    const info = { message: this.message, type: this.type, param: this.param, code: this.status };
+    return nested ? { error: info } : { object: "error", ...info };
   }
 }
 

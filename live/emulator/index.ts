@@ -7,6 +7,8 @@ import { EngineLoop } from "./engine-loop.ts";
 import { EmulatorMetrics } from "./metrics.ts";
 import { requestListener, type ServerContext } from "./server.ts";
 import { SleepControl } from "./sleep.ts";
+import { InputError } from "../../src/core/errors.ts";
+import { DEFAULT_EMULATED_VERSION, OLDEST_SUPPORTED, parseVllmVersion, traitsOf } from "../instances/vllm-generation.ts";
 
 export { DEFAULT_WAKE_LATENCY_S, resolveEmulatedInstance, type EmulatedInstance, type EmulatedInstanceOptions } from "./config.ts";
 export { TokenIdIdentity } from "./token-identity.ts";
@@ -27,8 +29,12 @@ export interface EmulatorOptions extends EmulatedInstanceOptions {
   port?: number;
   /** Model seconds per wall second (default 1): 10 runs 10× faster than real time. */
   speedup?: number;
-  /** Waiting requests beyond this get 429 (engine max_waiting); overrides the config's. */
+  /** Waiting requests beyond this get 429 (engine max_waiting). Only this option sets it: vLLM
+   *  has no such bound, so a config's `max_waiting` is ignored by the emulator. */
   maxWaiting?: number;
+  /** The vLLM release to imitate (default 0.11.0, current V1): metric names, priority handling,
+   *  error texts and endpoint parameters follow its generation (docs/live.md, "vLLM generations"). */
+  vllmVersion?: string;
   /** The name clients use in `model` and /v1/models lists; default the model preset's name. */
   servedModelName?: string;
   /** Output tokens when a request gives no max_tokens (default 16). */
@@ -47,6 +53,8 @@ export interface Emulator {
   readonly port: number;
   readonly servedModelName: string;
   readonly speedup: number;
+  /** The vLLM release imitated (`/version`). */
+  readonly vllmVersion: string;
   readonly instance: ConfiguredInstance;
   /** The engine loop (its `engine` for state and stats; `now_s()` for model time). */
   readonly loop: EngineLoop;
@@ -74,7 +82,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     ({ instance, vocabSize } = resolved);
     configWake_s = resolved.wakeLatency_s;
   }
-  if (options.maxWaiting !== undefined) instance = { ...instance, engine: { ...instance.engine, max_waiting: options.maxWaiting } };
+  if (instance.engine.max_waiting !== options.maxWaiting) instance = { ...instance, engine: { ...instance.engine, max_waiting: options.maxWaiting } };
+  const version = options.vllmVersion ?? DEFAULT_EMULATED_VERSION;
+  const parsedVersion = parseVllmVersion(version);
+  if (parsedVersion === undefined || (parsedVersion.major === 0 && parsedVersion.minor < 6)) {
+    throw new InputError(`--vllm-version ${version}: expected a vLLM release ${OLDEST_SUPPORTED} or newer, e.g. 0.6.3, 0.8.5 or 0.11.0`);
+  }
+  const traits = traitsOf(parsedVersion);
   const speedup = options.speedup ?? 1;
   if (!(speedup > 0 && Number.isFinite(speedup))) throw new RangeError(`speedup must be a finite number > 0, got ${speedup}`);
   const servedModelName = options.servedModelName ?? instance.spec.model;
@@ -85,12 +99,21 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     maxModelLen: instance.spec.max_model_len,
     maxWaiting: instance.engine.max_waiting,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    parse: { vocabSize, maxModelLen: instance.spec.max_model_len, defaultMaxTokens: options.defaultMaxTokens ?? DEFAULT_MAX_TOKENS },
+    parse: {
+      vocabSize,
+      maxModelLen: instance.spec.max_model_len,
+      defaultMaxTokens: options.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
+      maxTokensErrorText: traits.max_tokens_error_text,
+    },
     loop,
-    metrics: new EmulatorMetrics(servedModelName, instance),
+    metrics: new EmulatorMetrics(servedModelName, instance, version),
     sleep,
     speedup,
     started: Math.floor(Date.now() / 1000),
+    version,
+    traits,
+    priorityScheduling: instance.engine.scheduling_policy === "priority",
+    open: new Set(),
   };
   const server = createServer({ noDelay: true, keepAliveTimeout: 60_000 }, requestListener(context));
   const host = options.host ?? "127.0.0.1";
@@ -109,6 +132,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     port,
     servedModelName,
     speedup,
+    vllmVersion: version,
     instance,
     loop,
     sleep,

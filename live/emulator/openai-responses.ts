@@ -31,19 +31,21 @@ function opening(head: Head, object: string) {
   return { id: head.id, object, created: head.created, model: head.model };
 }
 
-export function completionResponse(head: Head, text: string, use: Usage) {
+export function completionResponse(head: Head, text: string, use: Usage, ids: TokenIds = {}) {
   return {
     ...opening(head, "text_completion"),
-    choices: [{ index: 0, text, logprobs: null, finish_reason: "length", stop_reason: null, prompt_logprobs: null }],
+    choices: [{ index: 0, text, logprobs: null, finish_reason: "length", stop_reason: null, prompt_logprobs: null, ...ids }],
     usage: use,
   };
 }
 
-export function chatResponse(head: Head, text: string, use: Usage) {
+export function chatResponse(head: Head, text: string, use: Usage, ids: TokenIds = {}) {
   return {
     ...opening(head, "chat.completion"),
+    ...(ids.prompt_token_ids !== undefined ? { prompt_token_ids: ids.prompt_token_ids } : {}),
     choices: [
       {
+        ...(ids.token_ids !== undefined ? { token_ids: ids.token_ids } : {}),
         index: 0,
         message: { role: "assistant", content: text, tool_calls: [] },
         logprobs: null,
@@ -55,26 +57,30 @@ export function chatResponse(head: Head, text: string, use: Usage) {
   };
 }
 
-/** One streamed token; `last` carries finish_reason "length". With include_usage, every chunk has
- *  `usage: null` until the final usage chunk (OpenAI's convention). */
-export function completionChunk(head: Head, text: string, last: boolean, includeUsage: boolean) {
-  const chunk: Record<string, unknown> = {
+/** Token ids a chunk or response carries with `return_token_ids` (vLLM 0.10.2+): the prompt's
+ *  in the first chunk only, the chunk's own output ids in each. */
+export interface TokenIds {
+  prompt_token_ids?: readonly number[];
+  token_ids?: readonly number[];
+}
+
+/** One streamed token; `last` carries finish_reason "length". No `usage` key: vLLM sends usage
+ *  only in the final chunk (with `stream_options.include_usage`). */
+export function completionChunk(head: Head, text: string, last: boolean, ids: TokenIds = {}) {
+  return {
     ...opening(head, "text_completion"),
-    choices: [{ index: 0, text, logprobs: null, finish_reason: last ? "length" : null, stop_reason: null }],
+    choices: [{ index: 0, text, logprobs: null, finish_reason: last ? "length" : null, stop_reason: null, ...ids }],
   };
-  if (includeUsage) chunk.usage = null;
-  return chunk;
 }
 
 /** A chat delta: the first chunk of a stream carries only the role (sent with the first token, as
  *  vLLM does), the others one token each. */
-export function chatChunk(head: Head, delta: { role?: string; content: string }, last: boolean, includeUsage: boolean) {
-  const chunk: Record<string, unknown> = {
+export function chatChunk(head: Head, delta: { role?: string; content: string }, last: boolean, ids: TokenIds = {}) {
+  return {
     ...opening(head, "chat.completion.chunk"),
-    choices: [{ index: 0, delta, logprobs: null, finish_reason: last ? "length" : null }],
+    ...(ids.prompt_token_ids !== undefined ? { prompt_token_ids: ids.prompt_token_ids } : {}),
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: last ? "length" : null, ...(ids.token_ids !== undefined ? { token_ids: ids.token_ids } : {}) }],
   };
-  if (includeUsage) chunk.usage = null;
-  return chunk;
 }
 
 /** The final chunk of a stream with `stream_options.include_usage`: no choices, the usage. */

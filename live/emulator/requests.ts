@@ -19,6 +19,8 @@ export interface GenerationRequest {
   priority: number;
   /** `tandem_output_key`: the output's token ids are the ones this prompt-segment key stands for. */
   outputKey: string | undefined;
+  /** `return_token_ids` (vLLM 0.10.2+): chunks carry the ids of their tokens. */
+  returnTokenIds: boolean;
 }
 
 export interface ParseContext {
@@ -26,6 +28,8 @@ export interface ParseContext {
   maxModelLen: number;
   /** Output length when the request gives no max_tokens. */
   defaultMaxTokens: number;
+  /** The imitated release describes too-long requests as vLLM 0.10+ does (`'max_tokens' … is too large`). */
+  maxTokensErrorText?: boolean;
 }
 
 const tokenId = z.number().int().nonnegative();
@@ -38,6 +42,7 @@ const common = {
   max_tokens: z.number().int().min(1, "max_tokens must be at least 1").nullable().optional(),
   ignore_eos: optionalFlag,
   priority: z.number().int().nullable().optional(),
+  return_token_ids: optionalFlag,
   n: z.number().int().min(1).max(1, "the emulator serves n = 1 only").nullable().optional(),
   /** Emulator extension (tandem live sends it to emulators only): the output is the token ids a
    *  prompt segment keyed so carries (live/client/token-prompt.ts), so a later call whose prompt
@@ -108,6 +113,7 @@ type Common = {
   stream_options?: { include_usage?: boolean | null } | null;
   priority?: number | null;
   tandem_output_key?: string | null;
+  return_token_ids?: boolean | null;
 };
 
 function finish(kind: GenerationRequest["kind"], data: Common, promptIds: number[], maxTokens: number | undefined, context: ParseContext): GenerationRequest {
@@ -122,6 +128,12 @@ function finish(kind: GenerationRequest["kind"], data: Common, promptIds: number
     );
   }
   const output = maxTokens ?? Math.min(context.defaultMaxTokens, limit - promptIds.length);
+  if (promptIds.length + output > limit && context.maxTokensErrorText) {
+    throw badRequest(
+      `'max_tokens' or 'max_completion_tokens' is too large: ${output}. This model's maximum context length is ${limit} tokens and your request has ${promptIds.length} input tokens (${output} > ${limit} - ${promptIds.length}).`,
+      "max_tokens",
+    );
+  }
   if (promptIds.length + output > limit) {
     throw badRequest(
       `This model's maximum context length is ${limit} tokens. However, you requested ${promptIds.length + output} tokens (${promptIds.length} in the messages, ${output} in the completion). Please reduce the length of the messages or completion.`,
@@ -137,5 +149,6 @@ function finish(kind: GenerationRequest["kind"], data: Common, promptIds: number
     includeUsage: stream && data.stream_options?.include_usage === true,
     priority: data.priority ?? 0,
     outputKey: data.tandem_output_key ?? undefined,
+    returnTokenIds: data.return_token_ids === true,
   };
 }

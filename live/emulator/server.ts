@@ -5,10 +5,11 @@ import { REJECT_KV_CAPACITY, REJECT_QUEUE_FULL, REJECT_TOO_LONG } from "../../si
 import { ApiError, badRequest } from "./errors.ts";
 import { Job, type EngineLoop, type JobSink } from "./engine-loop.ts";
 import type { EmulatorMetrics } from "./metrics.ts";
-import { chatChunk, chatResponse, completionChunk, completionResponse, modelList, TOKEN_TEXT, usage, usageChunk } from "./openai-responses.ts";
+import { chatChunk, chatResponse, completionChunk, completionResponse, modelList, TOKEN_TEXT, usage, usageChunk, type TokenIds } from "./openai-responses.ts";
+import type { GenerationTraits } from "../instances/vllm-generation.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 import { parseChatRequest, parseCompletionRequest, type GenerationRequest, type ParseContext } from "./requests.ts";
-import type { SleepControl } from "./sleep.ts";
+import { WAKE_TAGS, type SleepControl, type WakeTag } from "./sleep.ts";
 import { SseWriter } from "./sse.ts";
 import { TokenIdIdentity } from "./token-identity.ts";
 import { readBodyLimited } from "../http/read-body.ts";
@@ -27,6 +28,13 @@ export interface ServerContext {
   speedup: number;
   /** Unix seconds the server started (`created` of /v1/models). */
   started: number;
+  /** The vLLM release imitated (`/version`) and its generation's traits (vllm-generation.ts). */
+  version: string;
+  traits: GenerationTraits;
+  /** The engine runs --scheduling-policy priority. */
+  priorityScheduling: boolean;
+  /** Responses of generation requests in progress (aborted by /sleep?mode=abort). */
+  open: Set<ServerResponse>;
 }
 
 /** `arrival_s`: model time the request's headers arrived. */
@@ -34,11 +42,11 @@ type Handler = (ctx: ServerContext, req: IncomingMessage, res: ServerResponse, u
 
 const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
   "/health": { GET: (_ctx, _req, res) => void res.writeHead(200).end() },
-  "/version": { GET: (_ctx, _req, res) => sendJson(res, 200, { version: "tandem-emulator" }) },
+  "/version": { GET: (ctx, _req, res) => sendJson(res, 200, { version: ctx.version }) },
   "/v1/models": { GET: (ctx, _req, res) => sendJson(res, 200, modelList(ctx.servedModelName, ctx.maxModelLen, ctx.started)) },
   "/metrics": {
     GET: (ctx, _req, res) => {
-      const text = ctx.metrics.render(ctx.loop.engine, ctx.loop.now_s(), ctx.speedup);
+      const text = ctx.metrics.render(ctx.loop.engine, ctx.loop.now_s(), ctx.speedup, { awake: !ctx.sleep.isSleeping, level: ctx.sleep.level });
       res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE }).end(text);
     },
   },
@@ -48,14 +56,23 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
       await readBody(req, ctx.maxBodyBytes);
       const level = url.searchParams.get("level") ?? "1";
       if (level !== "1" && level !== "2") throw badRequest(`level must be 1 or 2, got ${JSON.stringify(level)}`, "level");
-      await ctx.sleep.sleep();
+      // mode (newer vLLM): abort (its default) ends the requests in flight; wait lets them finish;
+      // keep is served as wait. Releases without it ignore the parameter: the emulator then drains.
+      const mode = ctx.traits.sleep_mode ? (url.searchParams.get("mode") ?? "abort") : "wait";
+      if (mode !== "abort" && mode !== "wait" && mode !== "keep") throw badRequest(`mode must be abort, wait or keep, got ${JSON.stringify(mode)}`, "mode");
+      const abort = mode === "abort" ? () => abortOpen(ctx) : undefined;
+      await ctx.sleep.sleep(level === "2" ? 2 : 1, abort);
       res.writeHead(200).end();
     },
   },
   "/wake_up": {
-    POST: async (ctx, req, res) => {
+    POST: async (ctx, req, res, url) => {
       await readBody(req, ctx.maxBodyBytes);
-      await ctx.sleep.wakeUp();
+      const tags = ctx.traits.wake_up_tags ? url.searchParams.getAll("tags") : [];
+      for (const tag of tags) {
+        if (!(WAKE_TAGS as readonly string[]).includes(tag)) throw badRequest(`tags: unknown tag ${JSON.stringify(tag)}; expected ${WAKE_TAGS.join(" or ")}`, "tags");
+      }
+      await ctx.sleep.wakeUp(tags.length > 0 ? (tags as WakeTag[]) : undefined);
       res.writeHead(200).end();
     },
   },
@@ -81,7 +98,7 @@ export function requestListener(ctx: ServerContext): (req: IncomingMessage, res:
       .catch((error: unknown) => {
         const apiError = error instanceof ApiError ? error : new ApiError(500, `internal error: ${(error as Error)?.message ?? String(error)}`);
         if (apiError.status === 413) res.setHeader("connection", "close");
-        if (!res.headersSent) sendJson(res, apiError.status, apiError.body());
+        if (!res.headersSent) sendJson(res, apiError.status, apiError.body(ctx.traits.nested_error_body));
         else if (!res.writableEnded) res.end();
       });
   };
@@ -123,6 +140,7 @@ async function generate(ctx: ServerContext, req: IncomingMessage, res: ServerRes
   if (!ctx.sleep.accepting) {
     throw new ApiError(503, `The engine is ${ctx.sleep.state === "draining" ? "going to sleep" : ctx.sleep.state === "waking" ? "waking up" : "sleeping"}; POST /wake_up and retry.`);
   }
+  checkPriority(ctx, request.priority);
   if (res.destroyed) return; // the client left while we read its request
   const id = `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID().replace(/-/g, "")}`;
   const call: LlmCall = {
@@ -139,13 +157,56 @@ async function generate(ctx: ServerContext, req: IncomingMessage, res: ServerRes
   // With an output key the output's ids are known up front, so its blocks join the prefix cache.
   const tokens = request.outputKey === undefined ? request.promptIds : request.promptIds.concat(segmentTokenIds(request.outputKey, request.maxTokens));
   const job = new Job(call, request.priority, new TokenIdIdentity(tokens, nonce++), sink);
+  ctx.open.add(res);
   res.on("close", () => {
+    ctx.open.delete(res);
     if (job.closed) return;
     ctx.loop.abort(job);
     ctx.metrics.aborted();
   });
   ctx.loop.submit(job, arrival_s);
   call.arrival_s = job.arrival_s;
+}
+
+/** /sleep?mode=abort: every generation request in progress ends now (its connection closes, which
+ *  aborts it in the engine, as a client disconnect does). */
+function abortOpen(ctx: ServerContext): void {
+  for (const res of [...ctx.open]) res.destroy();
+}
+
+/** What the imitated release does with a non-zero priority (vllm-generation.ts). */
+function checkPriority(ctx: ServerContext, priority: number): void {
+  if (priority === 0) return;
+  if (ctx.traits.priority === "refused") throw badRequest("V1 does not support priority yet.");
+  if (ctx.traits.priority === "refused-under-fcfs" && !ctx.priorityScheduling) {
+    throw badRequest(`Got priority ${priority} but Priority scheduling is not enabled.`);
+  }
+}
+
+function returnsIds(ctx: ServerContext, request: GenerationRequest): boolean {
+  return request.returnTokenIds && ctx.traits.return_token_ids;
+}
+
+/** The id of output token `i`: the ids its output key stands for, else filler ids. */
+function outputId(request: GenerationRequest, i: number): number {
+  if (request.outputKey === undefined) return FILLER_TOKEN_ID;
+  let ids = outputIds.get(request);
+  if (ids === undefined) {
+    ids = segmentTokenIds(request.outputKey, request.maxTokens);
+    outputIds.set(request, ids);
+  }
+  return ids[i];
+}
+
+const outputIds = new WeakMap<GenerationRequest, number[]>();
+
+/** The id the filler text " tok" stands for in the emulator's outputs. */
+const FILLER_TOKEN_ID = 10_000;
+
+/** The ids a streamed token's chunk carries with return_token_ids (the prompt's with the first). */
+function tokenIds(ctx: ServerContext, request: GenerationRequest, index: number): TokenIds {
+  if (!returnsIds(ctx, request)) return {};
+  return index === 0 ? { prompt_token_ids: request.promptIds, token_ids: [outputId(request, index)] } : { token_ids: [outputId(request, index)] };
 }
 
 interface Head {
@@ -193,11 +254,12 @@ function streamingSink(ctx: ServerContext, res: ServerResponse, request: Generat
       const first = job.sent - count;
       for (let i = 0; i < count; i++) {
         const last = first + i + 1 === job.call.output_tokens;
+        const ids = tokenIds(ctx, request, first + i);
         if (!chat) {
-          sse.send(completionChunk(head, TOKEN_TEXT, last, request.includeUsage));
+          sse.send(completionChunk(head, TOKEN_TEXT, last, ids));
         } else {
-          if (first + i === 0) sse.send(chatChunk(head, { role: "assistant", content: "" }, false, request.includeUsage));
-          sse.send(chatChunk(head, { content: TOKEN_TEXT }, last, request.includeUsage));
+          if (first + i === 0) sse.send(chatChunk(head, { role: "assistant", content: "" }, false, ids.prompt_token_ids !== undefined ? { prompt_token_ids: ids.prompt_token_ids } : {}));
+          sse.send(chatChunk(head, { content: TOKEN_TEXT }, last, ids.token_ids !== undefined ? { token_ids: ids.token_ids } : {}));
         }
       }
     },
@@ -208,7 +270,7 @@ function streamingSink(ctx: ServerContext, res: ServerResponse, request: Generat
     },
     rejected: (job, reason) => {
       const error = rejection(ctx, job, reason);
-      sendJson(res, error.status, error.body());
+      sendJson(res, error.status, error.body(ctx.traits.nested_error_body));
     },
   };
 }
@@ -221,12 +283,13 @@ function bufferedSink(ctx: ServerContext, res: ServerResponse, request: Generati
     finished: (job, at_s) => {
       ctx.metrics.finished(at_s - job.arrival_s);
       const text = TOKEN_TEXT.repeat(job.sent);
-      const body = request.kind === "chat" ? chatResponse(head, text, finalUsage(job)) : completionResponse(head, text, finalUsage(job));
+      const ids = returnsIds(ctx, request) ? { prompt_token_ids: request.promptIds, token_ids: Array.from({ length: job.sent }, (_, i) => outputId(request, i)) } : {};
+      const body = request.kind === "chat" ? chatResponse(head, text, finalUsage(job), ids) : completionResponse(head, text, finalUsage(job), ids);
       sendJson(res, 200, body);
     },
     rejected: (job, reason) => {
       const error = rejection(ctx, job, reason);
-      sendJson(res, error.status, error.body());
+      sendJson(res, error.status, error.body(ctx.traits.nested_error_body));
     },
   };
 }

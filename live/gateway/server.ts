@@ -32,8 +32,8 @@ const EXACT: Record<string, Route> = {
   "/metrics": {
     name: "/metrics",
     method: "GET",
-    handler: (ctx, _req, res) => {
-      const text = ctx.metrics.render(gauges(ctx));
+    handler: async (ctx, _req, res) => {
+      const text = await ctx.metrics.render(gauges(ctx));
       res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE, "content-length": Buffer.byteLength(text) }).end(text);
     },
   },

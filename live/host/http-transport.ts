@@ -1,6 +1,8 @@
 import type { CallUsage, InstanceSnapshot, LlmCall } from "../../src/core/types.ts";
 import { CompletionClient, LiveCallError, toCallUsage, type HttpTimeouts, type RetryPolicy } from "../client/index.ts";
-import { InstanceHandle } from "../instances/index.ts";
+import { InstanceHandle, InstanceRequestError } from "../instances/index.ts";
+import { defaultMaxNumSeqs, priorityDecision, type VllmGeneration } from "../instances/vllm-generation.ts";
+import { InputError } from "../../src/core/errors.ts";
 import { measureApiLatency, type ApiLatency } from "./api-latency.ts";
 import type { LiveClock } from "./clock.ts";
 import { CallFailure, type CallProgress, type CallTransport, type InstanceControl } from "./transport.ts";
@@ -18,6 +20,27 @@ export interface LiveEndpoint {
   /** The server is tandem's emulator: calls carry `tandem_output_key` (docs/emulator.md) so that
    *  outputs reused in later prompts hit the prefix cache as they do in the simulator. */
   emulator?: boolean;
+  /** The server's max_num_seqs as the config sets it (engine.max_num_seqs); unset → vLLM's
+   *  default for the GPU and release (vllm-generation.ts defaultMaxNumSeqs). */
+  max_num_seqs?: number;
+  /** The instance's GPU (for vLLM's default max_num_seqs). */
+  gpu?: { name: string; memory_bytes: number };
+  /** Calls in flight to this server at most; overrides max_num_seqs (`--max-in-flight`). */
+  max_in_flight?: number;
+}
+
+/** What tandem found on a server at start-up and how it talks to it (docs/live.md). */
+export interface ServerConformance {
+  instance: string;
+  vllm_version: string;
+  generation: VllmGeneration;
+  /** Whether calls carry `priority`, and why. */
+  priority: { sent: boolean; reason: string };
+  /** Calls in flight at most, and where the number came from. */
+  max_in_flight: number;
+  max_in_flight_source: "--max-in-flight" | "config max_num_seqs" | "vLLM default for the GPU";
+  /** Streams ask for token ids (`return_token_ids`), so tokens are counted exactly. */
+  return_token_ids: boolean;
 }
 
 /** vLLM's `priority` is an integer (lower first): ranks are sent at millisecond resolution, clamped. */
@@ -48,6 +71,9 @@ export class HttpTransport implements CallTransport, InstanceControl {
   private readonly emulators = new Set<string>();
   private readonly speedup: number;
   private readonly scrapeRtts_ms = new Map<string, number[]>();
+  private readonly endpoints = new Map<string, LiveEndpoint>();
+  private readonly tokenIds = new Set<string>();
+  private readonly conformance = new Map<string, ServerConformance>();
 
   constructor(options: HttpTransportOptions) {
     this.speedup = options.clock.speedup;
@@ -59,9 +85,8 @@ export class HttpTransport implements CallTransport, InstanceControl {
       ...(options.retry !== undefined ? { retry: options.retry } : {}),
     });
     for (const endpoint of options.endpoints) {
-      this.client.addInstance(endpoint.instanceId, endpoint.url);
+      this.endpoints.set(endpoint.instanceId, endpoint);
       this.models.set(endpoint.instanceId, endpoint.served_model);
-      if (endpoint.priority_scheduling) this.priorityScheduling.add(endpoint.instanceId);
       if (endpoint.emulator) this.emulators.add(endpoint.instanceId);
       this.handles.set(
         endpoint.instanceId,
@@ -76,9 +101,55 @@ export class HttpTransport implements CallTransport, InstanceControl {
     }
   }
 
-  /** Checks every server answers /health and serves its model; throws naming the first that does not. */
+  /** Checks every server answers /health and serves its model, then probes /version and /metrics
+   *  and sets up how tandem talks to it (priority, in-flight cap, token ids; docs/live.md). Throws
+   *  an InputError naming the first instance that is unreachable, not vLLM, of an unknown release
+   *  or without metrics. */
   async checkReachable(): Promise<void> {
-    await Promise.all([...this.handles.values()].map((handle) => handle.checkServing(this.models.get(handle.id)!)));
+    await Promise.all(
+      [...this.handles.values()].map(async (handle) => {
+        await handle.checkServing(this.models.get(handle.id)!);
+        try {
+          await handle.probe();
+        } catch (error) {
+          if (error instanceof InstanceRequestError) throw new InputError(`instance ${handle.id} (${handle.baseUrl}): ${error.reason}`);
+          throw error;
+        }
+      }),
+    );
+    for (const handle of this.handles.values()) this.conform(handle);
+  }
+
+  /** What the start-up probe found on each server and what tandem does about it. */
+  servers(): ServerConformance[] {
+    return [...this.conformance.values()];
+  }
+
+  private conform(handle: InstanceHandle): void {
+    const endpoint = this.endpoints.get(handle.id)!;
+    const { version, traits } = handle.profile!;
+    const priority = priorityDecision(traits, endpoint.priority_scheduling);
+    if (priority.send) this.priorityScheduling.add(handle.id);
+    let max_in_flight: number;
+    let source: ServerConformance["max_in_flight_source"];
+    if (endpoint.max_in_flight !== undefined) {
+      [max_in_flight, source] = [endpoint.max_in_flight, "--max-in-flight"];
+    } else if (endpoint.max_num_seqs !== undefined) {
+      [max_in_flight, source] = [endpoint.max_num_seqs, "config max_num_seqs"];
+    } else {
+      [max_in_flight, source] = [endpoint.gpu !== undefined ? defaultMaxNumSeqs(endpoint.gpu, traits) : 256, "vLLM default for the GPU"];
+    }
+    if (traits.return_token_ids) this.tokenIds.add(handle.id);
+    this.client.addInstance(handle.id, endpoint.url, { max_in_flight });
+    this.conformance.set(handle.id, {
+      instance: handle.id,
+      vllm_version: version.text,
+      generation: traits.generation,
+      priority: { sent: priority.send, reason: priority.reason },
+      max_in_flight,
+      max_in_flight_source: source,
+      return_token_ids: traits.return_token_ids,
+    });
   }
 
   /** The HTTP round trip to every server (GET /health, median of a few in a row), one server at a
@@ -97,7 +168,7 @@ export class HttpTransport implements CallTransport, InstanceControl {
       const result = await this.client.complete(instanceId, call, {
         model: this.models.get(instanceId)!,
         ...(enginePriority !== undefined && this.priorityScheduling.has(instanceId) ? { priority: vllmPriority(enginePriority) } : {}),
-        ...(call.output_key !== undefined && this.emulators.has(instanceId) ? { extra_body: { tandem_output_key: call.output_key } } : {}),
+        ...this.extraBody(instanceId, call),
         signal,
         onFirstToken: (at_s) => progress.firstToken(at_s),
         onTokens: (at_s, count) => progress.tokens(at_s, count),
@@ -111,6 +182,15 @@ export class HttpTransport implements CallTransport, InstanceControl {
       }
       throw error;
     }
+  }
+
+  /** Fields beyond the standard body: `return_token_ids` where the server supports it (exact token
+   *  counts whatever its stream_interval), and the emulator's `tandem_output_key`. */
+  private extraBody(instanceId: string, call: LlmCall): { extra_body?: Record<string, unknown> } {
+    const extra: Record<string, unknown> = {};
+    if (this.tokenIds.has(instanceId)) extra.return_token_ids = true;
+    if (call.output_key !== undefined && this.emulators.has(instanceId)) extra.tandem_output_key = call.output_key;
+    return Object.keys(extra).length > 0 ? { extra_body: extra } : {};
   }
 
   async observe(instanceId: string): Promise<InstanceSnapshot> {
@@ -142,7 +222,7 @@ export class HttpTransport implements CallTransport, InstanceControl {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.handles.keys()].map((id) => this.client.removeInstance(id)));
+    await Promise.all([...this.conformance.keys()].map((id) => this.client.removeInstance(id)));
     await Promise.all([...this.handles.values()].map((h) => h.close()));
   }
 

@@ -5,6 +5,13 @@ import { clip, errorMessage } from "../client/stream-observer.ts";
 import { parseBaseUrl } from "../client/transport.ts";
 import { parsePrometheusText } from "./prometheus.ts";
 import { VllmMetricsError, vllmSnapshot, type VllmMetrics } from "./vllm-metrics.ts";
+import { engineFromMetrics, OLDEST_SUPPORTED, parseVllmVersion, traitsOf, type GenerationTraits, type VllmVersion } from "./vllm-generation.ts";
+
+/** What the start-up probe learnt of a server: its vLLM release and that release's traits. */
+export interface ServerProfile {
+  version: VllmVersion;
+  traits: GenerationTraits;
+}
 
 export type InstanceRequestErrorKind = "connect" | "timeout" | "http" | "parse" | "metrics" | "aborted";
 
@@ -69,6 +76,7 @@ export class InstanceHandle {
   private modelName: string | undefined;
   private maxModelLen: number | undefined;
   private awakeState = true;
+  private serverProfile: ServerProfile | undefined;
   private loop: Promise<void> | undefined;
   private loopAbort: AbortController | undefined;
   private failures = 0;
@@ -99,6 +107,57 @@ export class InstanceHandle {
 
   get max_model_len(): number | undefined {
     return this.maxModelLen;
+  }
+
+  /** The start-up probe's answer (undefined before probe()). */
+  get profile(): ServerProfile | undefined {
+    return this.serverProfile;
+  }
+
+  /** GET /version and /metrics: which vLLM release and generation the server runs (docs/live.md,
+   *  "vLLM generations"). Throws an InstanceRequestError whose reason says what to change when the
+   *  server is not vLLM, runs a release tandem does not know, or serves no vllm:* metrics. */
+  async probe(signal?: AbortSignal): Promise<ServerProfile> {
+    let text: string;
+    try {
+      ({ text } = await this.request("GET", "/version", this.timeout_s, signal));
+    } catch (error) {
+      const e = error as InstanceRequestError;
+      if (e.kind !== "http") throw e;
+      throw new InstanceRequestError(this.id, "parse", `not a vLLM server: GET /version answered HTTP ${e.status}; point the endpoint at vLLM's OpenAI server (vllm serve)`, e.status);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const versionText = (body as { version?: unknown } | undefined)?.version;
+    if (typeof versionText !== "string") {
+      throw new InstanceRequestError(
+        this.id,
+        "parse",
+        `not a vLLM server: GET /version answered ${clip(text)}, expected {"version": "0.x.y"}; point the endpoint at vLLM's OpenAI server (vllm serve)`,
+      );
+    }
+    const version = parseVllmVersion(versionText);
+    if (version === undefined || (version.major === 0 && version.minor < 6)) {
+      throw new InstanceRequestError(this.id, "parse", `unknown vLLM version "${versionText}": tandem knows vLLM ${OLDEST_SUPPORTED} and newer; upgrade the server`);
+    }
+    const { text: page } = await this.request("GET", "/metrics", this.timeout_s, signal);
+    const expo = parsePrometheusText(page);
+    const names = [...expo.byName.keys()];
+    if (!names.some((n) => n.startsWith("vllm:"))) {
+      throw new InstanceRequestError(
+        this.id,
+        "metrics",
+        "/metrics serves no vllm:* metrics; a vLLM server started with --disable-log-stats serves none: restart it without --disable-log-stats",
+      );
+    }
+    const hasEngineLabel = names.some((n) => n.startsWith("vllm:") && expo.byName.get(n)!.some((s) => s.labels.engine !== undefined));
+    const engine = engineFromMetrics({ hasFamily: (n) => expo.byName.has(n), hasEngineLabel });
+    this.serverProfile = { version, traits: traitsOf(version, engine) };
+    return this.serverProfile;
   }
 
   /** What the handle believes: the last sleep()/wakeUp()/isSleeping() answer (true initially). */
@@ -201,6 +260,7 @@ export class InstanceHandle {
         at_s,
         awake: this.awakeState,
         ...(this.modelName !== undefined ? { model: this.modelName } : {}),
+        ...(this.serverProfile?.traits.prefix_counters !== undefined ? { prefix_unit: this.serverProfile.traits.prefix_counters.unit } : {}),
       });
     } catch (error) {
       if (error instanceof VllmMetricsError) {
@@ -231,9 +291,11 @@ export class InstanceHandle {
     this.loopAbort = undefined;
   }
 
-  /** POST /sleep?level=N (1: offload weights to CPU, drop KV; 2: drop both). */
+  /** POST /sleep?level=N&mode=wait (1: offload weights to CPU, drop KV; 2: drop both). mode=wait
+   *  lets requests in flight finish (vLLM's default, abort, would end them); releases without the
+   *  parameter ignore it. */
   async sleep(level: 1 | 2 = 1, signal?: AbortSignal): Promise<void> {
-    await this.request("POST", `/sleep?level=${level}`, this.lifecycleTimeout_s, signal);
+    await this.request("POST", `/sleep?level=${level}&mode=wait`, this.lifecycleTimeout_s, signal);
     this.awakeState = false;
   }
 

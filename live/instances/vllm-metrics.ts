@@ -22,6 +22,9 @@ export interface VllmSnapshotOptions {
   model?: string;
   /** Awake state when /metrics has no vllm:engine_sleep_state (the handle's own knowledge). */
   awake?: boolean;
+  /** Unit of the prefix-cache counters when their `# HELP` does not say (early V1, before 0.9,
+   *  counted blocks; vllm-generation.ts); default tokens. */
+  prefix_unit?: "tokens" | "blocks";
 }
 
 export interface VllmMetrics {
@@ -35,8 +38,25 @@ export interface VllmMetrics {
   block_size?: number;
   num_gpu_blocks?: number;
   /** Which name each quantity was read from ("" = absent, counted as 0). */
-  sources: { kv_usage: string; prefix_queries: string; prefix_hits: string; preemptions: string; awake: string };
+  sources: { kv_usage: string; prefix_queries: string; prefix_hits: string; preemptions: string; awake: string; prefix_unit: "tokens" | "blocks" };
 }
+
+/** The `# HELP` of a family, found by its name with or without `_total`. */
+function helpOf(expo: PromExposition, name: string): string | undefined {
+  return expo.families.get(name)?.help ?? expo.families.get(`${name}_total`)?.help ?? expo.families.get(name.replace(/_total$/, ""))?.help;
+}
+
+/** Whether the prefix-cache counter `name` counts blocks: its help text says so (early V1 wrote
+ *  "in terms of number of queried blocks"), else the generation's unit. */
+function countsBlocks(expo: PromExposition, name: string, fallback: "tokens" | "blocks" | undefined): boolean {
+  const help = helpOf(expo, name);
+  if (help !== undefined && /\bblocks\b/.test(help)) return true;
+  if (help !== undefined && /\btokens\b/.test(help)) return false;
+  return fallback === "blocks";
+}
+
+/** vLLM's default KV block size, when /metrics does not say (no vllm:cache_config_info). */
+const DEFAULT_BLOCK_SIZE = 16;
 
 /** /metrics does not describe this instance the way tandem needs. */
 export class VllmMetricsError extends Error {
@@ -53,6 +73,9 @@ export class VllmMetricsError extends Error {
  *  kv_capacity_tokens = Σ block_size × num_gpu_blocks of vllm:cache_config_info, when it has both.
  *  Series labelled with another model_name are ignored; series without model_name are kept. */
 export function vllmSnapshot(expo: PromExposition, options: VllmSnapshotOptions): VllmMetrics {
+  if (![...expo.byName.keys()].some((name) => name.startsWith("vllm:"))) {
+    throw new VllmMetricsError(`${options.instance}: /metrics serves no vllm:* metrics; a vLLM server started with --disable-log-stats serves none: restart it without --disable-log-stats`);
+  }
   const running0 = samplesOf(expo, VLLM_METRICS.running[0]);
   const models = [...new Set(running0.map((s) => s.labels.model_name).filter((m): m is string => m !== undefined))].sort();
   let model = options.model;
@@ -115,14 +138,18 @@ export function vllmSnapshot(expo: PromExposition, options: VllmSnapshotOptions)
     capacityKnown = true;
   }
 
+  // Early V1 counted prefix-cache queries and hits in blocks: convert to tokens.
+  const blocks = queries.name !== "" && countsBlocks(expo, queries.name, options.prefix_unit);
+  const tokensPer = blocks ? (block_size ?? DEFAULT_BLOCK_SIZE) : 1;
+
   const snapshot: InstanceSnapshot = {
     instance: options.instance,
     at_s: options.at_s,
     running: finiteSum(running.samples, running.name, options.instance),
     waiting: finiteSum(waiting.samples, waiting.name, options.instance),
     kv_usage,
-    prefix_queried_tokens: queries.value,
-    prefix_hit_tokens: hits.value,
+    prefix_queried_tokens: queries.value * tokensPer,
+    prefix_hit_tokens: hits.value * tokensPer,
     preemptions: preemptions.value,
     awake,
   };
@@ -138,6 +165,7 @@ export function vllmSnapshot(expo: PromExposition, options: VllmSnapshotOptions)
       prefix_hits: hits.name,
       preemptions: preemptions.name,
       awake: awakeSeries.length > 0 ? VLLM_METRICS.sleep_state : "",
+      prefix_unit: blocks ? "blocks" : "tokens",
     },
   };
   if (block_size !== undefined) result.block_size = block_size;

@@ -52,11 +52,23 @@ describe("tandem live driver", () => {
       // ~1.5 model-seconds catches calls mid-stream on the first instance, and later arrivals must
       // all go to the second.
       const requests: RequestSpec[] = Array.from({ length: 60 }, (_, i) => ({ id: `r${i}`, arrival_s: i * 0.05, prompt_tokens: 200, output_tokens: 400 }));
-      const killer = setTimeout(() => void emulators[0].close(), 300);
+      // The kill is timed from the first arrival, not from the start: the start-up checks (health,
+      // /version and /metrics probes, round-trip measurement) take a machine-dependent while.
+      let killer: NodeJS.Timeout | undefined;
+      const armKiller = () => {
+        killer ??= setTimeout(() => void emulators[0].close(), 300);
+      };
       const rows: CallRow[] = [];
       let report;
       try {
-        ({ report } = await runLive({ cluster, workload: { kind: "requests", requests }, dispatch: "round-robin", observe_interval_s: 0.05, onCallClosed: (r) => rows.push(r) }));
+        ({ report } = await runLive({
+          cluster,
+          workload: { kind: "requests", requests },
+          dispatch: "round-robin",
+          observe_interval_s: 0.05,
+          onCallClosed: (r) => rows.push(r),
+          onProgress: armKiller,
+        }));
       } finally {
         clearTimeout(killer);
       }

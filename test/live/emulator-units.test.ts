@@ -125,7 +125,8 @@ describe("Prometheus exposition", () => {
       .counter("vllm:x", "X.", [["model_name", 'a"b']], 3)
       .histogram("vllm:h", "H.", [["model_name", "m"]], h)
       .text();
-    expect(text).toContain('# TYPE vllm:x counter\nvllm:x_total{model_name="a\\"b"} 3.0\n');
+    // prometheus_client names a counter's family with its _total suffix in # HELP and # TYPE.
+    expect(text).toContain('# HELP vllm:x_total X.\n# TYPE vllm:x_total counter\nvllm:x_total{model_name="a\\"b"} 3.0\n');
     expect(text).toContain('vllm:h_bucket{model_name="m",le="0.1"} 1.0');
     expect(text).toContain('vllm:h_bucket{model_name="m",le="1.0"} 2.0');
     expect(text).toContain('vllm:h_bucket{model_name="m",le="+Inf"} 3.0');
@@ -134,5 +135,24 @@ describe("Prometheus exposition", () => {
     expect(parsePrometheus(text).size).toBe(6);
     expect(formatValue(0.25)).toBe("0.25");
     expect(formatValue(Infinity)).toBe("+Inf");
+  });
+
+  it("formats values as prometheus_client's floatToGoString", () => {
+    expect(formatValue(3)).toBe("3.0");
+    expect(formatValue(123456)).toBe("123456.0");
+    expect(formatValue(1234567)).toBe("1.234567e+06");
+    expect(formatValue(1712345678.5)).toBe("1.7123456785e+09");
+    expect(formatValue(1e-5)).toBe("1e-05");
+    expect(formatValue(0.0001)).toBe("0.0001");
+    expect(formatValue(1e16)).toBe("1e+16");
+    expect(formatValue(-2)).toBe("-2.0");
+    expect(formatValue(Number.NaN)).toBe("NaN");
+  });
+
+  it("writes _created gauges after counters and histograms when given a creation time", () => {
+    const text = new Exposition(1700000000.25).counter("vllm:x", "X.", [["engine", "0"]], 1).text();
+    expect(text).toBe(
+      '# HELP vllm:x_total X.\n# TYPE vllm:x_total counter\nvllm:x_total{engine="0"} 1.0\n# HELP vllm:x_created X.\n# TYPE vllm:x_created gauge\nvllm:x_created{engine="0"} 1.70000000025e+09\n',
+    );
   });
 });

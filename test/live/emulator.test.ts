@@ -129,7 +129,7 @@ describe("emulator: completions", () => {
       "vllm:num_requests_running",
       "vllm:num_requests_waiting",
       "vllm:kv_cache_usage_perc",
-      "vllm:gpu_cache_usage_perc",
+      "vllm:engine_sleep_state",
       "vllm:prefix_cache_queries_total",
       "vllm:prefix_cache_hits_total",
       "vllm:num_preemptions_total",
@@ -145,10 +145,12 @@ describe("emulator: completions", () => {
     ]) {
       expect(sampleNames, name).toContain(name);
     }
-    expect(text).toContain("# TYPE vllm:prefix_cache_queries counter");
+    expect(text).toContain("# HELP vllm:prefix_cache_queries_total Prefix cache queries, in terms of number of queried tokens.\n# TYPE vllm:prefix_cache_queries_total counter");
     expect(text).toContain("# TYPE vllm:time_to_first_token_seconds histogram");
     expect(text).toMatch(/vllm:cache_config_info\{[^}]*block_size="16"[^}]*num_gpu_blocks="512"[^}]*\} 1\.0/);
-    for (const key of samples.keys()) if (key.startsWith("vllm:")) expect(key, key).toContain('model_name="test-model"');
+    // Every vllm: series but cache_config_info carries model_name (vLLM's cache_config_info has none).
+    for (const key of samples.keys()) if (key.startsWith("vllm:") && !key.startsWith("vllm:cache_config_info")) expect(key, key).toContain('model_name="test-model"');
+    expect([...samples.keys()].find((k) => k.startsWith("vllm:cache_config_info"))).not.toContain("model_name");
     expect(samples.get('vllm:time_to_first_token_seconds_bucket{model_name="test-model",engine="0",le="+Inf"}')).toBe(
       samples.get('vllm:time_to_first_token_seconds_count{model_name="test-model",engine="0"}'),
     );
@@ -183,7 +185,7 @@ describe("emulator: errors", () => {
     expect(await expectError(await post(`${e.url}/v1/completions`, { max_tokens: 3 }), 400, "BadRequestError")).toMatch(/prompt/);
     expect(await expectError(await post(`${e.url}/v1/chat/completions`, { messages: [] }), 400, "BadRequestError")).toMatch(/messages/);
     expect(await expectError(await post(`${e.url}/v1/completions`, { prompt: ids(0, 1000), max_tokens: 100 }), 400, "BadRequestError")).toMatch(
-      /maximum context length is 1024 tokens.*1100/,
+      /'max_tokens' or 'max_completion_tokens' is too large: 100\. This model's maximum context length is 1024 tokens and your request has 1000 input tokens/,
     );
     expect(await expectError(await post(`${e.url}/v1/completions`, { prompt: [1, -2] }), 400, "BadRequestError")).toMatch(/prompt/);
     expect(await expectError(await post(`${e.url}/v1/completions`, { prompt: "x", stream_options: { include_usage: true } }), 400, "BadRequestError")).toMatch(/stream=True/);

@@ -146,7 +146,7 @@ describe("InstanceHandle", () => {
   it("reports an unreachable instance and a page that is not vLLM's", async () => {
     const gone = handle(`http://127.0.0.1:${await freePort()}`);
     await expect(gone.scrape()).rejects.toMatchObject({ kind: "connect" });
-    const f = await startFixture({ "GET /metrics": ({ res }) => void res.writeHead(200).end("up 1\n") });
+    const f = await startFixture({ "GET /metrics": ({ res }) => void res.writeHead(200).end("up 1\nvllm:num_requests_swapped 0\n") });
     cleanups.push(() => f.close());
     await expect(handle(f.url).scrape()).rejects.toMatchObject({ kind: "metrics", reason: expect.stringMatching(/lacks vllm:num_requests_running/) });
     const slow = await startFixture({ "GET /metrics": () => undefined });
@@ -154,7 +154,7 @@ describe("InstanceHandle", () => {
     await expect(handle(slow.url, { request_timeout_s: 0.1 }).scrape()).rejects.toMatchObject({ kind: "timeout" });
   });
 
-  it("puts the instance to sleep and wakes it (POST /sleep?level=1, /wake_up, GET /is_sleeping)", async () => {
+  it("puts the instance to sleep and wakes it (POST /sleep?level=1&mode=wait, /wake_up, GET /is_sleeping)", async () => {
     const f = await controlPlane();
     const h = handle(f.url, { model: MODEL });
     expect(await h.isSleeping()).toBe(false);
@@ -168,6 +168,6 @@ describe("InstanceHandle", () => {
     expect(h.awake).toBe(true);
     expect((await h.scrape()).snapshot.awake).toBe(true);
     const posts = f.requests.filter((r) => r.method === "POST").map((r) => r.path);
-    expect(posts).toEqual(["/sleep?level=1", "/wake_up"]);
+    expect(posts).toEqual(["/sleep?level=1&mode=wait", "/wake_up"]);
   });
 });

@@ -91,6 +91,7 @@ describe("vllmSnapshot", () => {
       prefix_hits: "vllm:prefix_cache_hits_total",
       preemptions: "vllm:num_preemptions_total",
       awake: "vllm:engine_sleep_state",
+      prefix_unit: "tokens",
     });
     expect(m).toMatchObject({ block_size: 16, num_gpu_blocks: 27000, engines: 1, model: MODEL });
   });
@@ -113,6 +114,31 @@ describe("vllmSnapshot", () => {
     expect(m.sources.kv_usage).toBe("vllm:gpu_cache_usage_perc");
   });
 
+  it("converts early V1's block-counted prefix counters to tokens (× block_size)", () => {
+    const page = [
+      "# HELP vllm:gpu_prefix_cache_queries_total GPU prefix cache queries, in terms of number of queried blocks.",
+      "# TYPE vllm:gpu_prefix_cache_queries_total counter",
+      'vllm:gpu_prefix_cache_queries_total{model_name="m",engine="0"} 10.0',
+      "# HELP vllm:gpu_prefix_cache_hits_total GPU prefix cache hits, in terms of number of cached blocks.",
+      "# TYPE vllm:gpu_prefix_cache_hits_total counter",
+      'vllm:gpu_prefix_cache_hits_total{model_name="m",engine="0"} 4.0',
+      'vllm:num_requests_running{model_name="m",engine="0"} 0',
+      'vllm:num_requests_waiting{model_name="m",engine="0"} 0',
+      'vllm:gpu_cache_usage_perc{model_name="m",engine="0"} 0',
+      'vllm:cache_config_info{block_size="32",num_gpu_blocks="100"} 1',
+    ].join("\n");
+    const m = vllmSnapshot(parsePrometheusText(page), { instance: "e", at_s: 0 });
+    expect(m.snapshot).toMatchObject({ prefix_queried_tokens: 320, prefix_hit_tokens: 128 });
+    expect(m.sources.prefix_unit).toBe("blocks");
+    // Without a # HELP saying the unit, the generation's unit decides.
+    const bare = page
+      .split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .join("\n");
+    expect(vllmSnapshot(parsePrometheusText(bare), { instance: "e", at_s: 0 }).snapshot.prefix_queried_tokens).toBe(10);
+    expect(vllmSnapshot(parsePrometheusText(bare), { instance: "e", at_s: 0, prefix_unit: "blocks" }).snapshot.prefix_queried_tokens).toBe(320);
+  });
+
   it("picks the instance's model among several, and refuses to guess", () => {
     const expo = parsePrometheusText(TWO_MODELS);
     const b = vllmSnapshot(expo, { instance: "x", at_s: 0, model: "b" }).snapshot;
@@ -129,10 +155,13 @@ describe("vllmSnapshot", () => {
   });
 
   it("fails with a clear error when the page is not vLLM's", () => {
-    const expo = parsePrometheusText("# TYPE up gauge\nup 1\n");
+    const expo = parsePrometheusText("# TYPE up gauge\nup 1\nvllm:num_requests_swapped 0\n");
     expect(() => vllmSnapshot(expo, { instance: "z", at_s: 0 })).toThrow(
       /z: \/metrics lacks vllm:num_requests_running, vllm:num_requests_waiting, vllm:kv_cache_usage_perc or vllm:gpu_cache_usage_perc/,
     );
+    // --disable-log-stats: vLLM serves /metrics with no vllm:* family at all.
+    const none = parsePrometheusText("# TYPE python_gc_objects_collected_total counter\npython_gc_objects_collected_total 5.0\n");
+    expect(() => vllmSnapshot(none, { instance: "z", at_s: 0 })).toThrow(/z: \/metrics serves no vllm:\* metrics.*restart it without --disable-log-stats/);
     const nan = parsePrometheusText("vllm:num_requests_running NaN\nvllm:num_requests_waiting 0\nvllm:kv_cache_usage_perc 0\n");
     expect(() => vllmSnapshot(nan, { instance: "z", at_s: 0 })).toThrow(/num_requests_running is NaN/);
   });

@@ -55,37 +55,24 @@ export class TenantUsage {
 
   render(x: Exposition): void {
     const rows = this.report();
-    x.family("tandem_gateway_tenant_requests", "counter", "Calls admitted past the API-key checks, by tenant.");
-    for (const r of rows) x.sample("tandem_gateway_tenant_requests_total", [["tenant", r.tenant]], r.requests);
-    x.family("tandem_gateway_tenant_tokens", "counter", "Tokens of the tenant's closed calls, by kind (prompt, output).");
-    for (const r of rows) {
-      x.sample(
-        "tandem_gateway_tenant_tokens_total",
-        [
-          ["tenant", r.tenant],
-          ["kind", "prompt"],
-        ],
-        r.prompt_tokens,
-      );
-      x.sample(
-        "tandem_gateway_tenant_tokens_total",
-        [
-          ["tenant", r.tenant],
-          ["kind", "output"],
-        ],
-        r.output_tokens,
-      );
-    }
-    x.family("tandem_gateway_tenant_rejections", "counter", 'Requests refused by the API-key checks, by tenant ("" before a key is known) and reason.');
-    for (const r of rows)
-      for (const [reason, n] of Object.entries(r.refused))
-        x.sample(
-          "tandem_gateway_tenant_rejections_total",
-          [
-            ["tenant", r.tenant],
-            ["reason", reason],
-          ],
-          n,
-        );
+    x.counters(
+      "tandem_gateway_tenant_requests",
+      "Calls admitted past the API-key checks, by tenant.",
+      rows.map((r) => ({ labels: [["tenant", r.tenant]], value: r.requests })),
+    );
+    x.counters(
+      "tandem_gateway_tenant_tokens",
+      "Tokens of the tenant's closed calls, by kind (prompt, output).",
+      rows.flatMap((r) => [
+        { labels: [["tenant", r.tenant], ["kind", "prompt"]], value: r.prompt_tokens },
+        { labels: [["tenant", r.tenant], ["kind", "output"]], value: r.output_tokens },
+      ]),
+    );
+    x.counters(
+      "tandem_gateway_tenant_rejections",
+      'Requests refused by the API-key checks, by tenant ("" before a key is known) and reason.',
+      rows.flatMap((r) => Object.entries(r.refused).map(([reason, n]) => ({ labels: [["tenant", r.tenant], ["reason", reason]] as const, value: n }))),
+    );
   }
+
 }
