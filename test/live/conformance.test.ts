@@ -69,7 +69,6 @@ describe("the emulator imitates each vLLM generation", () => {
     const e = await emulator("0.11.0");
     expect((await post(`${e.url}/v1/completions`, { prompt: PROMPT, max_tokens: 2, priority: 7 })).status).toBe(200);
     const events = await readSse(await post(`${e.url}/v1/completions`, { prompt: PROMPT, max_tokens: 3, stream: true, stream_options: { include_usage: true }, return_token_ids: true }));
-    // biome-ignore lint/suspicious/noExplicitAny: SSE chunks are untyped JSON
     const chunks: any[] = events.filter((ev) => ev.data !== "[DONE]").map((ev) => JSON.parse(ev.data));
     expect(chunks.slice(0, -1).every((c) => !("usage" in c))).toBe(true);
     expect(chunks.at(-1).usage).toMatchObject({ completion_tokens: 3 });
