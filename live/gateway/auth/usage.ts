@@ -64,15 +64,34 @@ export class TenantUsage {
       "tandem_gateway_tenant_tokens",
       "Tokens of the tenant's closed calls, by kind (prompt, output).",
       rows.flatMap((r) => [
-        { labels: [["tenant", r.tenant], ["kind", "prompt"]], value: r.prompt_tokens },
-        { labels: [["tenant", r.tenant], ["kind", "output"]], value: r.output_tokens },
+        {
+          labels: [
+            ["tenant", r.tenant],
+            ["kind", "prompt"],
+          ],
+          value: r.prompt_tokens,
+        },
+        {
+          labels: [
+            ["tenant", r.tenant],
+            ["kind", "output"],
+          ],
+          value: r.output_tokens,
+        },
       ]),
     );
     x.counters(
       "tandem_gateway_tenant_rejections",
       'Requests refused by the API-key checks, by tenant ("" before a key is known) and reason.',
-      rows.flatMap((r) => Object.entries(r.refused).map(([reason, n]) => ({ labels: [["tenant", r.tenant], ["reason", reason]] as const, value: n }))),
+      rows.flatMap((r) =>
+        Object.entries(r.refused).map(([reason, n]) => ({
+          labels: [
+            ["tenant", r.tenant],
+            ["reason", reason],
+          ] as const,
+          value: n,
+        })),
+      ),
     );
   }
-
 }
