@@ -11,6 +11,7 @@ import { commandDescription } from "./command-list.ts";
 interface GatewayFlags {
   config?: string;
   events?: string;
+  decisions?: string;
   host: string;
   port: number;
   emulate?: boolean;
@@ -55,6 +56,7 @@ export function gatewayCommand(): Command {
     .option("--api-key <key>", "bearer token for the instances (vLLM --api-key); default $TANDEM_API_KEY")
     .option("--out <dir>", "where report.json, calls.csv and workflows.csv go on shutdown", "out/gateway")
     .option("--events <file>", "write every event the controller receives to FILE (JSONL; `tandem replay FILE` rebuilds the report from it)")
+    .option("--decisions <file>", "write every scheduling and dispatch decision to FILE (JSONL; docs/decisions.md)")
     .option("--quiet", "do not print the summary table on shutdown")
     .action((flags: GatewayFlags) => runAction(() => runGateway(flags)));
 }
@@ -86,6 +88,7 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
     upstream_timeout_s: flags.upstreamTimeout,
     out: flags.out,
     ...(flags.events !== undefined ? { events: flags.events } : {}),
+    ...(flags.decisions !== undefined ? { decisions: flags.decisions } : {}),
   });
   const models = gateway.routes.routes.map((r) => r.id).join(", ");
   process.stdout.write(`tandem gateway: listening on ${gateway.url} (models: ${models}; ${gateway.routes.instances.length} instances${flags.emulate ? ", emulated" : ""})\n`);

@@ -109,6 +109,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
     return { report, trace_stats: stats, endpoints: Object.fromEntries(endpoints.map((e) => [e.instanceId, e.url])), api_latency, scrape_rtt_s: Object.fromEntries(inRun) };
   } finally {
     setup.eventLog?.close(); // a run that failed keeps its log, without an end line
+    setup.decisionLog?.close();
     host?.close();
     await transport?.close();
     await Promise.all(emulators.map((e) => e.close()));

@@ -67,6 +67,8 @@ export class GatewayMetrics {
   private readonly ttft = new Family(["model"], () => new Histogram(LATENCY_BUCKETS));
   private readonly queue = new Family(["model"], () => new Histogram(LATENCY_BUCKETS));
   private readonly instanceEvents = new Family(["instance", "event"], () => new Count());
+  /** Calls a policy file's code failed on (the fallback dispatched them); set by the gateway. */
+  policyFaults: { count: number; fallback: string } | undefined;
 
   httpRequest(route: string, status: number): void {
     this.http.get(route, String(status)).n++;
@@ -111,6 +113,7 @@ export class GatewayMetrics {
     if (policy.retryAt_s) Object.assign(counted, { retryAt_s: policy.retryAt_s.bind(policy) });
     if (policy.callDispatched) Object.assign(counted, { callDispatched: policy.callDispatched.bind(policy) });
     if (policy.callClosed) Object.assign(counted, { callClosed: policy.callClosed.bind(policy) });
+    if (policy.explain) Object.assign(counted, { explain: policy.explain.bind(policy) });
     return counted;
   }
 
@@ -171,6 +174,8 @@ export class GatewayMetrics {
         ],
         i.outstanding,
       );
+    x.family("tandem_gateway_policy_errors", "counter", "Times a policy file's code threw; the call went to the fallback dispatch policy (docs/writing-policies.md).");
+    x.sample("tandem_gateway_policy_errors_total", [["fallback", this.policyFaults?.fallback ?? ""]], this.policyFaults?.count ?? 0);
     x.gauge("tandem_gateway_draining", "1 once shutdown began (new requests get 503).", [], gauges.draining ? 1 : 0);
     return x.text();
   }

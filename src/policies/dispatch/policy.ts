@@ -1,3 +1,4 @@
+import type { DispatchExplanation } from "../../core/decisions.ts";
 import type { LlmCall } from "../../core/types.ts";
 import type { CallObserver, ControllerView, InstanceView } from "../../core/view.ts";
 
@@ -9,6 +10,10 @@ export interface DispatchPolicy extends CallObserver {
   choose(call: LlmCall, candidates: readonly InstanceView[], view: ControllerView): InstanceView | undefined;
   /** After a hold: when to try again even if nothing else happens (undefined = on the next event). */
   retryAt_s?(view: ControllerView): number | undefined;
+  /** Optional, for decision traces (docs/decisions.md): the scores or score terms behind the coming
+   *  `choose`, called just before it with the same arguments and only while tracing. Must not
+   *  change the policy's state (a traced run decides exactly as an untraced one). */
+  explain?(call: LlmCall, candidates: readonly InstanceView[], view: ControllerView): DispatchExplanation;
 }
 
 /** The candidate minimising `score`; ties go to the lower config index, so choices are stable. */
