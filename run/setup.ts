@@ -224,10 +224,12 @@ export async function loadPolicies(
 
 const nameOf = (choice: PolicyChoice) => (typeof choice === "string" ? choice : choice.name);
 
-/** A policy file's policy, its params checked against the file's schema (errors name the file). */
-async function policyFromFile(kind: "scheduling", choice: PolicyChoice, where: string, configFile: string | undefined): Promise<SchedulingPolicy>;
-async function policyFromFile(kind: "dispatch", choice: PolicyChoice, where: string, configFile: string | undefined): Promise<DispatchPolicy>;
-async function policyFromFile(kind: PolicyKind, choice: PolicyChoice, where: string, configFile: string | undefined): Promise<SchedulingPolicy | DispatchPolicy> {
+/** A policy file's policy, its params checked against the file's schema (errors name the file).
+ *  `where` is the flag (`--dispatch`; the path is relative to the working directory) or the config
+ *  field (`cluster.yaml: policies.dispatch`; relative to the config's folder, `configFile`). */
+export async function policyFromFile(kind: "scheduling", choice: PolicyChoice, where: string, configFile: string | undefined): Promise<SchedulingPolicy>;
+export async function policyFromFile(kind: "dispatch", choice: PolicyChoice, where: string, configFile: string | undefined): Promise<DispatchPolicy>;
+export async function policyFromFile(kind: PolicyKind, choice: PolicyChoice, where: string, configFile: string | undefined): Promise<SchedulingPolicy | DispatchPolicy> {
   const name = nameOf(choice);
   const shown = where.startsWith("--") ? name : `${where}: ${name}`;
   const definition = await loadPolicyFile(kind, policyFilePath(name, configFile), shown);
