@@ -3,8 +3,9 @@
  *     the trace), Poisson arrivals at 8 req/s, 4 × Llama-2-7B on A100-80GB, chunked prefill with a
  *     512-token budget, least-outstanding dispatch. Target: under 1 s of wall time.
  *  2. A scale run: 1,000,000 synthetic requests on 64 instances. Target: under 60 s, under 2 GiB RSS.
- *  Both write calls.csv to a temporary folder, as `tandem sim` does. */
-import { mkdtempSync, rmSync } from "node:fs";
+ *  Both write calls.csv to a temporary folder, as `tandem sim` does. The Vidur-comparable run is
+ *  also timed with decision tracing on (--decisions; target: at most 25% more wall time). */
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -17,7 +18,7 @@ import { sharedDataFile } from "../test/helpers/shared-data.ts";
 
 const scratch = mkdtempSync(join(tmpdir(), "tandem-bench-"));
 
-async function timed(name: string, cluster: ClusterConfig, workload: Workload, dispatch: string) {
+async function timed(name: string, cluster: ClusterConfig, workload: Workload, dispatch: string, decisions?: string) {
   const csv = new BufferedFileWriter(join(scratch, `${name}.csv`));
   csv.write(CALLS_CSV_HEADER + "\n");
   const started = performance.now();
@@ -25,6 +26,7 @@ async function timed(name: string, cluster: ClusterConfig, workload: Workload, d
     cluster,
     workload,
     dispatch,
+    ...(decisions !== undefined ? { decisions } : {}),
     onCallClosed: (row) => csv.write(callRowToCsv(row) + "\n"),
   });
   csv.close();
@@ -57,6 +59,17 @@ async function vidurComparable() {
   line("simulated requests per wall-second", `${Math.round(s.calls.arrived / wall_s)}`);
   line("TTFT p50 / p99", `${(s.ttft_s.p50 * 1000).toFixed(1)} / ${(s.ttft_s.p99 * 1000).toFixed(1)} ms`);
   line("TPOT p50 / p99", `${(s.tpot_s.p50 * 1000).toFixed(1)} / ${(s.tpot_s.p99 * 1000).toFixed(1)} ms`);
+  // Decision tracing (--decisions): the same run writing every decision; best of 3 each way, so
+  // one GC pause or a noisy neighbour does not decide the figure.
+  const best = async (decisions: boolean) => {
+    let min = Infinity;
+    for (let k = 0; k < 3; k++) min = Math.min(min, (await timed("vidur", cluster, workload, "least-outstanding", decisions ? join(scratch, "decisions.jsonl") : undefined)).wall_s);
+    return min;
+  };
+  const off_s = await best(false);
+  const on_s = await best(true);
+  line("with --decisions (best of 3)", `${on_s.toFixed(3)} s vs ${off_s.toFixed(3)} s without: +${((100 * (on_s - off_s)) / off_s).toFixed(1)}%  (target ≤ 25%)`);
+  line("decision trace size", `${(statSync(join(scratch, "decisions.jsonl")).size / 2 ** 20).toFixed(1)} MiB`);
 }
 
 async function scaleRun() {

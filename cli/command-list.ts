@@ -126,6 +126,14 @@ export const COMMAND_INFO: readonly CommandInfo[] = [
       "the run's report again — byte-identical to the run's own — or, with --until T, stop at model time T and " +
       "print what the controller knew then: its queues, the calls at instances, each instance as observed.",
   },
+  {
+    name: "explain",
+    term: "explain [options] <dir>",
+    description:
+      "Tell one call's story (--call ID) or a workflow's (--workflow ID) from a run's outputs: arrived, queued with its " +
+      "rank, held and why, dispatched where and why (every candidate as the policy saw it), in the engine, first token, " +
+      "preemptions, finished. Needs the run's decision trace (--decisions; docs/decisions.md).",
+  },
 ];
 
 /** The description of the command named `name`, for its own module. */

@@ -24,6 +24,7 @@ const LOADERS: Record<string, () => Promise<Command>> = {
   emulate: async () => (await import("./emulate-command.ts")).emulateCommand(),
   profile: async () => (await import("./profile-command.ts")).profileCommand(),
   replay: async () => (await import("./replay-command.ts")).replayCommand(),
+  explain: async () => (await import("./explain-command.ts")).explainCommand(),
 };
 
 export const COMMANDS: readonly CommandEntry[] = COMMAND_INFO.map((info) => {

@@ -9,7 +9,9 @@ import { InputError } from "../src/core/errors.ts";
 import { DISPATCH_POLICIES, SCHEDULING_POLICIES } from "../src/policies/registry.ts";
 import { TANDEM_VERSION } from "../src/version.ts";
 import { buildJobs, seedRange, withWorkloadSeed } from "./compare/jobs.ts";
-import { parsePolicyList, parseRateList, validatePolicyCombos } from "./compare/policy-list.ts";
+import { parsePolicyList, parseRateList, validatePolicyCombos, type PolicyCombo } from "./compare/policy-list.ts";
+import { isPolicyFile } from "../run/policy-file.ts";
+import { policyFromFile } from "../run/setup.ts";
 import { runJobsInWorkers } from "./compare/pool.ts";
 import { COMPARE_SCHEMA_ID, compareCsv, compareJson, meanRows, rowFromReport } from "./compare/results.ts";
 import { formatCompareTable } from "./compare/table.ts";
@@ -93,6 +95,25 @@ function workloadPlanner(flags: CompareFlags, rates: (number | null)[]): (rate: 
   return (rate, seed) => withWorkloadSeed(byRate.get(rate)!, seed);
 }
 
+/** Loads each policy file once here, before any worker starts, so a bad file or bad params fail
+ *  with one line; every worker thread then loads the file itself. */
+async function checkPolicyFiles(combos: readonly PolicyCombo[]): Promise<void> {
+  for (const combo of combos) {
+    const where = `--policies: ${combo.label}`;
+    for (const kind of ["scheduling", "dispatch"] as const) {
+      const choice = combo[kind];
+      if (!isPolicyFile(typeof choice === "string" ? choice : choice.name)) continue;
+      try {
+        if (kind === "scheduling") await policyFromFile("scheduling", choice, `--${kind}`, undefined);
+        else await policyFromFile("dispatch", choice, `--${kind}`, undefined);
+      } catch (error) {
+        if (error instanceof InputError) throw new InputError(`${where}: ${error.message}`);
+        throw error;
+      }
+    }
+  }
+}
+
 async function runCompare(flags: CompareFlags): Promise<void> {
   if (flags.policies === undefined) {
     throw new InputError("--policies is required: comma-separated SCHEDULING+DISPATCH combinations, e.g. fcfs+round-robin,fcfs+least-kv");
@@ -103,6 +124,7 @@ async function runCompare(flags: CompareFlags): Promise<void> {
   const workloadAt = workloadPlanner(flags, rates);
   const cluster = flags.config ? await loadClusterConfig(flags.config) : DEFAULT_CLUSTER;
   validatePolicyCombos(combos);
+  await checkPolicyFiles(combos);
 
   const jobs = buildJobs({
     combos,

@@ -15,6 +15,7 @@ interface GatewayFlags extends EngineLaunchFlags {
   events?: string;
   record?: string;
   recordText?: boolean;
+  decisions?: string;
   host: string;
   port: number;
   emulate?: boolean;
@@ -67,6 +68,7 @@ export function gatewayCommand(): Command {
     .option("--events <file>", "write every event the controller receives to FILE (JSONL; `tandem replay FILE` rebuilds the report from it)")
     .option("--record <file>", "write the traffic served as a workflow trace at shutdown (tandem workflow JSONL; `tandem sim --workflows FILE` replays it)")
     .option("--record-text", "with --record: also write each call's prompt text to FILE.text.jsonl (the trace itself holds only hashes)")
+    .option("--decisions <file>", "write every scheduling and dispatch decision to FILE (JSONL; docs/decisions.md)")
     .option("--quiet", "do not print the summary table on shutdown")
     .option("--keys <file>", "API keys, YAML (docs/gateway-auth.md): /v1 requests need Authorization: Bearer KEY; tenant, priority and limits per key; SIGHUP rereads it")
     .option("--redis <url>", "share routing state with other replicas through Redis (docs/gateway-replicas.md), e.g. redis://127.0.0.1:6379")
@@ -115,6 +117,7 @@ async function serveGateway(flags: GatewayFlags, cluster: ClusterConfig, release
     ...(flags.redis !== undefined ? { redis: flags.redis, redis_name: flags.redisName ?? "default" } : {}),
     ...(flags.events !== undefined ? { events: flags.events } : {}),
     ...(flags.record !== undefined ? { record: { path: flags.record, text: flags.recordText === true } } : {}),
+    ...(flags.decisions !== undefined ? { decisions: flags.decisions } : {}),
   });
   const models = gateway.routes.routes.map((r) => r.id).join(", ");
   process.stdout.write(

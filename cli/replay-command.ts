@@ -11,6 +11,7 @@ interface ReplayFlags {
   until?: number;
   json?: boolean;
   quiet?: boolean;
+  decisions?: string;
 }
 
 /** Workload formats whose runs write workflows.csv (as `tandem sim` does for them). */
@@ -24,6 +25,7 @@ export function replayCommand(): Command {
     .option("--until <t>", "stop before the first event after model time T (seconds) and print the controller's state", nonNegativeNumber)
     .option("--json", "with --until: print the state as JSON")
     .option("--quiet", "do not print the summary table")
+    .option("--decisions <file>", "write the replayed decisions to FILE (the run's own decision trace, docs/decisions.md)")
     .action((file: string, flags: ReplayFlags) => runAction(() => replay(file, flags)));
 }
 
@@ -37,7 +39,11 @@ async function replay(file: string, flags: ReplayFlags): Promise<void> {
   const header = await readEventLogHeader(file);
   const output = new RunOutput(flags.out, WORKFLOW_FORMATS.has(header.trace.format));
   try {
-    const result = await replayEventLog(file, { onCallClosed: output.onCallClosed, onWorkflowClosed: output.onWorkflowClosed });
+    const result = await replayEventLog(file, {
+      onCallClosed: output.onCallClosed,
+      onWorkflowClosed: output.onWorkflowClosed,
+      ...(flags.decisions !== undefined ? { decisions: flags.decisions } : {}),
+    });
     if (result.kind !== "report") throw new Error("replay without --until returned a state");
     const files = output.commit(result.report);
     if (!flags.quiet) process.stdout.write(formatSummaryTable(result.report.summary, result.report.instances, result.report.agents) + "\n");

@@ -32,6 +32,7 @@ export interface RunFlags extends WorkloadFlags {
   quiet?: boolean;
   latency?: string;
   events?: string;
+  decisions?: string;
 }
 
 export function addRunOptions(command: Command, defaultOut: string): Command {
@@ -44,14 +45,15 @@ export function addRunOptions(command: Command, defaultOut: string): Command {
     .option("--no-progress", "never show a progress bar")
     .option("--quiet", "do not print the summary table")
     .option("--latency <file>", "latency model JSON (tandem.latency/v1, e.g. from tandem calibrate) for every instance group, replacing the config's")
-    .option("--events <file>", "write every event the controller receives to FILE (JSONL; `tandem replay FILE` rebuilds the report from it)");
+    .option("--events <file>", "write every event the controller receives to FILE (JSONL; `tandem replay FILE` rebuilds the report from it)")
+    .option("--decisions <file>", "write every scheduling and dispatch decision to FILE (JSONL; docs/decisions.md, `tandem explain`)");
 }
 
 /** --dispatch, --scheduling and their --…-param pairs (read back with `policyChoice`). */
 export function addPolicyOptions(command: Command): Command {
   return command
-    .option("--dispatch <name>", `dispatch policy: ${Object.keys(DISPATCH_POLICIES).join(", ")} (default: config, else least-outstanding)`)
-    .option("--scheduling <name>", `scheduling policy: ${Object.keys(SCHEDULING_POLICIES).join(", ")} (default: config, else fcfs)`)
+    .option("--dispatch <name>", `dispatch policy: ${Object.keys(DISPATCH_POLICIES).join(", ")}, or a policy file ./FILE.ts|.mjs (default: config, else least-outstanding)`)
+    .option("--scheduling <name>", `scheduling policy: ${Object.keys(SCHEDULING_POLICIES).join(", ")}, or a policy file ./FILE.ts|.mjs (default: config, else fcfs)`)
     .option("--scheduling-param <key=value>", "a scheduling-policy parameter (repeatable; docs/policies.md)", collectPair, [] as string[])
     .option("--dispatch-param <key=value>", "a dispatch-policy parameter (repeatable; docs/policies.md)", collectPair, [] as string[]);
 }
@@ -64,6 +66,7 @@ export interface ResolvedRun extends RunHooks {
   scheduling: PolicyChoice | undefined;
   dispatch: PolicyChoice | undefined;
   events: string | undefined;
+  decisions: string | undefined;
 }
 
 /** Resolves the flags, runs `run`, writes report.json and the CSVs to --out, prints the summary. */
@@ -88,6 +91,7 @@ export async function runAndWrite(flags: RunFlags, run: (resolved: ResolvedRun) 
       onWorkflowClosed: output.onWorkflowClosed,
       onProgress: (p) => progress.update(p),
       events: flags.events,
+      decisions: flags.decisions,
     });
     progress.stop();
     if (report.summary.calls.arrived === 0 && report.summary.workflows.arrived === 0) throw new InputError("workload: nothing to run");

@@ -129,6 +129,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
     };
   } finally {
     setup.eventLog?.close(); // a run that failed keeps its log, without an end line
+    setup.decisionLog?.close();
     host?.close();
     await transport?.close();
     await Promise.all(emulators.map((e) => e.close()));

@@ -11,6 +11,8 @@ import { controllerOptions, setupRun, type RunHooks, type RunSetup } from "./set
 export interface ReplayOptions extends RunHooks {
   /** Stop before the first event after this time and return the controller's state instead. */
   until_s?: number;
+  /** Write the replayed run's decision trace here (the same as the run's own `--decisions`). */
+  decisions?: string;
 }
 
 export type ReplayResult = { kind: "report"; report: Report; events: number; header: EventLogHeader } | { kind: "state"; state: ControllerState; events: number; header: EventLogHeader };
@@ -34,6 +36,7 @@ export async function replayEventLog(path: string, options: ReplayOptions = {}):
       observability: header.observability,
       onCallClosed: options.onCallClosed,
       onWorkflowClosed: options.onWorkflowClosed,
+      ...(options.decisions !== undefined ? { decisions: options.decisions } : {}),
     },
     header.mode,
   );
@@ -41,6 +44,7 @@ export async function replayEventLog(path: string, options: ReplayOptions = {}):
   try {
     return await drive(path, header, lines, controller, options, setup);
   } finally {
+    setup.decisionLog?.close();
     await lines.return(undefined); // closes the file when --until stopped early
   }
 }

@@ -34,6 +34,7 @@ export function runReport(input: RunReportInput): Report {
         dispatch: dispatch.policy.name,
         scheduling_params: paramsOf(scheduling.choice),
         dispatch_params: paramsOf(dispatch.choice),
+        ...policyErrors(input.setup.policyFaults),
       },
       observability: input.setup.observability,
       latency_model: distinctValues(instances.map((i) => i.latency.info)),
@@ -49,6 +50,10 @@ export function runReport(input: RunReportInput): Report {
     timelines: recorder.timelines(specs),
     longest_workflow: recorder.longestWorkflow(),
   });
+}
+
+function policyErrors(faults: RunSetup["policyFaults"]): { errors?: { count: number; fallback: string; first: string } } {
+  return faults.count === 0 || faults.first === undefined ? {} : { errors: { count: faults.count, fallback: faults.fallback, first: faults.first } };
 }
 
 function paramsOf(choice: PolicyChoice): Record<string, unknown> | undefined {

@@ -13,6 +13,15 @@ import { DEFAULT_WORKLOAD } from "../traces/index.ts";
 import { buildInstances } from "./instances.ts";
 import { workloadSource, workloadTraceInfo, type Workload } from "./workload.ts";
 import { EventLogWriter } from "./event-log.ts";
+import { DecisionLogWriter } from "./decision-log.ts";
+import { isPolicyFile, loadPolicyFile, policyFilePath, type PolicyKind } from "./policy-file.ts";
+import { callIdentity } from "../src/core/decisions.ts";
+import { InputError } from "../src/core/errors.ts";
+import { zodInputError } from "../src/core/zod-issue.ts";
+import { describeFault, guardDispatchPolicy, guardSchedulingPolicy, type PolicyFault } from "../src/policies/guarded.ts";
+import { createFcfs } from "../src/policies/scheduling/fcfs.ts";
+import type { DispatchPolicy } from "../src/policies/dispatch/policy.ts";
+import type { SchedulingPolicy } from "../src/policies/scheduling/policy.ts";
 import type { ControllerOptions } from "../src/core/controller.ts";
 import { simCallEstimator } from "../src/model/call-estimator.ts";
 import { canonicalModelName } from "../src/model/models.ts";
@@ -55,6 +64,17 @@ export interface RunOptions extends RunHooks {
   observability?: { mode?: "scraped" | "oracle"; interval_s?: number };
   /** Write every event the controller receives to this file (JSONL; `tandem replay` reads it). */
   events?: string;
+  /** Write every scheduling and dispatch decision to this file (JSONL; docs/decisions.md). */
+  decisions?: string;
+}
+
+/** Faults of policy files during a live run: each call they fail on goes to the fallback. */
+export interface PolicyFaults {
+  count: number;
+  /** The fallback dispatch policy's name. */
+  fallback: string;
+  /** The first fault, as one line (logged once). */
+  first: string | undefined;
 }
 
 /** Everything a host needs to run: one setup for sim, live and the gateway, so that the same
@@ -75,6 +95,10 @@ export interface RunSetup {
   lifecycle: RunLifecycle | undefined;
   /** With `events`: the open event log (the host ends it when the run ends). */
   eventLog: EventLogWriter | undefined;
+  /** With `decisions`: the open decision trace (the host closes it when the run ends). */
+  decisionLog: DecisionLogWriter | undefined;
+  /** Policy files that threw (live: the fallback took the call over; sim stops at the first). */
+  policyFaults: PolicyFaults;
 }
 
 /** Config + workload + flags → instances, policies, seeded streams and the recorder. */
@@ -82,7 +106,28 @@ export async function setupRun(options: RunOptions, mode: "sim" | "live"): Promi
   const cluster = options.cluster ?? DEFAULT_CLUSTER;
   const clusterFile = options.clusterFile ?? "(built-in cluster)";
   const workload = options.workload ?? { kind: "generated", options: DEFAULT_WORKLOAD };
-  const { seed, schedulingChoice, dispatchChoice, scheduling, dispatch } = resolvePolicies(options, cluster, clusterFile);
+  const policyFaults: PolicyFaults = { count: 0, fallback: "", first: undefined };
+  let decisionLog: DecisionLogWriter | undefined;
+  const onFault = (fault: PolicyFault) => {
+    const line = describeFault(fault);
+    // The simulator stops: a policy bug must not be averaged into results.
+    if (mode === "sim") throw new InputError(line);
+    policyFaults.count++;
+    if (policyFaults.first === undefined) {
+      policyFaults.first = line;
+      process.stderr.write(`tandem: ${line}; calls go to the fallback policy ${policyFaults.fallback} (further errors are counted in the report, not logged)\n`);
+    }
+    decisionLog?.record({
+      kind: "policy_error",
+      ...(fault.call ? callIdentity(fault.at_s, fault.call) : { at_s: fault.at_s, call: "" }),
+      policy: fault.policy,
+      hook: fault.hook,
+      error: line,
+      fallback: policyFaults.fallback,
+    });
+  };
+  const { seed, schedulingChoice, dispatchChoice, scheduling, dispatch, fallback } = await loadPolicies(options, cluster, clusterFile, mode, onFault);
+  policyFaults.fallback = fallback;
   const observability = {
     mode: options.observability?.mode ?? cluster.observability?.mode ?? "scraped",
     interval_s: options.observability?.interval_s ?? cluster.observability?.interval_s ?? DEFAULT_OBSERVE_INTERVAL_S,
@@ -102,6 +147,10 @@ export async function setupRun(options: RunOptions, mode: "sim" | "live"): Promi
           observability,
           trace: workloadTraceInfo(workload, 0),
         });
+  decisionLog =
+    options.decisions === undefined
+      ? undefined
+      : new DecisionLogWriter(options.decisions, { mode, scheduling: scheduling.name, dispatch: dispatch.name, instances: instances.map((i) => i.spec.id) });
   return {
     cluster,
     clusterFile,
@@ -116,6 +165,8 @@ export async function setupRun(options: RunOptions, mode: "sim" | "live"): Promi
     recorder: runRecorder(cluster, instances, observability.interval_s, options),
     lifecycle: lifecycleFrom(cluster),
     eventLog,
+    decisionLog,
+    policyFaults,
   };
 }
 
@@ -132,20 +183,63 @@ export function controllerOptions(setup: RunSetup): ControllerOptions {
     resolveModel: canonicalModelName,
     ...(setup.lifecycle ? { lifecycle: setup.lifecycle.policies } : {}),
     ...(setup.eventLog ? { onEvent: setup.eventLog.event } : {}),
+    ...(setup.decisionLog ? { onDecision: setup.decisionLog.record } : {}),
   };
 }
 
-/** What a run (sim, live or the gateway) takes from options over the config over the defaults. */
-export function resolvePolicies(options: { seed?: number; scheduling?: PolicyChoice; dispatch?: PolicyChoice }, cluster: ClusterConfig, clusterFile: string) {
+/** What a run (sim, live or the gateway) takes from options over the config over the defaults.
+ *  A policy named by a path is loaded from its file and guarded: in the simulator a throw stops the
+ *  run (`onFault` throws); live, the call goes to the config's `fallback_dispatch`. */
+export async function loadPolicies(
+  options: { seed?: number; scheduling?: PolicyChoice; dispatch?: PolicyChoice },
+  cluster: ClusterConfig,
+  clusterFile: string,
+  mode: "sim" | "live",
+  onFault: (fault: PolicyFault) => void,
+) {
   const schedulingChoice = options.scheduling ?? cluster.policies?.scheduling ?? "fcfs";
   const dispatchChoice = options.dispatch ?? cluster.policies?.dispatch ?? "least-outstanding";
-  return {
-    seed: options.seed ?? cluster.seed ?? DEFAULT_SEED,
-    schedulingChoice,
-    dispatchChoice,
-    scheduling: createSchedulingPolicy(schedulingChoice, options.scheduling ? "--scheduling" : `${clusterFile}: policies.scheduling`),
-    dispatch: createDispatchPolicy(dispatchChoice, options.dispatch ? "--dispatch" : `${clusterFile}: policies.dispatch`),
-  };
+  const fallbackChoice = cluster.policies?.fallback_dispatch ?? "least-outstanding";
+  const where = (kind: PolicyKind) => (options[kind] ? `--${kind}` : `${clusterFile}: policies.${kind}`);
+  const configFile = (kind: PolicyKind) => (options[kind] ? undefined : clusterFile);
+  const fallbackWhere = `${clusterFile}: policies.fallback_dispatch`;
+  if (isPolicyFile(nameOf(fallbackChoice))) throw new InputError(`${fallbackWhere}: expected a built-in dispatch policy, not a file (the fallback must not fail)`);
+  const fallback = createDispatchPolicy(fallbackChoice, fallbackWhere);
+  const scheduling = isPolicyFile(nameOf(schedulingChoice))
+    ? guardSchedulingPolicy(await policyFromFile("scheduling", schedulingChoice, where("scheduling"), configFile("scheduling")), {
+        file: nameOf(schedulingChoice),
+        fallback: mode === "live" ? createFcfs() : undefined,
+        onFault,
+      })
+    : createSchedulingPolicy(schedulingChoice, where("scheduling"));
+  const dispatch = isPolicyFile(nameOf(dispatchChoice))
+    ? guardDispatchPolicy(await policyFromFile("dispatch", dispatchChoice, where("dispatch"), configFile("dispatch")), {
+        file: nameOf(dispatchChoice),
+        fallback: mode === "live" ? fallback : undefined,
+        onFault,
+      })
+    : createDispatchPolicy(dispatchChoice, where("dispatch"));
+  return { seed: options.seed ?? cluster.seed ?? DEFAULT_SEED, schedulingChoice, dispatchChoice, scheduling, dispatch, fallback: fallback.name };
+}
+
+const nameOf = (choice: PolicyChoice) => (typeof choice === "string" ? choice : choice.name);
+
+/** A policy file's policy, its params checked against the file's schema (errors name the file).
+ *  `where` is the flag (`--dispatch`; the path is relative to the working directory) or the config
+ *  field (`cluster.yaml: policies.dispatch`; relative to the config's folder, `configFile`). */
+export async function policyFromFile(kind: "scheduling", choice: PolicyChoice, where: string, configFile: string | undefined): Promise<SchedulingPolicy>;
+export async function policyFromFile(kind: "dispatch", choice: PolicyChoice, where: string, configFile: string | undefined): Promise<DispatchPolicy>;
+export async function policyFromFile(kind: PolicyKind, choice: PolicyChoice, where: string, configFile: string | undefined): Promise<SchedulingPolicy | DispatchPolicy> {
+  const name = nameOf(choice);
+  const shown = where.startsWith("--") ? name : `${where}: ${name}`;
+  const definition = await loadPolicyFile(kind, policyFilePath(name, configFile), shown);
+  const parsed = definition.params.safeParse(typeof choice === "string" ? {} : (choice.params ?? {}));
+  if (!parsed.success) throw zodInputError(`${shown}: ${definition.name} params`, parsed.error);
+  try {
+    return definition.create(parsed.data as never);
+  } catch (error) {
+    throw new InputError(`${shown}: ${definition.name} create() threw: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** The recorder of a run: the config's SLOs, per-instance timelines sampled at the scrape interval. */

@@ -2,6 +2,7 @@ import { Controller } from "../src/core/controller.ts";
 import { invariant } from "../src/core/errors.ts";
 import type { LlmCall } from "../src/core/types.ts";
 import type { ControllerAction, ControllerEvent } from "../src/core/events.ts";
+import type { DecisionRecord } from "../src/core/decisions.ts";
 import { callFromRequest, isWorkflow, type Arrival } from "../src/core/arrival.ts";
 import type { Recorder } from "../src/metrics/recorder.ts";
 import type { AgentSummary } from "../src/metrics/report-schema.ts";
@@ -43,6 +44,8 @@ export interface SimulationOptions {
   onProgress?: (progress: RunProgress) => void;
   /** Hears every event the controller receives (the run's event log). */
   onEvent?: (event: ControllerEvent) => void;
+  /** Hears every scheduling and dispatch decision (the run's decision trace). */
+  onDecision?: (record: DecisionRecord) => void;
 }
 
 export interface SimulationResult {
@@ -92,6 +95,7 @@ class SimHost {
       resolveModel: canonicalModelName,
       lifecycle: options.lifecycle?.policies,
       onEvent: options.onEvent,
+      onDecision: options.onDecision,
     });
     this.checks = new ArrivalChecks(options.source ?? "workload", options.instances);
     this.oracle = options.observability.mode === "oracle";

@@ -30,7 +30,10 @@ export {
 export { formatSummaryTable } from "../src/metrics/summary-table.ts";
 
 // Policies.
-export { defineSchedulingPolicy, defineDispatchPolicy } from "../src/policies/define.ts";
+export { defineSchedulingPolicy, defineDispatchPolicy, type PolicyDefinition, type SchedulingPolicyDefinition, type DispatchPolicyDefinition } from "../src/policies/define.ts";
+/** The zod a policy file declares its params with: tandem's own, so schemas and parser agree. */
+export { z } from "zod";
+export type { DecisionRecord, CandidateRecord, RankRecord, DispatchExplanation } from "../src/core/decisions.ts";
 export type { SchedulingPolicy } from "../src/policies/scheduling/policy.ts";
 export type { DispatchPolicy } from "../src/policies/dispatch/policy.ts";
 export type { CallObserver, ControllerView, InstanceView, QueuedCall, WorkflowSignals } from "../src/core/view.ts";

@@ -33,10 +33,13 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunOutpu
       source: setup.source,
       onProgress: options.onProgress,
       onEvent: log?.event,
+      onDecision: setup.decisionLog?.record,
     });
   } catch (error) {
     log?.close(); // no end line: replay says the log is incomplete
     throw error;
+  } finally {
+    setup.decisionLog?.close();
   }
   log?.end(result.end_s, result.arrived);
   const report = runReport({

@@ -1,6 +1,8 @@
 /** Parsing of `tandem compare`'s list flags: `--policies` (SCHEDULING+DISPATCH combinations, each
- *  policy optionally with `{key=value;…}` params) and `--rates`. Pure: no I/O. */
+ *  policy optionally with `{key=value;…}` params; a policy may be a file, ./my-policy.ts) and
+ *  `--rates`. Pure: no I/O (checkPolicyFiles in compare-command.ts loads the files). */
 import { InputError } from "../../src/core/errors.ts";
+import { isPolicyFile } from "../../run/policy-file.ts";
 import { DISPATCH_POLICIES, SCHEDULING_POLICIES, createDispatchPolicy, createSchedulingPolicy, parsePolicyParams, type PolicyChoice } from "../../src/policies/registry.ts";
 
 /** One policy combination to compare. */
@@ -80,14 +82,17 @@ export function validatePolicyCombos(combos: readonly PolicyCombo[], flag = "--p
     const where = `${flag}: ${combo.label}`;
     const sName = typeof combo.scheduling === "string" ? combo.scheduling : combo.scheduling.name;
     const dName = typeof combo.dispatch === "string" ? combo.dispatch : combo.dispatch.name;
-    if (!Object.hasOwn(SCHEDULING_POLICIES, sName) && Object.hasOwn(DISPATCH_POLICIES, sName)) {
+    // Policy files are checked by checkPolicyFiles (loading them is I/O).
+    const sFile = isPolicyFile(sName);
+    const dFile = isPolicyFile(dName);
+    if (!sFile && !Object.hasOwn(SCHEDULING_POLICIES, sName) && Object.hasOwn(DISPATCH_POLICIES, sName)) {
       throw new InputError(`${where}: "${sName}" is a dispatch policy; expected SCHEDULING+DISPATCH, scheduling first (one of ${Object.keys(SCHEDULING_POLICIES).join(", ")})`);
     }
-    if (!Object.hasOwn(DISPATCH_POLICIES, dName) && Object.hasOwn(SCHEDULING_POLICIES, dName)) {
+    if (!dFile && !Object.hasOwn(DISPATCH_POLICIES, dName) && Object.hasOwn(SCHEDULING_POLICIES, dName)) {
       throw new InputError(`${where}: "${dName}" is a scheduling policy; expected SCHEDULING+DISPATCH, dispatch second (one of ${Object.keys(DISPATCH_POLICIES).join(", ")})`);
     }
-    createSchedulingPolicy(combo.scheduling, where);
-    createDispatchPolicy(combo.dispatch, where);
+    if (!sFile) createSchedulingPolicy(combo.scheduling, where);
+    if (!dFile) createDispatchPolicy(combo.dispatch, where);
   }
 }
 

@@ -64,6 +64,8 @@ export interface GatewayOptions {
   health_probe_s?: number;
   /** Write every event the controller receives to this file (`tandem replay` reads it). */
   events?: string;
+  /** Write every scheduling and dispatch decision to this file (docs/decisions.md). */
+  decisions?: string;
   /** Where report.json, calls.csv and workflows.csv go at shutdown; none: not written. */
   out?: string;
   /** Record the traffic served as a workflow trace (`--record FILE`, written at shutdown). */
@@ -138,6 +140,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       },
       ...(output !== undefined ? { onWorkflowClosed: (row: WorkflowRow) => output.workflowClosed(row) } : {}),
       ...(options.events !== undefined ? { events: options.events } : {}),
+      ...(options.decisions !== undefined ? { decisions: options.decisions } : {}),
     },
     "live",
   );
@@ -166,6 +169,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           served_model: routes.instance(instance.spec.id).served_model,
         }));
     cleanup.push(() => setup.eventLog?.close()); // a gateway that failed to start keeps no end line
+    cleanup.push(() => setup.decisionLog?.close());
     cleanup.push(() => Promise.all(emulators.map((e) => e.close())).then(() => {}));
     const clock = new LiveClock(speedup);
     const control = new GatewayControl(clock, endpoints, options.api_key);
@@ -179,6 +183,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const api_latency_s = new Map([...(await control.measureApiLatencies(speedup))].map(([id, m]) => [id, m.api_latency_s]));
 
     const metrics = new GatewayMetrics();
+    metrics.policyFaults = setup.policyFaults;
     const exchanges = new Map<string, ClientExchange>();
     const occupancy = new Occupancy();
     let health: InstanceHealth | undefined;

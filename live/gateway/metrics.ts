@@ -76,6 +76,8 @@ export class GatewayMetrics {
   /** More families rendered after the gateway's own (tenant usage, shared state), written in the same
    *  prometheus_client form. */
   readonly extra: ((x: Exposition) => void)[] = [];
+  /** Calls a policy file's code failed on (the fallback dispatched them); set by the gateway. */
+  policyFaults: { count: number; fallback: string } | undefined;
 
   httpRequest(route: string, status: number): void {
     this.http.inc({ route, code: String(status) });
@@ -121,6 +123,7 @@ export class GatewayMetrics {
     if (policy.callDispatched) Object.assign(counted, { callDispatched: policy.callDispatched.bind(policy) });
     if (policy.callClosed) Object.assign(counted, { callClosed: policy.callClosed.bind(policy) });
     if (policy.instanceObserved) Object.assign(counted, { instanceObserved: policy.instanceObserved.bind(policy) });
+    if (policy.explain) Object.assign(counted, { explain: policy.explain.bind(policy) });
     return counted;
   }
 
@@ -139,8 +142,13 @@ export class GatewayMetrics {
     }
     this.draining.set(gauges.draining ? 1 : 0);
     const own = await this.registry.metrics();
-    if (this.extra.length === 0) return own;
     const x = new Exposition();
+    x.counter(
+      "tandem_gateway_policy_errors",
+      "Times a policy file's code threw; the call went to the fallback dispatch policy (docs/writing-policies.md).",
+      [["fallback", this.policyFaults?.fallback ?? ""]],
+      this.policyFaults?.count ?? 0,
+    );
     for (const render of this.extra) render(x);
     return own + x.text();
   }

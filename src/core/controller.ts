@@ -1,6 +1,7 @@
 import type { Recorder } from "../metrics/recorder.ts";
 import type { DispatchPolicy } from "../policies/dispatch/policy.ts";
 import type { SchedulingPolicy } from "../policies/scheduling/policy.ts";
+import { callIdentity, candidateRecords, rankRecord, type DecisionRecord, type DispatchExplanation } from "./decisions.ts";
 import { invariant } from "./errors.ts";
 import type { ControllerAction, ControllerEvent, OpenWorkflowInfo } from "./events.ts";
 import { WaitingQueues } from "./waiting-queues.ts";
@@ -34,6 +35,9 @@ export interface ControllerOptions {
   /** Hears every event the controller receives, as data, before it is handled (the event log that
    *  `tandem replay` drives a fresh controller with). */
   onEvent?: (event: ControllerEvent) => void;
+  /** Hears every scheduling and dispatch decision as a record (`--decisions`, docs/decisions.md).
+   *  Absent, no record is built: tracing costs nothing when off. */
+  onDecision?: (record: DecisionRecord) => void;
 }
 
 const NO_ACTIONS: readonly ControllerAction[] = Object.freeze([]);
@@ -92,6 +96,11 @@ export class Controller {
   /** Open-ended workflows (workflowOpened) not yet ended: what the recorder was told of each. */
   private readonly openWorkflows = new Map<string, WorkflowArrival>();
   private readonly log: ((event: ControllerEvent) => void) | undefined;
+  private readonly trace: ((record: DecisionRecord) => void) | undefined;
+  /** Per model queue: the hold last recorded (call id and reason), so a hold is recorded once
+   *  when it begins, not on every event that retries it; and when each held call's hold began. */
+  private readonly lastHold = new Map<string, string>();
+  private readonly heldSince = new Map<string, number>();
 
   constructor(private readonly options: ControllerOptions) {
     this.views = options.instances.map((spec, index) => ({
@@ -110,6 +119,7 @@ export class Controller {
     }
     this.maxRetries = options.max_retries ?? 3;
     this.log = options.onEvent;
+    this.trace = options.onDecision;
     this.orchestrator = new Orchestrator(options.estimator);
     const controller = this;
     const orchestrator = this.orchestrator;
@@ -358,6 +368,7 @@ export class Controller {
     this.options.recorder.workflowClosed(at_s, run.id, "failed", `step ${call.step_id}: ${reason}`);
     for (const queued of this.queue.removeWhere((q) => q.call.workflow_id === run.id)) {
       this.calls.delete(queued.call.id);
+      this.heldSince.delete(queued.call.id);
       this.options.recorder.callRejected(at_s, queued.call.id, "workflow_failed");
       this.traffic.closed(this.trafficKey(queued.call), "rejected", 0);
       // Closed without ever being dispatched: policies drop their bookkeeping of it.
@@ -549,7 +560,19 @@ export class Controller {
   }
 
   private enqueue(queued: QueuedCall): void {
-    this.queue.push(this.modelOf(queued.call) ?? "", queued, this.options.scheduling.rank(queued, this.view));
+    const key = this.modelOf(queued.call) ?? "";
+    const rank = this.options.scheduling.rank(queued, this.view);
+    this.queue.push(key, queued, rank);
+    if (this.trace) {
+      const scheduling = this.options.scheduling;
+      this.trace({
+        kind: "enqueue",
+        ...callIdentity(this.now, queued.call),
+        policy: scheduling.name,
+        rank: rankRecord(rank, queued, this.view, scheduling.explain?.(queued, this.view)),
+        queue_length: this.queue.queue(key)?.size ?? 0,
+      });
+    }
   }
 
   /** Instances that serve the call's model and can hold it. The per-model list is cached and
@@ -610,7 +633,13 @@ export class Controller {
       const head = queue.peek();
       if (!head) return;
       const candidates = this.candidatesFor(head.call);
-      if (candidates.length === 0) return; // every instance of the model is asleep or starting
+      if (candidates.length === 0) {
+        // every instance of the model is asleep or starting
+        if (this.trace) this.traceHold(key, head, candidates, undefined, "no instance of the model is awake", undefined);
+        return;
+      }
+      // Traced: what the policy saw and how it scored it, taken before it decides.
+      const explained = this.trace ? this.explainDispatch(head, candidates) : undefined;
       const target = this.options.dispatch.choose(head.call, candidates, this.view);
       if (!target) {
         // Held: order is preserved; retried on the next event, or when the policy asks.
@@ -619,8 +648,10 @@ export class Controller {
           this.pendingWake_s = retry_s;
           this.actions.push({ kind: "wakeMeAt", at_s: retry_s });
         }
+        if (explained) this.traceHold(key, head, candidates, explained.explanation, explained.explanation?.reason ?? "held by the dispatch policy", retry_s);
         return;
       }
+      if (explained) this.traceDispatch(key, head, target, explained);
       this.queue.pop(key);
       const inFlight = this.calls.get(head.call.id)!;
       inFlight.instance = target;
@@ -643,6 +674,55 @@ export class Controller {
     }
   }
 
+  /** Before `choose`: the policy's explanation and the candidates as it sees them. */
+  private explainDispatch(head: QueuedCall, candidates: readonly InstanceView[]): { explanation: DispatchExplanation | undefined; records: ReturnType<typeof candidateRecords> } {
+    const explanation = this.options.dispatch.explain?.(head.call, candidates, this.view);
+    return { explanation, records: candidateRecords(candidates, this.now, explanation) };
+  }
+
+  private tracedRank(head: QueuedCall) {
+    const scheduling = this.options.scheduling;
+    return rankRecord(scheduling.rank(head, this.view), head, this.view, scheduling.explain?.(head, this.view));
+  }
+
+  private traceDispatch(
+    key: string,
+    head: QueuedCall,
+    target: InstanceView,
+    explained: { explanation: DispatchExplanation | undefined; records: ReturnType<typeof candidateRecords> },
+  ): void {
+    const since = this.heldSince.get(head.call.id);
+    this.heldSince.delete(head.call.id);
+    this.lastHold.delete(key);
+    this.trace!({
+      kind: "dispatch",
+      ...callIdentity(this.now, head.call),
+      policy: this.options.dispatch.name,
+      rank: this.tracedRank(head),
+      waited_s: this.now - head.enqueued_s,
+      ...(since !== undefined ? { held_s: this.now - since } : {}),
+      candidates: explained.records,
+      chosen: target.spec.id,
+      ...(explained.explanation?.reason !== undefined ? { reason: explained.explanation.reason } : {}),
+    });
+  }
+
+  private traceHold(key: string, head: QueuedCall, candidates: readonly InstanceView[], explanation: DispatchExplanation | undefined, reason: string, retry_s: number | undefined): void {
+    const mark = `${head.call.id}\0${reason}`;
+    if (this.lastHold.get(key) === mark) return;
+    this.lastHold.set(key, mark);
+    if (!this.heldSince.has(head.call.id)) this.heldSince.set(head.call.id, this.now);
+    this.trace!({
+      kind: "hold",
+      ...callIdentity(this.now, head.call),
+      policy: this.options.dispatch.name,
+      rank: this.tracedRank(head),
+      candidates: candidateRecords(candidates, this.now, explanation),
+      reason,
+      ...(retry_s !== undefined ? { retry_at_s: retry_s } : {}),
+    });
+  }
+
   private detachFromInstance(inFlight: InFlight): void {
     const instance = inFlight.instance;
     if (!instance) return;
@@ -659,6 +739,7 @@ export class Controller {
     this.traffic.closed(this.trafficKey(inFlight.queued.call, instance), status, this.now - inFlight.queued.enqueued_s);
     this.detachFromInstance(inFlight);
     this.calls.delete(callId);
+    this.heldSince.delete(callId);
     const call = inFlight.queued.call;
     this.options.scheduling.callClosed?.(call, instance, usage, this.view);
     this.options.dispatch.callClosed?.(call, instance, usage, this.view);

@@ -190,6 +190,9 @@ export const RunInfoSchema = z.strictObject({
     /** Parameters given to the policies (absent: defaults). */
     scheduling_params: jsonBlob.optional(),
     dispatch_params: jsonBlob.optional(),
+    /** Live: times a policy file's code threw; each such call went to the fallback dispatch policy
+     *  (absent when none did; docs/writing-policies.md). */
+    errors: z.strictObject({ count, fallback: z.string(), first: z.string() }).optional(),
   }),
   observability: z.strictObject({ mode: z.enum(["scraped", "oracle"]), interval_s: seconds }),
   latency_model: jsonBlob,

@@ -82,6 +82,9 @@ export const ClusterConfigSchema = z.strictObject({
     .strictObject({
       scheduling: PolicyChoiceSchema.optional(),
       dispatch: PolicyChoiceSchema.optional(),
+      /** Live and gateway: the dispatch policy that takes a call over when a policy file's code
+       *  throws (default least-outstanding; docs/writing-policies.md). */
+      fallback_dispatch: PolicyChoiceSchema.optional(),
     })
     .optional(),
   observability: z

@@ -1,4 +1,7 @@
+import type { InstanceView } from "../../core/view.ts";
 import { argMin, type DispatchPolicy } from "./policy.ts";
+
+const score = (instance: InstanceView) => (instance.observed?.kv_usage ?? 0) * 1e6 + instance.outstanding;
 
 /** least-kv — the instance with the lowest observed KV-cache usage (vllm:kv_cache_usage_perc from
  *  the last scrape); ties, and instances not yet observed, fall back to the fewest outstanding calls.
@@ -8,6 +11,10 @@ import { argMin, type DispatchPolicy } from "./policy.ts";
 export function createLeastKv(): DispatchPolicy {
   return {
     name: "least-kv",
-    choose: (_call, candidates) => argMin(candidates, (instance) => (instance.observed?.kv_usage ?? 0) * 1e6 + instance.outstanding),
+    choose: (_call, candidates) => argMin(candidates, score),
+    explain: (_call, candidates) => ({
+      scores: candidates.map(score),
+      terms: candidates.map((instance) => ({ kv_usage: instance.observed?.kv_usage ?? 0, outstanding: instance.outstanding })),
+    }),
   };
 }

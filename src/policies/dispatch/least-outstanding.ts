@@ -7,5 +7,6 @@ export function createLeastOutstanding(): DispatchPolicy {
   return {
     name: "least-outstanding",
     choose: (_call, candidates) => argMin(candidates, (instance) => instance.outstanding),
+    explain: (_call, candidates) => ({ scores: candidates.map((instance) => instance.outstanding) }),
   };
 }

@@ -1,3 +1,4 @@
+import type { DispatchExplanation } from "../../core/decisions.ts";
 import type { InstanceSnapshot, LlmCall } from "../../core/types.ts";
 import type { CallObserver, ControllerView, InstanceView } from "../../core/view.ts";
 
@@ -12,6 +13,10 @@ export interface DispatchPolicy extends CallObserver {
   /** Every report of an instance's state, as it arrives (`instance.observed` is already it): for a
    *  policy that learns from the sequence of reports, not just the latest one. */
   instanceObserved?(snapshot: InstanceSnapshot, instance: InstanceView, view: ControllerView): void;
+  /** Optional, for decision traces (docs/decisions.md): the scores or score terms behind the coming
+   *  `choose`, called just before it with the same arguments and only while tracing. Must not
+   *  change the policy's state (a traced run decides exactly as an untraced one). */
+  explain?(call: LlmCall, candidates: readonly InstanceView[], view: ControllerView): DispatchExplanation;
 }
 
 /** The candidate minimising `score`; ties go to the lower config index, so choices are stable. */

@@ -9,4 +9,7 @@ export interface SchedulingPolicy extends CallObserver {
   rank(queued: QueuedCall, view: ControllerView): number;
   /** Optional per-request priority for the engine (vLLM `priority`; lower runs first). */
   enginePriority?(queued: QueuedCall, view: ControllerView): number | undefined;
+  /** Optional, for decision traces (docs/decisions.md): the named terms of `rank` for this call
+   *  (e.g. `{ remaining_s, aging_s }`). Called only while tracing; must not change state. */
+  explain?(queued: QueuedCall, view: ControllerView): Record<string, number>;
 }
