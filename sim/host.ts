@@ -43,6 +43,8 @@ export interface SimulationOptions {
   onProgress?: (progress: RunProgress) => void;
   /** Hears every event the controller receives (the run's event log). */
   onEvent?: (event: ControllerEvent) => void;
+  /** Decode fast-forward in the engines (default on; same results, docs/engine.md). */
+  fastForward?: boolean;
 }
 
 export interface SimulationResult {
@@ -102,7 +104,7 @@ class SimHost {
         pool = pools.get(instance.memory.colocate) ?? new ColocatedPool();
         pools.set(instance.memory.colocate, pool);
       }
-      const engine = new Engine(instance.spec.id, instance.engine, instance.spec.max_model_len, instance.num_gpu_blocks, instance.latency, this.listenerFor(instance));
+      const engine = new Engine(instance.spec.id, instance.engine, instance.spec.max_model_len, instance.num_gpu_blocks, instance.latency, this.listenerFor(instance), options.fastForward ?? true);
       const slot = new EngineSlot(engine, instance, pool);
       if (pool !== undefined && instance.memory !== undefined) pool.join(slot, instance.memory);
       this.slots.set(instance.spec.id, slot);
