@@ -104,7 +104,15 @@ class SimHost {
         pool = pools.get(instance.memory.colocate) ?? new ColocatedPool();
         pools.set(instance.memory.colocate, pool);
       }
-      const engine = new Engine(instance.spec.id, instance.engine, instance.spec.max_model_len, instance.num_gpu_blocks, instance.latency, this.listenerFor(instance), options.fastForward ?? true);
+      const engine = new Engine(
+        instance.spec.id,
+        instance.engine,
+        instance.spec.max_model_len,
+        instance.num_gpu_blocks,
+        instance.latency,
+        this.listenerFor(instance),
+        options.fastForward ?? true,
+      );
       const slot = new EngineSlot(engine, instance, pool);
       if (pool !== undefined && instance.memory !== undefined) pool.join(slot, instance.memory);
       this.slots.set(instance.spec.id, slot);

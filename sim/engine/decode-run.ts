@@ -20,6 +20,8 @@ import type { EngineRequest } from "./request.ts";
 export class DecodeRun {
   /** A run is in progress: the running requests' token counts lag by `steps`. */
   active = false;
+  /** Steps fast-forwarded over the engine's life (tests and benchmarks read it). */
+  total = 0;
   /** Steps of this run finished (the next step planned is step `steps`). */
   private steps = 0;
   /** Fewest output tokens any running request still has to produce at the run's start. */
@@ -92,6 +94,7 @@ export class DecodeRun {
   /** The step planned last is done. */
   stepDone(): void {
     this.steps++;
+    this.total++;
   }
 
   /** Ends the run: every running request gets the tokens of the run's finished steps, the last of

@@ -130,6 +130,11 @@ export class Engine {
     return this.sleeping;
   }
 
+  /** Steps planned by the decode fast-forward so far (0 with it off). */
+  get fastForwardedSteps(): number {
+    return this.run?.total ?? 0;
+  }
+
   get runningCount(): number {
     return this.running.length;
   }
