@@ -31,6 +31,10 @@ interface GatewayFlags {
   apiKey?: string;
   out: string;
   quiet?: boolean;
+  keys?: string;
+  auth: boolean;
+  redis?: string;
+  redisName?: string;
 }
 
 export function gatewayCommand(): Command {
@@ -56,6 +60,10 @@ export function gatewayCommand(): Command {
     .option("--out <dir>", "where report.json, calls.csv and workflows.csv go on shutdown", "out/gateway")
     .option("--events <file>", "write every event the controller receives to FILE (JSONL; `tandem replay FILE` rebuilds the report from it)")
     .option("--quiet", "do not print the summary table on shutdown")
+    .option("--keys <file>", "API keys, YAML (docs/gateway-auth.md): /v1 requests need Authorization: Bearer KEY; tenant, priority and limits per key; SIGHUP rereads it")
+    .option("--redis <url>", "share routing state with other replicas through Redis (docs/gateway-replicas.md), e.g. redis://127.0.0.1:6379")
+    .option("--redis-name <name>", "with --redis: the deployment's name; replicas that share state share it", "default")
+    .option("--no-auth", "allow a non-loopback --host without --keys (anyone who reaches it may claim any tenant)")
     .action((flags: GatewayFlags) => runAction(() => runGateway(flags)));
 }
 
@@ -85,6 +93,9 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
     workflow_idle_s: flags.workflowIdle,
     upstream_timeout_s: flags.upstreamTimeout,
     out: flags.out,
+    ...(flags.keys !== undefined ? { keys: flags.keys } : {}),
+    ...(flags.auth === false ? { no_auth: true } : {}),
+    ...(flags.redis !== undefined ? { redis: flags.redis, redis_name: flags.redisName ?? "default" } : {}),
     ...(flags.events !== undefined ? { events: flags.events } : {}),
   });
   const models = gateway.routes.routes.map((r) => r.id).join(", ");
@@ -104,6 +115,8 @@ async function runGateway(flags: GatewayFlags): Promise<void> {
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
+    const auth = gateway.auth;
+    if (auth !== undefined) process.on("SIGHUP", () => auth.reload());
   });
   const { report, files, drained } = await gateway.shutdown();
   if (!drained) process.stderr.write(`tandem gateway: calls still in flight at the drain's end were failed (gateway_shutdown)\n`);

@@ -19,11 +19,20 @@ export async function admit(ctx: GatewayContext, kind: GenerationKind, path: str
   const raw = await readBody(req, ctx.limits.max_body_bytes);
   const request = parseGenerationRequest(kind, raw);
   const route = routeOf(ctx, request);
-  const identity = identityOf(req.headers, request);
+  const key = ctx.auth?.authenticate(req);
+  const identity = key === undefined ? identityOf(req.headers, request) : ctx.auth!.authorize(key, req.headers, request, identityOf(req.headers, request));
   if (res.destroyed) return; // the client left while its request was read
   const now = ctx.clock.now_s();
   const call = callOf(ctx, route, request, identity, `gw-${++ctx.seq}`, now);
   ctx.arrived++;
+  if (key !== undefined) {
+    const refusal = await ctx.auth!.admit(key, call.id, call.prompt_tokens);
+    if (refusal !== undefined || res.destroyed) {
+      ctx.host.callTurnedAway(call, refusal !== undefined ? `tenant_${refusal.code}` : "client_disconnected");
+      if (refusal !== undefined) throw refusal;
+      return;
+    }
+  }
 
   // Waiting: at the controller, or sent and waiting for a connection (counted only when it could matter).
   const o = ctx.occupancy.of(route.model);
@@ -51,6 +60,7 @@ export async function admit(ctx: GatewayContext, kind: GenerationKind, path: str
  *  has not begun, and the call leaves the gateway's books. */
 export function callClosed(ctx: GatewayContext, row: CallRow): void {
   ctx.metrics.callClosed(row);
+  ctx.auth?.callClosed(row);
   const ex = ctx.exchanges.get(row.call_id);
   if (ex === undefined) return;
   ctx.exchanges.delete(row.call_id);

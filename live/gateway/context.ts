@@ -1,5 +1,6 @@
 import type { LiveClock } from "../host/clock.ts";
 import type { LiveHost } from "../host/live-host.ts";
+import type { GatewayAuth } from "./auth/auth.ts";
 import type { GatewayControl } from "./control.ts";
 import type { ClientExchange, Occupancy } from "./exchange.ts";
 import type { GatewayMetrics } from "./metrics.ts";
@@ -37,4 +38,6 @@ export interface GatewayContext {
   draining: boolean;
   /** Sequence number of the last call id. */
   seq: number;
+  /** API keys (`--keys`): absent when the gateway runs without authentication. */
+  auth?: GatewayAuth;
 }

@@ -23,6 +23,10 @@ import { gatewayListener } from "./server.ts";
 import { drainAndReport, type GatewayShutdown } from "./shutdown.ts";
 import { GatewayTransport } from "./transport.ts";
 import { OpenWorkflows } from "./workflows.ts";
+import { checkListenAuth, startAuth } from "./auth/setup.ts";
+import { loadKeyFile } from "./auth/key-file.ts";
+import type { GatewayAuth } from "./auth/auth.ts";
+import { SharedState } from "./shared-state/shared-state.ts";
 
 export interface GatewayOptions {
   cluster?: ClusterConfig;
@@ -63,6 +67,14 @@ export interface GatewayOptions {
   out?: string;
   /** Every call as it closes (calls.csv rows). */
   onCallClosed?: (row: CallRow) => void;
+  /** API-key file (docs/gateway-auth.md): every /v1 request then needs `Authorization: Bearer KEY`. */
+  keys?: string;
+  /** Listen on a non-loopback host without keys (refused otherwise). */
+  no_auth?: boolean;
+  /** Share routing state with other replicas through Redis (docs/gateway-replicas.md). */
+  redis?: string;
+  /** With `redis`: the deployment's name (replicas sharing state share it; default "default"). */
+  redis_name?: string;
 }
 
 export const GATEWAY_DEFAULTS = {
@@ -90,6 +102,8 @@ export interface Gateway {
   shutdown(): Promise<GatewayShutdown>;
   /** Ends a drain under way at once: calls still in flight end failed (`gateway_shutdown`). */
   abortDrain(): void;
+  /** The API keys (`keys`), absent without; `reload()` rereads the file (SIGHUP). */
+  readonly auth: GatewayAuth | undefined;
 }
 
 /** Starts `tandem gateway`: an OpenAI-compatible server whose requests are calls of the shared
@@ -97,6 +111,8 @@ export interface Gateway {
  *  to emulators — by the config's scheduling and dispatch policies (docs/gateway.md). */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const speedup = options.speedup ?? 1;
+  checkListenAuth(options.host ?? "127.0.0.1", options.keys, options.no_auth);
+  if (options.keys !== undefined) loadKeyFile(options.keys); // a bad file fails before anything starts
   let ctx: GatewayContext | undefined;
   const output = options.out !== undefined ? new GatewayOutput(options.out) : undefined;
   const setup = await setupRun(
@@ -127,6 +143,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const emulators: Emulator[] = [];
   const cleanup: (() => Promise<void> | void)[] = [];
   try {
+    const shared =
+      options.redis !== undefined ? await SharedState.connect({ url: options.redis, speedup, ...(options.redis_name !== undefined ? { name: options.redis_name } : {}) }) : undefined;
+    if (shared !== undefined) cleanup.push(() => shared.close());
+    const auth = options.keys !== undefined ? startAuth(options.keys, shared?.limits) : undefined;
+    if (auth !== undefined && shared !== undefined) {
+      auth.remoteConcurrency = (id) => shared.remoteConcurrency(id);
+      shared.keysInFlight = () => auth.inFlightByKey();
+    }
     const endpoints = options.emulate
       ? await startEmulators(instances, routes, speedup, emulators)
       : configEndpoints(cluster, clusterFile, instances, "the gateway").map(({ instance, url }) => ({
@@ -165,9 +189,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
     cleanup.push(() => transport.close());
 
+    // With --redis the policies see every replica's calls (shared-state/shared-policies.ts).
+    const own = { scheduling: setup.scheduling.policy, dispatch: setup.dispatch.policy };
+    const policies = shared !== undefined ? await shared.share(own.scheduling, own.dispatch, speedup) : own;
     const host = new LiveHost({
       ...controllerOptions(setup),
-      dispatch: metrics.countDecisions(setup.dispatch.policy),
+      scheduling: policies.scheduling,
+      dispatch: metrics.countDecisions(policies.dispatch),
       resolveModel: cachedModelNames(),
       clock,
       transport,
@@ -205,7 +233,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       arrived: 0,
       draining: false,
       seq: 0,
+      ...(auth !== undefined ? { auth } : {}),
     };
+    if (auth !== undefined) metrics.extra.push((x) => auth.render(x));
+    if (shared !== undefined) metrics.extra.push((x) => shared.render(x));
     await host.observeAll();
 
     const server = createServer({ keepAliveTimeout: 65_000, noDelay: true }, gatewayListener(ctx));
@@ -233,6 +264,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           cleanup,
         })),
       abortDrain: () => drainAbort.abort(),
+      auth,
     };
   } catch (error) {
     for (const step of cleanup.reverse()) await step();

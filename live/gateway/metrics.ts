@@ -67,6 +67,8 @@ export class GatewayMetrics {
   private readonly ttft = new Family(["model"], () => new Histogram(LATENCY_BUCKETS));
   private readonly queue = new Family(["model"], () => new Histogram(LATENCY_BUCKETS));
   private readonly instanceEvents = new Family(["instance", "event"], () => new Count());
+  /** More families rendered after the gateway's own (tenant usage, shared state). */
+  readonly extra: ((x: Exposition) => void)[] = [];
 
   httpRequest(route: string, status: number): void {
     this.http.get(route, String(status)).n++;
@@ -172,6 +174,7 @@ export class GatewayMetrics {
         i.outstanding,
       );
     x.gauge("tandem_gateway_draining", "1 once shutdown began (new requests get 503).", [], gauges.draining ? 1 : 0);
+    for (const render of this.extra) render(x);
     return x.text();
   }
 }

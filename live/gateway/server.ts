@@ -5,6 +5,7 @@ import type { GatewayContext } from "./context.ts";
 import { GatewayError, sendError, sendJson } from "./errors.ts";
 import { isSleeping, sleepModel, wakeModel } from "./lifecycle.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "./metrics.ts";
+import { PUBLIC_ROUTES } from "./auth/public-routes.ts";
 
 type Handler = (ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) => Promise<void> | void;
 
@@ -121,6 +122,7 @@ export function gatewayListener(ctx: GatewayContext): (req: IncomingMessage, res
     }
     let result: Promise<void> | void;
     try {
+      if (ctx.auth !== undefined && !PUBLIC_ROUTES.has(route.name)) ctx.auth.authenticate(req);
       result = route.handler(ctx, req, res, path, q < 0 ? NO_QUERY : new URLSearchParams(url.slice(q + 1)));
     } catch (error) {
       fail(res, error);

@@ -64,6 +64,7 @@ export async function drainAndReport(ctx: GatewayContext, input: ShutdownInput):
     models: ctx.host.controller.trafficSnapshot(end_s),
     api_latency_s: input.api_latency_s,
   });
+  if (ctx.auth !== undefined) report.tenants = ctx.auth.usage.report();
   const files = input.output?.commit(report) ?? [];
   input.server.closeAllConnections();
   for (const step of [...input.cleanup].reverse()) await step();

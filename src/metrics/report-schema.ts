@@ -198,6 +198,19 @@ export const RunInfoSchema = z.strictObject({
   model_files: z.array(z.strictObject({ path: z.string(), spec: jsonBlob })).optional(),
 });
 
+/** One tenant's use of an authenticated gateway (`tandem gateway --keys`, docs/gateway-auth.md). */
+export const TenantUsageSchema = z.strictObject({
+  tenant: z.string(),
+  requests: count,
+  finished: count,
+  failed: count,
+  rejected: count,
+  prompt_tokens: count,
+  output_tokens: count,
+  /** Requests refused by the API-key checks, by reason (missing_api_key, rate_limited, …). */
+  refused: z.record(z.string(), count),
+});
+
 export const ReportSchema = z.strictObject({
   schema: z.literal(REPORT_SCHEMA_ID),
   tandem_version: z.string(),
@@ -211,6 +224,8 @@ export const ReportSchema = z.strictObject({
   timelines: z.array(InstanceTimelineSchema).optional(),
   /** Step timings of the longest completed workflow (optional; workflow runs only). */
   longest_workflow: LongestWorkflowSchema.optional(),
+  /** Per-tenant usage of a gateway run with API keys (optional; gateway --keys only). */
+  tenants: z.array(TenantUsageSchema).optional(),
 });
 
 export type Distribution = z.infer<typeof DistributionSchema>;

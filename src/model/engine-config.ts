@@ -47,7 +47,7 @@ export interface EngineConfig {
   api_latency_s: number;
 }
 
-/** Proposed default for `engine.api_latency_s` (one-way seconds): what vLLM's OpenAI API server
+/** Default for `engine.api_latency_s` (one-way seconds): what vLLM's OpenAI API server
  *  adds between the router and the engine core — HTTP parsing, tokenisation, the hop to the engine
  *  process, detokenisation and the SSE write. 1.5 ms one-way (3 ms round trip): on the default
  *  cluster, `tandem parity --app qa-router --rate 4 --count 60` measured live TTFT p50 16.9 ms
@@ -57,7 +57,7 @@ export interface EngineConfig {
  *  step, where with 0 it joins the step that starts at its dispatch. Idle GET /health round trips
  *  to the emulator measure 0.8–2 ms (0.4–1 ms one-way); vLLM does at least that work, plus
  *  tokenisation and the engine-core hop, so 1.5 ms is a lower-middle estimate for a real server.
- *  Not yet the default: it changes every simulated report (docs/live.md, "API latency"). */
+ *  Live runs measure their own (docs/live.md, "API latency"). */
 export const VLLM_API_LATENCY_S = 0.0015;
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -78,6 +78,5 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   kv_block_bytes: 128 * 1024 * 16,
   waiting_reorder_window: 0,
   enable_prefetch: true,
-  // 0 keeps today's reports byte-identical; flip to VLLM_API_LATENCY_S to model vLLM's API server.
-  api_latency_s: 0,
+  api_latency_s: VLLM_API_LATENCY_S,
 };

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { InstanceSnapshot } from "../../src/core/types.ts";
+import { DEFAULT_ENGINE_CONFIG } from "../../src/model/engine-config.ts";
 import { Recorder } from "../../src/metrics/recorder.ts";
 import { reportToJson } from "../../src/metrics/report-schema.ts";
 import { InstanceTimeline, timelinePointsPerInstance } from "../../src/metrics/timeline.ts";
@@ -93,6 +94,8 @@ describe("InstanceTimeline", () => {
   });
 });
 
+const API_LATENCY_S = DEFAULT_ENGINE_CONFIG.api_latency_s;
+
 describe("timelines in a simulated run", () => {
   afterEach(() => vi.restoreAllMocks());
 
@@ -127,8 +130,11 @@ describe("timelines in a simulated run", () => {
         const snaps = observed.filter((s) => s.instance === t.instance && s.at_s === at);
         expect(snaps.some((s) => s.running === t.running[i] && s.waiting === t.waiting[i] && s.kv_usage === t.kv_usage[i] && s.awake === t.awake[i])).toBe(true);
         const mine = spans.filter((s) => s.instance === t.instance);
-        if (mine.some((s) => s.from === at || s.to === at)) continue; // a call entered or left at this very instant
-        const inEngine = mine.filter((s) => s.from < at && at < s.to).length;
+        // A call is inside the engine from one API latency after its dispatch until one before the
+        // router saw it finish (engine.api_latency_s each way).
+        const near = (a: number, b: number) => Math.abs(a - b) < 1e-9;
+        if (mine.some((s) => near(s.from + API_LATENCY_S, at) || near(s.to - API_LATENCY_S, at))) continue; // a call entered or left at this very instant
+        const inEngine = mine.filter((s) => s.from + API_LATENCY_S < at && at < s.to - API_LATENCY_S).length;
         expect(t.running[i] + t.waiting[i]).toBe(inEngine);
         expect(t.kv_usage[i] > 0).toBe(inEngine > 0);
         checked++;

@@ -23,43 +23,43 @@ const RUNS: GoldenRun[] = [
     name: "default",
     args: ["--limit", "300"],
     sha256: {
-      "report.json": "794b41a317bce7492a48e079676de38d1d7a0c94cb01e61ed0877307864c1d75",
-      "calls.csv": "fad12cb0fbb49b55f32e44269c4afb3da7fd0117be8984cdf193caec0a1733ae",
+      "report.json": "680dd9435e1bd78c446e54dcb9374deb43e677bc1024b9a89b5c2d9231320347",
+      "calls.csv": "b352aed3db8afb3ab985791f7ccbd0473997c05e71196fa4b138f0bb2d0f0455",
     },
   },
   {
     name: "qa-kairos",
     args: ["--app", "qa-router", "--rate", "2", "--count", "30", "--scheduling", "kairos", "--dispatch", "kairos-timeslot"],
     sha256: {
-      "report.json": "7b93f2a50954b6c6b901733abd8220ad433ffa39b1fb1ef556b8cc3b4a0f3b77",
-      "calls.csv": "e4ec67314cd846083751c79d9e805c3c78dd3299b0af2bf36a2b00e9e8123078",
-      "workflows.csv": "a8270445f592fc0061fb3499750d12e739a3b1ac730185d42a355e88bce142ad",
+      "report.json": "81288a29f6e8078b5a5f30366f1d0d79d5bd3fbf58279a8f1e9822c3227c770a",
+      "calls.csv": "36e78aef7f51e70a8e02af392e418d731ca127e91543d18c222b126289e45bcd",
+      "workflows.csv": "7d7c586e2ba22001bd5a8bfe83277279e942619a7fefdd198f4e578e844f073c",
     },
   },
   {
     name: "supervisor-oracle",
     args: ["--app", "supervisor", "--count", "10", "--rate", "1", "--observe", "oracle", "--dispatch", "prefix-affinity"],
     sha256: {
-      "report.json": "cb66b01c62b6d9c3797a27d325a2d63592e16a9d9864a5484ee9581f7eab6abe",
-      "calls.csv": "edee8fea644958b495e058fa604dc6fe40c93a248a7f314312b28c3df109e54e",
-      "workflows.csv": "3b5a0c2b552f1e73a8201e13d17787f2bd64a1ead1d5e10383338d84ac09ddba",
+      "report.json": "6295fc709b3ec7e64760d270a1f160b4239312bbdfec343019fc24f6e287561e",
+      "calls.csv": "46cc36b1763a1690307f7e88ea8d07d6942dd9825971f3b2d05cd213ee13d614",
+      "workflows.csv": "c9def29649f31837ed1957d25f207131a2ea6de752534320726ccf32a5b13645",
     },
   },
   {
     name: "guessing-plas",
     args: ["--app", "guessing-game", "--param", "participants=20", "--count", "3", "--rate", "0.5", "--scheduling", "plas", "--seed", "3"],
     sha256: {
-      "report.json": "750c3df2e65e0bdbd01ac7327d5aae01da11640043dfb682b15093b683c6dd7d",
-      "calls.csv": "1e5f6e96753d230c1c71ca806058991c8f5cbbd575e45b5b3564fcc7f1058ac6",
-      "workflows.csv": "706ede315ee5b9a6e3a9f53207ac3f21b2f9a87ad7a36ecd572c897252d31ce8",
+      "report.json": "2fb30c24cb02ca2fd1352bb36a4d1cb287e2b783c82f383db17b06b27a28ddd7",
+      "calls.csv": "4d1c36dff2a212dfac2c675ec8207c3e2d95a5661b48c8af3b5ffb4a58adf4e8",
+      "workflows.csv": "7a350ae4a60aeeb70078e5d77e1abced355d0cd6a86c47e86e7222a0a0b72b77",
     },
   },
   {
     name: "tiers",
     args: ["--config", "CONFIG", "--limit", "400", "--rate", "40", "--dispatch", "least-kv"],
     sha256: {
-      "report.json": "25de53fb1e540b581c0a27adc6733790651bad82b55895f4e1e290219e184a53",
-      "calls.csv": "661031aff90220f77cc2514d7cfce88a2dea8feab59de9b843ae5ff9ec7d9aed",
+      "report.json": "d23fd440d83242c5fb8f449556eb428dbfaf0d049dda75b6d85749b9ac2b9c92",
+      "calls.csv": "4f308748a04494ffdbf94820cad36218769ce735f0b8e101da6ceab2c21b51e2",
     },
   },
 ];
