@@ -29,12 +29,16 @@ export class DecodeRun {
   private seqs = 0;
   /** Σ of the running requests' decode context at the run's first step. */
   private context0 = 0;
-  /** The running requests by phase: those whose step `j` needs a fresh block when `j mod block_size`
-   *  is the index; each list in running order. */
-  private readonly byPhase: EngineRequest[][];
+  /** The running requests grouped by phase (a counting sort, so each group keeps running order):
+   *  those at `byPhase[phaseStart[p]] … byPhase[phaseStart[p + 1] − 1]` need a fresh block at the
+   *  steps `j` with `j mod block_size = p`. Entries past the batch are stale and never read. */
+  private readonly byPhase: EngineRequest[] = [];
+  private readonly phaseStart: Int32Array;
+  private readonly cursor: Int32Array;
 
   constructor(private readonly blockSize: number) {
-    this.byPhase = Array.from({ length: blockSize }, () => []);
+    this.phaseStart = new Int32Array(blockSize + 1);
+    this.cursor = new Int32Array(blockSize);
   }
 
   /** Starts a run when the running requests allow one: each got a token at the end of the previous
@@ -45,6 +49,8 @@ export class DecodeRun {
     if (n > config.max_num_batched_tokens) return;
     const bs = this.blockSize;
     const caching = config.enable_prefix_caching;
+    const cursor = this.cursor;
+    cursor.fill(0);
     let minRemaining = Infinity;
     let context = 0;
     for (let i = 0; i < n; i++) {
@@ -56,12 +62,18 @@ export class DecodeRun {
       const remaining = r.target_output_tokens - r.output_done;
       if (remaining < minRemaining) minRemaining = remaining;
       context += r.total_tokens;
+      cursor[phase]++;
     }
     if (minRemaining <= 1) return; // the next step finishes someone: plan it step by step
-    for (let p = 0; p < bs; p++) this.byPhase[p].length = 0;
+    const start = this.phaseStart;
+    for (let p = 0; p < bs; p++) {
+      start[p + 1] = start[p] + cursor[p];
+      cursor[p] = start[p];
+    }
+    const byPhase = this.byPhase;
     for (let i = 0; i < n; i++) {
       const r = running[i];
-      this.byPhase[r.blocks.length * bs - r.computed_tokens].push(r);
+      byPhase[cursor[r.blocks.length * bs - r.computed_tokens]++] = r;
     }
     this.active = true;
     this.steps = 0;
@@ -72,13 +84,15 @@ export class DecodeRun {
 
   /** The next step can be fast-forwarded: nobody finishes at its end, and its blocks are free. */
   canStep(freeBlocks: number): boolean {
-    return this.steps + 1 < this.minRemaining && this.byPhase[this.steps % this.blockSize].length <= freeBlocks;
+    const phase = this.steps % this.blockSize;
+    return this.steps + 1 < this.minRemaining && this.phaseStart[phase + 1] - this.phaseStart[phase] <= freeBlocks;
   }
 
   /** Allocates the next step's fresh blocks, in running order. */
   allocate(kv: KvCacheManager): void {
-    const due = this.byPhase[this.steps % this.blockSize];
-    for (let i = 0; i < due.length; i++) kv.allocateDecodeBlock(due[i]);
+    const phase = this.steps % this.blockSize;
+    const byPhase = this.byPhase;
+    for (let i = this.phaseStart[phase], end = this.phaseStart[phase + 1]; i < end; i++) kv.allocateDecodeBlock(byPhase[i]);
   }
 
   /** The next step's batch shape: what the scheduler's addDecode calls would sum (integers, so exact). */
@@ -110,7 +124,6 @@ export class DecodeRun {
         r.last_token_s = previousEnd_s;
       }
     }
-    for (let p = 0; p < this.blockSize; p++) this.byPhase[p].length = 0;
     this.active = false;
     this.steps = 0;
   }

@@ -37,7 +37,8 @@ const engineKnobs = fc.record({
   // Few blocks force preemptions; the tier sizes add swap-ins and evictions into the CPU tier.
   num_gpu_blocks_override: fc.option(fc.integer({ min: 300, max: 2000 }), { nil: undefined }),
   cpu_kv_blocks: fc.option(fc.integer({ min: 50, max: 500 }), { nil: undefined }),
-  api_latency_s: fc.constantFrom(0, 0, 0.002),
+  // Long latencies put many steps' token-gap deliveries in flight at once (virtual-deliveries.ts).
+  api_latency_s: fc.constantFrom(0, 0.0015, 0.002, 0.05),
   max_model_len: fc.constant(2400),
 });
 
@@ -89,9 +90,14 @@ describe("decode fast-forward", () => {
         fc.constantFrom("fcfs", "plas"),
         fc.constantFrom("scraped" as const, "oracle" as const),
         fc.constantFrom(0.02, 0.1),
-        async (knobs, count, latency, workload, dispatch, scheduling, observe, interval_s) => {
+        // A second group of instances with its own API latency: deliveries of two latencies interleave.
+        fc.option(fc.constantFrom(0, 0.001, 0.03), { nil: undefined }),
+        async (knobs, count, latency, workload, dispatch, scheduling, observe, interval_s, otherLatency_s) => {
           const engine = Object.fromEntries(Object.entries(knobs).filter(([, v]) => v !== undefined));
-          const cluster: ClusterConfig = { latency, instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count, engine }] };
+          const instances: ClusterConfig["instances"] = [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count, engine }];
+          if (otherLatency_s !== undefined)
+            instances.push({ name: "far", model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 1, engine: { ...engine, api_latency_s: otherLatency_s } });
+          const cluster: ClusterConfig = { latency, instances };
           const fast = await outputs(cluster, workload, dispatch, scheduling, observe, interval_s, true);
           const slow = await outputs(cluster, workload, dispatch, scheduling, observe, interval_s, false);
           expect(fast).toBe(slow);
