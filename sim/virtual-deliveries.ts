@@ -54,13 +54,16 @@ export class VirtualDeliveries {
   }
 }
 
+/** A growable ring buffer of (time, seq) pairs: no allocation once it has grown to the number of
+ *  deliveries in flight (about the API latency over the step time, times the instances). */
 class DeliveryFifo {
-  private times: number[] = [];
-  private seqs: number[] = [];
+  private times = new Float64Array(64);
+  private seqs = new Float64Array(64);
   private head = 0;
+  private count = 0;
 
   get empty(): boolean {
-    return this.head === this.times.length;
+    return this.count === 0;
   }
 
   get headTime(): number {
@@ -72,20 +75,29 @@ class DeliveryFifo {
   }
 
   push(time_s: number, seq: number): void {
-    this.times.push(time_s);
-    this.seqs.push(seq);
+    if (this.count === this.times.length) this.grow();
+    const at = (this.head + this.count) & (this.times.length - 1);
+    this.times[at] = time_s;
+    this.seqs[at] = seq;
+    this.count++;
   }
 
   shift(): void {
-    this.head++;
-    if (this.head === this.times.length) {
-      this.times.length = 0;
-      this.seqs.length = 0;
-      this.head = 0;
-    } else if (this.head >= 4096 && this.head * 2 >= this.times.length) {
-      this.times = this.times.slice(this.head);
-      this.seqs = this.seqs.slice(this.head);
-      this.head = 0;
+    this.head = (this.head + 1) & (this.times.length - 1);
+    this.count--;
+  }
+
+  /** Doubles the capacity (a power of two, so indices wrap with a mask), oldest entry first. */
+  private grow(): void {
+    const size = this.times.length;
+    const times = new Float64Array(size * 2);
+    const seqs = new Float64Array(size * 2);
+    for (let i = 0; i < this.count; i++) {
+      times[i] = this.times[(this.head + i) & (size - 1)];
+      seqs[i] = this.seqs[(this.head + i) & (size - 1)];
     }
+    this.times = times;
+    this.seqs = seqs;
+    this.head = 0;
   }
 }
