@@ -22,6 +22,7 @@ import type { ConfiguredInstance } from "../src/model/instance.ts";
 import { canonicalModelName } from "../src/model/models.ts";
 import { ColocatedPool } from "./colocated-pool.ts";
 import { delayedListener, directListener } from "./router-listener.ts";
+import { VirtualDeliveries } from "./virtual-deliveries.ts";
 import { DELIVER, EngineSlot, LAND, LIFECYCLE_DONE, OBSERVE, PREFETCH, STEP_END, STEP_START, TOOL_END, WAKE, type ObserveEvent, type SimEvent, type WakeEvent } from "./sim-events.ts";
 
 export interface ObservabilityConfig {
@@ -46,6 +47,8 @@ export interface SimulationOptions {
   onEvent?: (event: ControllerEvent) => void;
   /** Hears every scheduling and dispatch decision (the run's decision trace). */
   onDecision?: (record: DecisionRecord) => void;
+  /** Decode fast-forward in the engines (default on; same results, docs/engine.md). */
+  fastForward?: boolean;
 }
 
 export interface SimulationResult {
@@ -81,6 +84,8 @@ class SimHost {
   private readonly observeEvent: ObserveEvent = { kind: OBSERVE };
   private readonly wakeEvent: WakeEvent = { kind: WAKE };
   private observePending = false;
+  /** Token-gap deliveries kept off the queue (fast-forward without an event log; virtual-deliveries.ts). */
+  private readonly virtual: VirtualDeliveries | undefined;
   private arrived = 0;
   private events = 0;
 
@@ -99,6 +104,8 @@ class SimHost {
     });
     this.checks = new ArrivalChecks(options.source ?? "workload", options.instances);
     this.oracle = options.observability.mode === "oracle";
+    // The event log records each delivery at its own time, so it keeps them as real events.
+    this.virtual = (options.fastForward ?? true) && options.onEvent === undefined ? new VirtualDeliveries() : undefined;
     const pools = new Map<string, ColocatedPool>();
     for (const instance of options.instances) {
       let pool: ColocatedPool | undefined;
@@ -106,7 +113,15 @@ class SimHost {
         pool = pools.get(instance.memory.colocate) ?? new ColocatedPool();
         pools.set(instance.memory.colocate, pool);
       }
-      const engine = new Engine(instance.spec.id, instance.engine, instance.spec.max_model_len, instance.num_gpu_blocks, instance.latency, this.listenerFor(instance));
+      const engine = new Engine(
+        instance.spec.id,
+        instance.engine,
+        instance.spec.max_model_len,
+        instance.num_gpu_blocks,
+        instance.latency,
+        this.listenerFor(instance),
+        options.fastForward ?? true,
+      );
       const slot = new EngineSlot(engine, instance, pool);
       if (pool !== undefined && instance.memory !== undefined) pool.join(slot, instance.memory);
       this.slots.set(instance.spec.id, slot);
@@ -124,6 +139,7 @@ class SimHost {
         continue;
       }
       const arrivalTime = feed.nextTime_s;
+      if (this.virtual !== undefined && this.virtual.size > 0) this.passVirtual(this.virtual, arrivalTime, feed);
       const eventTime = queue.peekTime();
       if (arrivalTime === Infinity && eventTime === Infinity) break;
       this.events++;
@@ -146,6 +162,20 @@ class SimHost {
       this.handle(event, now);
     }
     return this.finish();
+  }
+
+  /** Passes the virtual deliveries due before the next arrival or queued event, as the loop would
+   *  pass real ones: the clock moves to each, and the first after a scrape restarts the scrape timer. */
+  private passVirtual(virtual: VirtualDeliveries, arrivalTime: number, feed: ArrivalFeed): void {
+    const { queue, controller } = this;
+    for (;;) {
+      const t = virtual.nextBefore(arrivalTime, queue.peekTime(), queue.size > 0 ? queue.peekSeq() : Infinity);
+      if (Number.isNaN(t)) return;
+      virtual.shift();
+      this.events++;
+      this.clock.advanceTo(t);
+      if (!this.observePending && (controller.openCalls > 0 || controller.runningWorkflows > 0 || feed.hasMore)) this.ensureObserving(t);
+    }
   }
 
   private arrive(arrival: Arrival): void {
@@ -315,7 +345,15 @@ class SimHost {
   private listenerFor(instance: ConfiguredInstance): EngineListener {
     const latency_s = instance.engine.api_latency_s;
     if (latency_s <= 0) return directListener(this.controller);
-    return delayedListener(this.controller, (at, run) => this.queue.push(at + latency_s, { kind: DELIVER, run }));
+    const listener = delayedListener(this.controller, (at, run) => this.queue.push(at + latency_s, { kind: DELIVER, run }));
+    const virtual = this.virtual;
+    if (virtual === undefined) return listener;
+    const recorder = this.options.recorder;
+    listener.tokenGaps = (at, gap_s, count) => {
+      recorder.interTokenGaps(gap_s, count);
+      virtual.add(latency_s, at, this.queue.reserveSeq());
+    };
+    return listener;
   }
 
   /** Checks that everything closed and nothing leaked, takes the final scrape, and sums up. */

@@ -5,7 +5,10 @@ import { workloadArrivals } from "../run/workload.ts";
 import { emptyStats, type TraceStats } from "../traces/index.ts";
 import { simulate, type SimulationResult } from "./host.ts";
 
-export type SimRunOptions = RunOptions;
+export type SimRunOptions = RunOptions & {
+  /** Decode fast-forward (default on; `--no-fast-forward` turns it off): same report, fewer passes over the batch. */
+  fastForward?: boolean;
+};
 
 export interface SimRunOutput {
   report: Report;
@@ -34,6 +37,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunOutpu
       onProgress: options.onProgress,
       onEvent: log?.event,
       onDecision: setup.decisionLog?.record,
+      fastForward: options.fastForward,
     });
   } catch (error) {
     log?.close(); // no end line: replay says the log is incomplete

@@ -23,6 +23,17 @@ export class EventQueue<T> {
     return this.items.length === 0 ? Infinity : this.times[0];
   }
 
+  /** Tie-break number of the earliest event (meaningful only when size > 0). */
+  peekSeq(): number {
+    return this.seqs[0];
+  }
+
+  /** Takes the sequence number the next push would get, for an event kept outside the queue that
+   *  must still order against queued events at the same time exactly as if it had been pushed now. */
+  reserveSeq(): number {
+    return this.nextSeq++;
+  }
+
   /** Removes the earliest event; call only when size > 0. */
   pop(): T {
     const top = this.items[0];

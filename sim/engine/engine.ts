@@ -8,6 +8,7 @@ import type { TokenIdentity } from "../../src/core/prefix-identity.ts";
 import type { KvTiers } from "./tiers.ts";
 import { KvCacheManager, type PrefetchResult } from "./kv-cache-manager.ts";
 import { requestQueueFor, type QueuedRequest, type RequestQueue } from "./request-queue.ts";
+import { DecodeRun } from "./decode-run.ts";
 
 export type { PrefetchResult } from "./kv-cache-manager.ts";
 
@@ -73,6 +74,10 @@ export class Engine {
   private readonly windowScratch: QueuedRequest[] = [];
   private sleeping = false;
   private blocksBeforeSleep = 0;
+  /** The decode fast-forward in progress, when `fastForward` is on (docs/engine.md). */
+  private readonly run: DecodeRun | undefined;
+  /** The step in progress is a fast-forwarded one (planned by the run, not the scheduler). */
+  private steppingInRun = false;
   readonly stats: EngineStats = {
     steps: 0,
     busy_s: 0,
@@ -95,9 +100,14 @@ export class Engine {
     num_gpu_blocks: number,
     private readonly latency: LatencyModel,
     private readonly listener: EngineListener,
+    /** Decode fast-forward: steps in which every running request just decodes a token cost O(1)
+     *  instead of a pass over the batch, with the same results (docs/engine.md). The simulator turns
+     *  it on; hosts that read requests between steps (the emulator) leave it off. */
+    fastForward = false,
   ) {
     this.kv = new KvCacheManager(config, num_gpu_blocks, this.stats);
     this.waiting = requestQueueFor(config.scheduling_policy);
+    this.run = fastForward ? new DecodeRun(config.block_size) : undefined;
   }
 
   /** The GPU blocks, for inspection (reports, tests). */
@@ -118,6 +128,11 @@ export class Engine {
   /** True between `sleep` and `wake`: no KV cache, no capacity; enqueueing is an error. */
   get asleep(): boolean {
     return this.sleeping;
+  }
+
+  /** Steps planned by the decode fast-forward so far (0 with it off). */
+  get fastForwardedSteps(): number {
+    return this.run?.total ?? 0;
   }
 
   get runningCount(): number {
@@ -161,6 +176,12 @@ export class Engine {
   /** Plans the next step at `at_s`; returns its duration, or undefined when there is nothing to run. */
   startStep(at_s: number): number | undefined {
     if (this.stepping) throw new Error(`invariant violated: engine ${this.id}: step started twice`);
+    const run = this.run;
+    if (run !== undefined && this.waiting.size === 0 && this.running.length > 0) {
+      if (!run.active) run.enter(this.running, this.previousStepEnd_s, this.config);
+      if (run.active && run.canStep(this.kv.freeBlocks)) return this.startRunStep(at_s, run);
+    }
+    if (run?.active) run.leave(this.running, this.previousStepEnd_s);
     resetBatchShape(this.shape);
     this.scheduled.length = 0;
     this.kv.beginStep(at_s);
@@ -186,6 +207,14 @@ export class Engine {
     if (!this.stepping) throw new Error(`invariant violated: engine ${this.id}: finishStep without a step`);
     this.stepping = false;
     this.stats.busy_s += at_s - this.stepStarted_s;
+    if (this.steppingInRun) {
+      // Every running request decoded a token and none finished: all share the step's gap.
+      this.steppingInRun = false;
+      this.run!.stepDone();
+      this.listener.tokenGaps(at_s, at_s - this.previousStepEnd_s, this.running.length);
+      this.previousStepEnd_s = at_s;
+      return;
+    }
     let anyFinished = false;
     // Requests that also got a token at the previous step's end share one gap: count them.
     let continuing = 0;
@@ -219,6 +248,34 @@ export class Engine {
     this.previousStepEnd_s = at_s;
     if (anyFinished) removeFinished(this.running);
     scheduled.length = 0;
+  }
+
+  /** A fast-forwarded step: the shape and the block allocations come from the run (O(batch/block
+   *  size) instead of a pass over the batch); the rest is `startStep`'s own bookkeeping. */
+  private startRunStep(at_s: number, run: DecodeRun): number {
+    this.kv.beginStep(at_s);
+    run.allocate(this.kv);
+    run.shapeOf(this.shape);
+    const used = this.kv.usedBlocks;
+    if (used > this.stats.peak_used_blocks) this.stats.peak_used_blocks = used;
+    this.stepping = true;
+    this.steppingInRun = true;
+    this.stepStarted_s = at_s;
+    this.stats.steps++;
+    const compute_s = this.latency.stepTime_s(this.shape);
+    const wait_s = this.kv.stepReady_at_s - at_s;
+    if (wait_s > 0) {
+      this.stats.swap_wait_s += wait_s;
+      return compute_s + wait_s;
+    }
+    return compute_s;
+  }
+
+  /** Brings every running request's token counts up to date (they lag during a fast-forward run);
+   *  a no-op otherwise. Call between steps before reading requests from outside. */
+  settle(): void {
+    if (this.stepping) throw new Error(`invariant violated: engine ${this.id}: settle during a step`);
+    if (this.run?.active) this.run.leave(this.running, this.previousStepEnd_s);
   }
 
   /** What a router scraping this instance's /metrics would see now. */
@@ -297,6 +354,7 @@ export class Engine {
    *  when the engine does not hold the request (finished, rejected, or never enqueued). */
   abort(requestId: string): boolean {
     if (this.stepping) throw new Error(`invariant violated: engine ${this.id}: abort of ${requestId} during a step`);
+    this.settle();
     const index = this.running.findIndex((r) => r.id === requestId);
     if (index >= 0) {
       const request = this.running[index];

@@ -86,6 +86,18 @@ export class KvCacheManager {
     return this.blocks.usedBlocks;
   }
 
+  /** GPU blocks not held by any request (cached-but-free blocks count as free). */
+  get freeBlocks(): number {
+    return this.blocks.freeBlocks;
+  }
+
+  /** One more block for a decoding request whose next token starts a new block: what
+   *  `allocateSlots(request, 1)` does when the request has no shareable block left to register.
+   *  The caller has checked that a block is free (the decode fast-forward's allocation). */
+  allocateDecodeBlock(request: EngineRequest): void {
+    this.blocks.allocate(1, request.blocks);
+  }
+
   /** The fraction of the GPU blocks held (0 with no capacity). */
   get usage(): number {
     const capacity = this.blocks.numBlocks;

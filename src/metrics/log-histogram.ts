@@ -1,3 +1,4 @@
+import { ExactSum } from "./exact-sum.ts";
 import { lerp } from "./percentile.ts";
 
 /** A streaming histogram with logarithmic buckets (the DDSketch idea, dense bucket array) for
@@ -31,9 +32,9 @@ export class LogHistogram {
   // counts[0] = underflow, counts[1 + i] = bucket i, counts[buckets + 1] = overflow.
   private readonly counts: Float64Array;
   private n = 0;
-  // Neumaier-compensated sum: hundreds of millions of small gaps would otherwise drift the mean.
-  private sum = 0;
-  private sumCompensation = 0;
+  // Exact sum of the recorded value × count products: hundreds of millions of small gaps would
+  // otherwise drift the mean, and an exact sum gives the same bits whatever the recording order.
+  private readonly sum = new ExactSum();
   private min = Infinity;
   private max = -Infinity;
   // One-entry memo of the last bucket: the simulator records the same gap (a step's duration) for
@@ -76,10 +77,7 @@ export class LogHistogram {
     }
     this.counts[slot] += count;
     this.n += count;
-    const total = value * count;
-    const t = this.sum + total;
-    this.sumCompensation += Math.abs(this.sum) >= total ? this.sum - t + total : total - t + this.sum;
-    this.sum = t;
+    this.sum.add(value * count);
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
   }
@@ -88,9 +86,10 @@ export class LogHistogram {
     return this.n;
   }
 
-  /** Mean of every recorded value (compensated sum, so as exact as a double allows); 0 when empty. */
+  /** Mean of every recorded value (the exact sum rounded once, then divided); 0 when empty.
+   *  Independent of the order in which values were recorded. */
   mean(): number {
-    return this.n === 0 ? 0 : (this.sum + this.sumCompensation) / this.n;
+    return this.n === 0 ? 0 : this.sum.value() / this.n;
   }
 
   /** Exact largest value; 0 when empty. */
