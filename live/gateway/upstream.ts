@@ -21,7 +21,8 @@ type Mode = "waiting" | "discard" | "refusal" | "answer";
 /** One attempt to forward a client's request to an instance: the response's status, headers and
  *  bytes go to the client as they arrive (the head with the first bytes, so that a failure before
  *  them stays invisible), observed on the way by a StreamObserver (first token, tokens, usage),
- *  with backpressure (the instance's socket is paused while the client's is full).
+ *  with backpressure (the instance's socket is paused while the client's is full). A JSON answer
+ *  is held until it is whole and valid; a stream that turns out broken is cut where it broke.
  *
  *  Lean on purpose: it is an undici dispatch handler, so a response costs no Readable stream, no
  *  async iterator (a promise per chunk) and no AbortSignal — each of these showed in the gateway's
@@ -38,6 +39,8 @@ export class UpstreamAttempt implements TokenCallbacks, Dispatcher.DispatchHandl
   private headers: IncomingHttpHeaders | undefined;
   private headers_s = 0;
   private refusal = "";
+  /** A JSON answer's bytes, until it is complete. */
+  private readonly held: Buffer[] = [];
   private readonly started_s: number;
 
   constructor(
@@ -122,7 +125,20 @@ export class UpstreamAttempt implements TokenCallbacks, Dispatcher.DispatchHandl
       controller.abort(new Error("client_disconnected"));
       return;
     }
-    this.observer!.push(chunk, this.now_s());
+    const observer = this.observer!;
+    observer.push(chunk, this.now_s());
+    if (observer.failure !== undefined) {
+      // A broken stream (an event that is not JSON, a server error event): nothing more of it goes
+      // to the client — not even a [DONE] after it — which learns of the failure from the gateway.
+      controller.abort(new Error(observer.failure.reason));
+      return;
+    }
+    if (observer.format === "json") {
+      // A JSON answer is of use only whole: held until it proved complete and valid, so that a
+      // broken one can still go to another instance (or end in a clean 502), never half-sent.
+      this.held.push(chunk);
+      return;
+    }
     if (!ex.headWritten) {
       ex.instance = this.instanceId;
       ex.writeHead(this.status, this.headers!, this.filter === undefined);
@@ -164,7 +180,16 @@ export class UpstreamAttempt implements TokenCallbacks, Dispatcher.DispatchHandl
       },
       this,
     );
-    this.settle(settled instanceof LiveCallError ? { kind: "error", error: settled } : { kind: "ok", result: settled });
+    if (settled instanceof LiveCallError) {
+      this.settle({ kind: "error", error: settled });
+      return;
+    }
+    if (this.held.length > 0 && !ex.finished) {
+      ex.instance = this.instanceId;
+      ex.writeHead(this.status, this.headers!, true);
+      for (const chunk of this.held) ex.writeChunk(chunk);
+    }
+    this.settle({ kind: "ok", result: settled });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -189,6 +214,11 @@ export class UpstreamAttempt implements TokenCallbacks, Dispatcher.DispatchHandl
     const attempts = this.attempts;
     if (this.stopped !== undefined) {
       this.settle({ kind: "error", error: new LiveCallError({ kind: "aborted", reason: this.stopped, retryable: false, tokens_streamed: tokens, attempts }) });
+      return;
+    }
+    const broken = this.observer?.failure;
+    if (broken !== undefined) {
+      this.settle({ kind: "error", error: broken });
       return;
     }
     if (this.mode === "answer" && this.ex.finished) {
