@@ -7,12 +7,15 @@
  *  request to the end of its response; the gateway's added latency is the difference of the two
  *  runs' percentiles, each the median over GATEWAY_BENCH_REPS (default 3) runs of
  *  GATEWAY_BENCH_SECONDS (default 3) — the machine is shared, and a single run's p99 mostly
- *  measures its neighbours (target: p99 added ≤ 2 ms at 1,000 requests/s). Last, the requests/s
- *  the gateway reaches: closed loop (64 requests always in flight), and open loop stepping up the
- *  rate until errors, under 98% achieved, or p99 over 1 s. GATEWAY_NODE_FLAGS: node flags for
- *  the gateway process (e.g. --max-semi-space-size=4). */
+ *  measures its neighbours (target: p99 added ≤ 2 ms at 1,000 requests/s). Then throughput,
+ *  closed loop: GATEWAY_BENCH_CONNECTIONS (default 32) requests always in flight, non-streamed
+ *  16-token completions, direct and through the gateway, alternately GATEWAY_BENCH_REPS times
+ *  (target: the gateway ≥ 60% of direct), with each process's CPU time per request (from
+ *  /proc, so that a figure taken on a busy machine still says what the gateway costs). Last,
+ *  open loop stepping up the rate until errors, under 98% achieved, or p99 over 1 s.
+ *  GATEWAY_NODE_FLAGS: node flags for the gateway process (e.g. --max-semi-space-size=4). */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
@@ -21,6 +24,7 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const BIN = join(ROOT, "bin/tandem.mjs");
 const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? 3);
 const REPS = Number(process.env.GATEWAY_BENCH_REPS ?? 3);
+const CONNECTIONS = Number(process.env.GATEWAY_BENCH_CONNECTIONS ?? 32);
 const RATES = [500, 1000, 2000];
 const PROMPT = Array.from({ length: 16 }, (_, i) => 1000 + i);
 
@@ -88,9 +92,21 @@ async function openLoop(pool: Pool, rate: number, seconds: number, stream: boole
   return { sent: total, ok: ok.length, errors: total - ok.length, latencies_ms: ok.sort(), achieved_per_s: ok.length / elapsed_s };
 }
 
-/** Closed loop: `concurrency` requests always in flight for `seconds`. */
-async function closedLoop(pool: Pool, concurrency: number, seconds: number): Promise<{ per_s: number; errors: number }> {
-  const body = JSON.stringify({ model: "llama-3-8b", prompt: PROMPT, max_tokens: 4 });
+/** CPU seconds (user + system) a process has used so far; NaN where /proc cannot be read. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/** Closed loop: `concurrency` requests always in flight for `seconds`; non-streamed 16-token
+ *  completions; with the CPU µs per request of each `processes` entry over the run. */
+async function closedLoop(pool: Pool, concurrency: number, seconds: number, processes: ChildProcess[] = []): Promise<{ per_s: number; errors: number; cpu_us: number[] }> {
+  const body = JSON.stringify({ model: "llama-3-8b", prompt: PROMPT, max_tokens: 16 });
+  const cpu0 = processes.map((p) => cpuSeconds(p.pid));
   const end = performance.now() + seconds * 1000;
   let ok = 0;
   let errors = 0;
@@ -104,7 +120,8 @@ async function closedLoop(pool: Pool, concurrency: number, seconds: number): Pro
       }
     }),
   );
-  return { per_s: ok / ((performance.now() - start) / 1000), errors };
+  const cpu_us = processes.map((p, i) => ((cpuSeconds(p.pid) - cpu0[i]!) * 1e6) / Math.max(1, ok));
+  return { per_s: ok / ((performance.now() - start) / 1000), errors, cpu_us };
 }
 
 function pct(sorted: Float64Array, p: number): number {
@@ -166,9 +183,22 @@ async function main(): Promise<void> {
       }
     }
     console.log(`\ntarget ≤ 2 ms p99 added at 1,000 requests/s — ${verdicts.join("; ")}`);
-    const direct = await closedLoop(pools.direct, 64, 3);
-    const via = await closedLoop(pools.gateway, 64, 3);
-    console.log(`closed loop, 64 in flight, non-streamed: direct ${f(direct.per_s, 0)} req/s (${direct.errors} errors); through the gateway ${f(via.per_s, 0)} req/s (${via.errors} errors)`);
+    console.log(`\nclosed loop, ${CONNECTIONS} in flight, non-streamed 16-token completions (${REPS} × ${SECONDS} s each, alternately)`);
+    console.log("target     req/s   errors   emulator CPU µs/req   gateway CPU µs/req");
+    const per_s = { direct: [] as number[], gateway: [] as number[] };
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const target of ["direct", "gateway"] as const) {
+        const r = await closedLoop(pools[target], CONNECTIONS, SECONDS, [emulator.child, gateway.child]);
+        per_s[target].push(r.per_s);
+        console.log(
+          `${target.padEnd(8)}  ${f(r.per_s, 0).padStart(7)}   ${String(r.errors).padStart(6)}   ${f(r.cpu_us[0]!, 0).padStart(19)}   ${(target === "gateway" ? f(r.cpu_us[1]!, 0) : "—").padStart(18)}`,
+        );
+      }
+    }
+    const ratio = median(per_s.gateway) / median(per_s.direct);
+    console.log(
+      `closed loop medians: direct ${f(median(per_s.direct), 0)} req/s, through the gateway ${f(median(per_s.gateway), 0)} req/s = ${f(100 * ratio, 0)}% of direct (target ≥ 60%: ${ratio >= 0.6 ? "met" : "MISSED"})`,
+    );
     // Open loop, stepping up: the highest rate the gateway sustains (≥ 98% achieved, no errors, p99 < 1 s).
     let sustained = 0;
     for (const rate of [1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000]) {

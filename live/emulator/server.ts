@@ -85,7 +85,12 @@ const ROUTES: Record<string, Partial<Record<string, Handler>>> = {
 export function requestListener(ctx: ServerContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const arrival_s = ctx.loop.now_s();
-    const url = new URL(req.url ?? "/", "http://emulator");
+    const url = URL.parse(req.url ?? "/", "http://emulator"); // null for a target like "//" (a client's mistake, not a crash)
+    if (url === null) {
+      req.resume();
+      sendJson(res, 404, { detail: "Not Found" });
+      return;
+    }
     const route = ROUTES[url.pathname];
     const handler = route?.[req.method ?? "GET"];
     if (handler === undefined) {

@@ -58,13 +58,25 @@ export class ClientExchange {
   }
 
   /** The client's body for one instance: `model` its served name, `priority` only for an instance
-   *  running priority scheduling, usage asked for on a stream, tandem's metadata keys removed. */
-  upstreamBody(served_model: string, enginePriority: number | undefined, priorityScheduling: boolean): string {
+   *  running priority scheduling, usage asked for on a stream, tandem's metadata keys removed.
+   *  The client's own bytes when none of that changes anything (the common case: no re-encoding),
+   *  or with only the usage option appended; a re-encoded copy otherwise. */
+  upstreamBody(served_model: string, enginePriority: number | undefined, priorityScheduling: boolean): string | Buffer {
     const r = this.request;
-    const out: Record<string, unknown> = { ...r.body, model: served_model };
-    if (priorityScheduling && enginePriority !== undefined) out.priority = vllmPriority(enginePriority);
+    const b = r.body;
+    const setPriority = priorityScheduling && enginePriority !== undefined;
+    const needsUsage = r.stream && !r.include_usage;
+    if (b.model === served_model && !setPriority && b.priority === undefined && !metadataChanges(r.metadata)) {
+      if (!needsUsage) return r.raw;
+      if (b.stream_options === undefined) {
+        const appended = appendMember(r.raw, ASK_USAGE);
+        if (appended !== undefined) return appended;
+      }
+    }
+    const out: Record<string, unknown> = { ...b, model: served_model };
+    if (setPriority) out.priority = vllmPriority(enginePriority);
     else delete out.priority;
-    if (r.stream && !r.include_usage) out.stream_options = { ...(r.body.stream_options as object | null | undefined), include_usage: true };
+    if (needsUsage) out.stream_options = { ...(b.stream_options as object | null | undefined), include_usage: true };
     if (r.metadata !== undefined) {
       const kept: Record<string, unknown> = {};
       let any = false;
@@ -154,6 +166,33 @@ export class ClientExchange {
     }
     this.res.destroy();
   }
+}
+
+const ASK_USAGE = Buffer.from(',"stream_options":{"include_usage":true}}');
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+/** Whether forwarding would change `metadata`: it holds one of tandem's identity keys (removed),
+ *  or nothing at all (dropped). */
+function metadataChanges(metadata: Record<string, unknown> | undefined): boolean {
+  if (metadata === undefined) return false;
+  for (const key in metadata) if (IDENTITY_METADATA_KEYS.has(key)) return true;
+  for (const _ in metadata) return false;
+  return true;
+}
+
+/** A non-empty JSON object's bytes with `member` (`,"key":value}`) in place of its closing brace;
+ *  undefined if they do not end that way. */
+function appendMember(raw: Buffer, member: Buffer): Buffer | undefined {
+  const end = lastNonSpace(raw, raw.length - 1);
+  if (end < 1 || raw[end] !== CLOSE_BRACE || raw[lastNonSpace(raw, end - 1)] === OPEN_BRACE) return undefined;
+  return Buffer.concat([raw.subarray(0, end), member]);
+}
+
+function lastNonSpace(raw: Buffer, from: number): number {
+  let i = from;
+  while (i >= 0 && (raw[i] === 0x20 || raw[i] === 0x0a || raw[i] === 0x0d || raw[i] === 0x09)) i--;
+  return i;
 }
 
 function uncork(ex: ClientExchange): void {

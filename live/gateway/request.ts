@@ -10,8 +10,10 @@ export type GenerationKind = "completion" | "chat";
  *  rewritten) and what the controller needs before dispatch. */
 export interface GenerationRequest {
   kind: GenerationKind;
-  /** The parsed JSON body; never mutated (each attempt sends a shallow copy). */
+  /** The parsed JSON body; never mutated (an attempt that must change it sends a shallow copy). */
   body: Record<string, unknown>;
+  /** The body's bytes as the client sent them (forwarded as they are when nothing needs changing). */
+  raw: Buffer;
   /** The `model` field; undefined when absent (allowed when the cluster serves one model). */
   model: string | undefined;
   stream: boolean;
@@ -91,6 +93,7 @@ export function parseGenerationRequest(kind: GenerationKind, raw: Buffer): Gener
   return {
     kind,
     body: b,
+    raw,
     model: (b.model as string | null | undefined) ?? undefined,
     stream,
     include_usage: stream && options?.include_usage === true,

@@ -73,19 +73,28 @@ const EXACT: Record<string, Route> = {
 
 /** Routes with a model name after the prefix (a name may contain "/"). */
 const PREFIXED: [string, Route][] = [
-  ["/health/", { name: "/health/{model}", method: "GET", handler: (ctx, _req, res, path) => modelHealthResponse(ctx, res, decodeURIComponent(path.slice(8))) }],
+  ["/health/", { name: "/health/{model}", method: "GET", handler: (ctx, _req, res, path) => modelHealthResponse(ctx, res, decodePathPart(path.slice(8))) }],
   [
     "/v1/models/",
     {
       name: "/v1/models/{model}",
       method: "GET",
       handler: (ctx, _req, res, path) => {
-        const route = routeNamed(ctx, decodeURIComponent(path.slice(11)));
+        const route = routeNamed(ctx, decodePathPart(path.slice(11)));
         sendJson(res, 200, modelEntry(route));
       },
     },
   ],
 ];
+
+/** A percent-encoded path segment; a malformed escape is the client's mistake (400), not a 500. */
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new GatewayError(400, `malformed percent-encoding in the path: ${JSON.stringify(part.slice(0, 100))}`, "invalid_request");
+  }
+}
 
 function modelHealthResponse(ctx: GatewayContext, res: ServerResponse, name: string | null): void {
   const h = modelHealth(ctx, routeNamed(ctx, name));

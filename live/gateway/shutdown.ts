@@ -29,13 +29,14 @@ export interface ShutdownInput {
 /** Wall milliseconds calls cut at the drain timeout get to report their failure. */
 const ABORT_GRACE_MS = 2000;
 
-/** Shutdown: stop accepting (new requests on open connections get 503), let calls in flight
+/** Shutdown: turn new requests away (503 `shutting_down`, the connection closed), let calls in flight
  *  finish for up to the drain timeout, then fail what is left (`gateway_shutdown`: calls at an
  *  instance are aborted, calls still waiting are rejected), so that arrived = completed + failed
  *  + rejected; close open workflows, scrape the instances once more, and write the report. */
 export async function drainAndReport(ctx: GatewayContext, input: ShutdownInput): Promise<GatewayShutdown> {
   ctx.draining = true;
-  const closed = new Promise<void>((resolve) => input.server.close(() => resolve()));
+  // The listening socket stays open while calls drain: a request that still arrives (a load
+  // balancer not yet told) gets a clean 503 with `Connection: close`, not a refused connection.
   input.server.closeIdleConnections();
   const drained = await within(ctx.host.idle(), input.drain_timeout_s * 1000, input.drainAbort);
   if (drained) {
@@ -52,6 +53,7 @@ export async function drainAndReport(ctx: GatewayContext, input: ShutdownInput):
       else ctx.host.callWithdrawn(ex.id, "gateway_shutdown");
     }
   }
+  const closed = new Promise<void>((resolve) => input.server.close(() => resolve()));
   ctx.workflows.closeAll();
   const end_s = ctx.clock.now_s();
   input.setup.eventLog?.end(end_s, ctx.arrived, input.api_latency_s);

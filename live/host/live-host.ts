@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { Controller, type ControllerOptions } from "../../src/core/controller.ts";
 import type { ControllerAction, OpenWorkflowInfo } from "../../src/core/events.ts";
 import type { LlmCall } from "../../src/core/types.ts";
@@ -25,7 +26,9 @@ export interface LiveHostOptions extends ControllerOptions {
  *  and Recorder as the simulator, so both hosts produce the same metrics. */
 export class LiveHost {
   readonly controller: Controller;
-  private readonly inFlight = new Map<string, AbortController>();
+  /** Aborted on close: every call's signal (one for all; a controller per call cost the gateway
+   *  an allocation chain per request and longer garbage collections). */
+  private readonly closing = new AbortController();
   private readonly tools = new Set<ReturnType<typeof setTimeout>>();
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
   private wakeAt_s = Infinity;
@@ -40,6 +43,7 @@ export class LiveHost {
 
   constructor(private readonly options: LiveHostOptions) {
     this.controller = new Controller(options);
+    setMaxListeners(0, this.closing.signal); // a listener per call in flight, removed as each ends
     if (options.lifecycle?.some((p) => p.name === "autoscale")) {
       throw new Error("autoscale cannot start or stop servers in live mode; remove lifecycle.autoscale from the config");
     }
@@ -108,7 +112,7 @@ export class LiveHost {
     clearTimeout(this.wakeTimer);
     for (const timer of this.tools) clearTimeout(timer);
     this.tools.clear();
-    for (const abort of this.inFlight.values()) abort.abort(new CallFailure("host_closed", false));
+    this.closing.abort(new CallFailure("host_closed", false));
   }
 
   /** One scrape of every instance now, awaited (the driver's final scrape gives the report its
@@ -211,19 +215,15 @@ export class LiveHost {
 
   private send(call: LlmCall, instanceId: string, enginePriority: number | undefined): void {
     const clock = this.options.clock;
-    const abort = new AbortController();
-    this.inFlight.set(call.id, abort);
     const progress = {
       firstToken: (at_s: number) => this.guard(() => this.controller.callFirstToken(at_s, call.id)),
       tokens: (at_s: number, count: number) => this.guard(() => this.controller.callTokens(at_s, call.id, count)),
     };
-    this.options.transport.send(instanceId, call, enginePriority, progress, abort.signal).then(
+    this.options.transport.send(instanceId, call, enginePriority, progress, this.closing.signal).then(
       (usage) => {
-        this.inFlight.delete(call.id);
         this.guard(() => this.controller.callFinished(clock.now_s(), call.id, usage));
       },
       (error: unknown) => {
-        this.inFlight.delete(call.id);
         const failure = error instanceof CallFailure ? error : new CallFailure(`client_error: ${(error as Error)?.message ?? String(error)}`, false);
         if (failure.unreachable) this.markUnreachable(instanceId);
         this.guard(() => {
