@@ -158,8 +158,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (shared !== undefined) cleanup.push(() => shared.close());
     const auth = options.keys !== undefined ? startAuth(options.keys, shared?.limits) : undefined;
     if (auth !== undefined && shared !== undefined) {
-      auth.remoteConcurrency = (id) => shared.remoteConcurrency(id);
+      auth.sharedConcurrency = shared.concurrency;
       shared.keysInFlight = () => auth.inFlightByKey();
+      shared.slotsInFlight = () => auth.inFlightBySha();
     }
     const endpoints = options.emulate
       ? await startEmulators(instances, routes, speedup, emulators)

@@ -10,6 +10,7 @@ import { parseKeyFile } from "../../live/gateway/auth/key-file.ts";
 import { LocalRateLimits } from "../../live/gateway/auth/limits.ts";
 import { checkListenAuth, isLoopback } from "../../live/gateway/auth/setup.ts";
 import { REPO_ROOT } from "../helpers/shared-data.ts";
+import { GatewayProcess } from "../helpers/gateway-process.ts";
 
 const sha = (key: string) => createHash("sha256").update(key).digest("hex");
 
@@ -216,4 +217,47 @@ describe("tandem gateway CLI: keys and hosts", () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe(`tandem: error: ${file}: keys[0].tenant: tenant must not be empty\n`);
   });
+
+  it("SIGHUP to a running `tandem gateway --keys`: a key added works after the signal; a broken file keeps the keys and logs one line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tandem-gwauth-hup-"));
+    const file = join(dir, "keys.yaml");
+    writeFileSync(file, `keys:\n  - { sha256: ${sha("key-a")}, tenant: team-a }\n`);
+    const gw = await GatewayProcess.start(["--emulate", "--speedup", "50", "--keys", file, "--quiet", "--out", join(dir, "out")], dir);
+    const status = async (key: string) => {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model: "llama-3.1-8b", messages: [{ role: "user", content: "hi" }], max_tokens: 2 }),
+      });
+      await res.text();
+      return res.status;
+    };
+    const logged = async (pattern: RegExp) => {
+      const deadline = Date.now() + 20_000;
+      while (!pattern.test(gw.stderr)) {
+        if (Date.now() > deadline) throw new Error(`no log line ${pattern}: ${gw.stderr}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      expect(await status("key-a")).toBe(200);
+      expect(await status("key-new")).toBe(401);
+      writeFileSync(file, `keys:\n  - { sha256: ${sha("key-a")}, tenant: team-a }\n  - { sha256: ${sha("key-new")}, tenant: team-n }\n`);
+      gw.child.kill("SIGHUP");
+      await logged(/reloaded 2 keys/);
+      expect(await status("key-new")).toBe(200);
+      writeFileSync(file, "keys:\n  - { sha256: nope, tenant: x }\n");
+      gw.child.kill("SIGHUP");
+      await logged(/keys not reloaded/);
+      expect(gw.stderr.match(/^.*keys not reloaded.*\n/gm)).toEqual([
+        `tandem gateway: keys not reloaded, keeping the 2 in force: ${file}: keys[0].sha256: expected the key's SHA-256 as 64 hex digits (printf %s KEY | sha256sum)\n`,
+      ]);
+      expect(await status("key-new")).toBe(200);
+      expect(await status("key-a")).toBe(200);
+      expect(gw.stderr).not.toMatch(/key-a|key-new/);
+      expect(await gw.stop("SIGTERM")).toBe(0);
+    } finally {
+      await gw.stop("SIGKILL");
+    }
+  }, 60_000);
 });

@@ -9,8 +9,12 @@ import { PRIORITY_ORDER, loadKeyFile, type KeyEntry, type PriorityClass } from "
 import type { RateLimits } from "./limits.ts";
 import { TenantUsage, type RejectReason } from "./usage.ts";
 
-/** Calls in flight on other replicas under a key (shared state); 0 for one gateway. */
-export type RemoteConcurrency = (keyId: string) => number;
+/** max_concurrency's slots shared by replicas (shared-state/redis-concurrency.ts). */
+export interface SharedConcurrency {
+  /** true: a slot taken; false: the key is at its limit; undefined: unreachable (count locally). */
+  acquire(key: KeyEntry, limit: number): Promise<boolean | undefined>;
+  release(key: KeyEntry): void;
+}
 
 /** API keys for the gateway (`--keys FILE`, docs/gateway-auth.md): who a request is, what tenant and
  *  priority it may claim, and its rate and concurrency limits. Keys are looked up by the SHA-256 of
@@ -24,7 +28,8 @@ export class GatewayAuth {
   private readonly open = new Map<string, KeyEntry>();
   private readonly inFlight = new Map<string, number>();
   readonly usage = new TenantUsage();
-  remoteConcurrency: RemoteConcurrency = () => 0;
+  /** With --redis: slots across replicas; without, the calls in flight here are all there are. */
+  sharedConcurrency: SharedConcurrency | undefined;
 
   constructor(
     readonly file: string,
@@ -110,15 +115,17 @@ export class GatewayAuth {
   /** Rate and concurrency limits for a call about to be admitted: undefined when it may go (it is
    *  then counted as in flight until `callClosed`), else the 429 to answer with. */
   async admit(key: KeyEntry, callId: string, prompt_tokens: number): Promise<GatewayError | undefined> {
+    let slot: boolean | undefined;
     if (key.max_concurrency !== undefined) {
-      const n = (this.inFlight.get(key.sha256) ?? 0) + this.remoteConcurrency(key.id);
-      if (n >= key.max_concurrency) {
+      slot = await this.sharedConcurrency?.acquire(key, key.max_concurrency);
+      if (slot === false || (slot === undefined && (this.inFlight.get(key.sha256) ?? 0) >= key.max_concurrency)) {
         this.usage.rejected(key.tenant, "concurrency_limited");
         return tooMany(`This API key has ${key.max_concurrency} requests in flight (max_concurrency); retry when one ends.`, "concurrency_limited", 1);
       }
     }
     const wait_s = await this.limits.admit(key, prompt_tokens);
     if (wait_s > 0) {
+      if (slot === true) this.sharedConcurrency!.release(key);
       this.usage.rejected(key.tenant, "rate_limited");
       const what = [key.requests_per_s !== undefined ? `${key.requests_per_s} requests/s` : "", key.tokens_per_s !== undefined ? `${key.tokens_per_s} tokens/s` : ""]
         .filter(Boolean)
@@ -139,6 +146,7 @@ export class GatewayAuth {
     const n = (this.inFlight.get(key.sha256) ?? 1) - 1;
     if (n > 0) this.inFlight.set(key.sha256, n);
     else this.inFlight.delete(key.sha256);
+    if (key.max_concurrency !== undefined) this.sharedConcurrency?.release(key);
     const output = row.output_tokens ?? 0;
     this.usage.closed(key.tenant, row.status, row.prompt_tokens, output);
     this.limits.charge(key, output);
@@ -152,6 +160,11 @@ export class GatewayAuth {
       if (n !== undefined) out.set(key.id, n);
     }
     return out;
+  }
+
+  /** Calls in flight per key digest. */
+  inFlightBySha(): ReadonlyMap<string, number> {
+    return this.inFlight;
   }
 
   render(x: Exposition): void {

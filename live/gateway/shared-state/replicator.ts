@@ -30,7 +30,7 @@ interface Foreign {
 export interface ReplicaBeat {
   /** Calls in flight per instance (observability: `redis-cli GET`). */
   outstanding: Record<string, number>;
-  /** Calls in flight per API key label (max_concurrency across replicas). */
+  /** Calls in flight per API key label (observability; max_concurrency itself is redis-concurrency.ts). */
   keys: Record<string, number>;
 }
 
@@ -62,7 +62,6 @@ export class Replicator {
   private outbox: SharedEvent[] = [];
   private readonly foreign = new Map<string, Foreign>();
   private readonly remoteOut = new Map<string, { calls: number; tokens: number }>();
-  private remoteKeys = new Map<string, number>();
   private lastId = "0";
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private beatTimer: ReturnType<typeof setInterval> | undefined;
@@ -74,9 +73,7 @@ export class Replicator {
   constructor(
     private readonly link: RedisLink,
     private readonly options: ReplicatorOptions,
-  ) {
-    link.onReconnect = () => void this.reconcile();
-  }
+  ) {}
 
   private get streamKey(): string {
     return `${this.options.prefix}events`;
@@ -111,8 +108,9 @@ export class Replicator {
     return this.link.up ? this.remoteOut.get(instance) : undefined;
   }
 
-  remoteConcurrency(keyId: string): number {
-    return this.link.up ? (this.remoteKeys.get(keyId) ?? 0) : 0;
+  /** The other replicas' calls in flight per instance, as this replica's mirror has them. */
+  remoteCallsByInstance(): ReadonlyMap<string, { calls: number; tokens: number }> {
+    return this.remoteOut;
   }
 
   /** Foreign calls waiting (not yet dispatched) at live replicas, with when they were seen. */
@@ -175,24 +173,13 @@ export class Replicator {
       .exec();
   }
 
-  /** Reads who is alive: the concurrency of their keys, and drops the calls of replicas gone. */
+  /** Reads who is alive, and drops the calls of replicas gone. */
   private async refreshMembers(): Promise<void> {
     const members = (await this.link.commands.smembers(`${this.options.prefix}replicas`)).filter((r) => r !== this.replica);
     const beats = members.length === 0 ? [] : await this.link.commands.mget(...members.map((r) => `${this.options.prefix}replica:${r}`));
     const alive = new Set<string>([this.replica]);
-    const keys = new Map<string, number>();
     const gone: string[] = [];
-    members.forEach((r, i) => {
-      const text = beats[i];
-      if (text === null) {
-        gone.push(r);
-        return;
-      }
-      alive.add(r);
-      const beat = JSON.parse(text) as ReplicaBeat;
-      for (const [k, n] of Object.entries(beat.keys)) keys.set(k, (keys.get(k) ?? 0) + n);
-    });
-    this.remoteKeys = keys;
+    members.forEach((r, i) => (beats[i] === null ? gone.push(r) : alive.add(r)));
     this.counts.replicas = alive.size;
     if (gone.length > 0) await this.link.commands.srem(`${this.options.prefix}replicas`, ...gone);
     for (const [id, f] of this.foreign) {
@@ -289,7 +276,7 @@ export class Replicator {
   }
 
   /** After an outage: heartbeat, the events kept meanwhile, then the snapshot of open calls. */
-  private async reconcile(): Promise<void> {
+  async reconcile(): Promise<void> {
     try {
       await this.beat();
       this.outbox.push({ k: "s", open: this.options.openCalls() });

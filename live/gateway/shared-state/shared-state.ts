@@ -1,6 +1,7 @@
 import type { Exposition } from "../../emulator/prometheus.ts";
 import type { DispatchPolicy } from "../../../src/policies/dispatch/policy.ts";
 import type { SchedulingPolicy } from "../../../src/policies/scheduling/policy.ts";
+import { RedisConcurrency } from "./redis-concurrency.ts";
 import { RedisLink } from "./redis-link.ts";
 import { RedisRateLimits } from "./redis-rate-limits.ts";
 import { Replicator } from "./replicator.ts";
@@ -13,8 +14,6 @@ export interface SharedStateOptions {
   name?: string;
   /** Model seconds per wall second (held calls are retried a few wall ms later). */
   speedup: number;
-  /** Calls in flight per API key label on this replica (max_concurrency across replicas). */
-  keysInFlight?: () => Map<string, number>;
   log?: (line: string) => void;
 }
 
@@ -26,13 +25,16 @@ export class SharedState {
   readonly link: RedisLink;
   readonly replicator: Replicator;
   readonly limits: RedisRateLimits;
+  readonly concurrency: RedisConcurrency;
   private policies: SharedPolicies | undefined;
-  keysInFlight: () => Map<string, number>;
+  /** Calls in flight per API key label (heartbeat, for `redis-cli GET`). */
+  keysInFlight: () => ReadonlyMap<string, number> = () => new Map();
+  /** Calls in flight per key digest (max_concurrency's slots, rewritten after an outage). */
+  slotsInFlight: () => ReadonlyMap<string, number> = () => new Map();
 
   private constructor(options: SharedStateOptions) {
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const prefix = `tandem:gw:${options.name ?? "default"}:`;
-    this.keysInFlight = options.keysInFlight ?? (() => new Map());
     this.link = new RedisLink(options.url, log);
     this.replicator = new Replicator(this.link, {
       prefix,
@@ -43,6 +45,9 @@ export class SharedState {
       openCalls: () => this.policies?.openCalls() ?? [],
     });
     this.limits = new RedisRateLimits(this.link, prefix);
+    this.concurrency = new RedisConcurrency(this.link, prefix, this.replicator.replica);
+    // The heartbeat first: slots of a replica without one are freed by the others.
+    this.link.onReconnect = () => void this.replicator.reconcile().then(() => this.concurrency.resync(this.slotsInFlight()));
   }
 
   /** Connects (an InputError when Redis cannot be reached at start). */
@@ -60,10 +65,6 @@ export class SharedState {
     return { scheduling: policies.scheduling(), dispatch: policies.dispatch() };
   }
 
-  remoteConcurrency(keyId: string): number {
-    return this.replicator.remoteConcurrency(keyId);
-  }
-
   render(x: Exposition): void {
     const s = this.link.stats;
     const c = this.replicator.counts;
@@ -71,6 +72,8 @@ export class SharedState {
     x.counter("tandem_gateway_shared_state_outages", "Times Redis became unreachable (the replica fell back to local state).", [], s.outages);
     x.counter("tandem_gateway_shared_state_reconciles", "Times Redis came back and the replica reconciled (outbox sent, open calls re-announced).", [], s.reconciles);
     x.gauge("tandem_gateway_shared_state_replicas", "Replicas alive at the last heartbeat, this one included.", [], c.replicas);
+    x.family("tandem_gateway_shared_state_remote_calls", "gauge", "Calls the other live replicas have in flight at each instance (this replica's mirror of them).");
+    for (const [instance, o] of this.replicator.remoteCallsByInstance()) x.sample("tandem_gateway_shared_state_remote_calls", [["instance", instance]], o.calls);
     x.counter("tandem_gateway_shared_state_events_published", "Call events (arrival, dispatch, close) this replica sent to the others.", [], c.published);
     x.counter("tandem_gateway_shared_state_events_received", "Call events received from the other replicas.", [], c.received);
     x.counter("tandem_gateway_shared_state_events_dropped", "Events dropped from a full outbox while Redis was unreachable.", [], c.dropped);
