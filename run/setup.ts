@@ -13,6 +13,7 @@ import { DEFAULT_WORKLOAD } from "../traces/index.ts";
 import { buildInstances } from "./instances.ts";
 import { workloadSource, workloadTraceInfo, type Workload } from "./workload.ts";
 import { EventLogWriter } from "./event-log.ts";
+import { runInputsSha256 } from "./inputs-hash.ts";
 import type { ControllerOptions } from "../src/core/controller.ts";
 import { simCallEstimator } from "../src/model/call-estimator.ts";
 import { canonicalModelName } from "../src/model/models.ts";
@@ -55,6 +56,9 @@ export interface RunOptions extends RunHooks {
   observability?: { mode?: "scraped" | "oracle"; interval_s?: number };
   /** Write every event the controller receives to this file (JSONL; `tandem replay` reads it). */
   events?: string;
+  /** The inputs' fingerprint when it cannot be computed from what is given: `tandem replay` passes
+   *  the recorded run's, so that its report equals the run's own. */
+  inputs_sha256?: string;
 }
 
 /** Everything a host needs to run: one setup for sim, live and the gateway, so that the same
@@ -75,6 +79,8 @@ export interface RunSetup {
   lifecycle: RunLifecycle | undefined;
   /** With `events`: the open event log (the host ends it when the run ends). */
   eventLog: EventLogWriter | undefined;
+  /** The report's `run.inputs_sha256` (run/inputs-hash.ts). */
+  inputs_sha256: string;
 }
 
 /** Config + workload + flags → instances, policies, seeded streams and the recorder. */
@@ -89,6 +95,7 @@ export async function setupRun(options: RunOptions, mode: "sim" | "live"): Promi
   };
   const instances = await buildInstances(cluster, clusterFile);
   const source = workloadSource(workload);
+  const inputs_sha256 = options.inputs_sha256 ?? runInputsSha256({ mode, seed, cluster, workload, scheduling: schedulingChoice, dispatch: dispatchChoice, observability, instances });
   const eventLog =
     options.events === undefined
       ? undefined
@@ -101,6 +108,7 @@ export async function setupRun(options: RunOptions, mode: "sim" | "live"): Promi
           dispatch: dispatchChoice,
           observability,
           trace: workloadTraceInfo(workload, 0),
+          inputs_sha256,
         });
   return {
     cluster,
@@ -116,6 +124,7 @@ export async function setupRun(options: RunOptions, mode: "sim" | "live"): Promi
     recorder: runRecorder(cluster, instances, observability.interval_s, options),
     lifecycle: lifecycleFrom(cluster),
     eventLog,
+    inputs_sha256,
   };
 }
 
