@@ -23,7 +23,7 @@ const RUNS: GoldenRun[] = [
     name: "default",
     args: ["--limit", "300"],
     sha256: {
-      "report.json": "680dd9435e1bd78c446e54dcb9374deb43e677bc1024b9a89b5c2d9231320347",
+      "report.json": "ca033979e83442126c15f97b8b42eebd051b57761a7b1d6626af28913e0086b3",
       "calls.csv": "b352aed3db8afb3ab985791f7ccbd0473997c05e71196fa4b138f0bb2d0f0455",
     },
   },
@@ -31,7 +31,7 @@ const RUNS: GoldenRun[] = [
     name: "qa-kairos",
     args: ["--app", "qa-router", "--rate", "2", "--count", "30", "--scheduling", "kairos", "--dispatch", "kairos-timeslot"],
     sha256: {
-      "report.json": "81288a29f6e8078b5a5f30366f1d0d79d5bd3fbf58279a8f1e9822c3227c770a",
+      "report.json": "bdcc14795aeb33d2922a36bb987dd4ac5e13d41d52922bd429daad2e80e306c9",
       "calls.csv": "36e78aef7f51e70a8e02af392e418d731ca127e91543d18c222b126289e45bcd",
       "workflows.csv": "7d7c586e2ba22001bd5a8bfe83277279e942619a7fefdd198f4e578e844f073c",
     },
@@ -40,7 +40,7 @@ const RUNS: GoldenRun[] = [
     name: "supervisor-oracle",
     args: ["--app", "supervisor", "--count", "10", "--rate", "1", "--observe", "oracle", "--dispatch", "prefix-affinity"],
     sha256: {
-      "report.json": "6295fc709b3ec7e64760d270a1f160b4239312bbdfec343019fc24f6e287561e",
+      "report.json": "e5ef3cb3e26fab8090e0cdf4e84f36389dc4561fe0e5be83f05d775a5ca6bdf0",
       "calls.csv": "46cc36b1763a1690307f7e88ea8d07d6942dd9825971f3b2d05cd213ee13d614",
       "workflows.csv": "c9def29649f31837ed1957d25f207131a2ea6de752534320726ccf32a5b13645",
     },
@@ -49,7 +49,7 @@ const RUNS: GoldenRun[] = [
     name: "guessing-plas",
     args: ["--app", "guessing-game", "--param", "participants=20", "--count", "3", "--rate", "0.5", "--scheduling", "plas", "--seed", "3"],
     sha256: {
-      "report.json": "2fb30c24cb02ca2fd1352bb36a4d1cb287e2b783c82f383db17b06b27a28ddd7",
+      "report.json": "02d52f305482347acd43ba2add56d72d9aa8074a35464f0c3132695607dcba05",
       "calls.csv": "4d1c36dff2a212dfac2c675ec8207c3e2d95a5661b48c8af3b5ffb4a58adf4e8",
       "workflows.csv": "7a350ae4a60aeeb70078e5d77e1abced355d0cd6a86c47e86e7222a0a0b72b77",
     },
@@ -58,7 +58,7 @@ const RUNS: GoldenRun[] = [
     name: "tiers",
     args: ["--config", "CONFIG", "--limit", "400", "--rate", "40", "--dispatch", "least-kv"],
     sha256: {
-      "report.json": "d23fd440d83242c5fb8f449556eb428dbfaf0d049dda75b6d85749b9ac2b9c92",
+      "report.json": "13163087baae061d81e4cc145bfa40cab9445ed09924f2f341b4a3f7411aaabb",
       "calls.csv": "4f308748a04494ffdbf94820cad36218769ce735f0b8e101da6ceab2c21b51e2",
     },
   },
