@@ -12,6 +12,7 @@ import { rowFromReport } from "./compare/results.ts";
 import { writeCompareOutputs } from "./compare/outputs.ts";
 import { prepareSweep } from "./compare/sweep.ts";
 import { splitReusable } from "./compare/resume.ts";
+import { emitSweep, type EmitFlags } from "./compare/emit.ts";
 import { sweepProgress } from "./compare/sweep-progress.ts";
 import { compareMergeCommand } from "./compare-merge-command.ts";
 import { formatCompareTable } from "./compare/table.ts";
@@ -23,7 +24,7 @@ import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber, runAction }
 import { addWorkloadOptions, workloadFromFlags, type WorkloadFlags } from "./workload-options.ts";
 import { commandDescription } from "./command-list.ts";
 
-interface CompareFlags extends WorkloadFlags {
+interface CompareFlags extends WorkloadFlags, Omit<EmitFlags, "emit" | "out" | "jobs"> {
   policies?: string;
   rates?: string;
   seeds: number;
@@ -38,6 +39,7 @@ interface CompareFlags extends WorkloadFlags {
   resume: boolean;
   shard?: string;
   dryRun?: boolean;
+  emit?: "slurm" | "k8s";
 }
 
 /** Seeds start here unless --seed gives the first one. */
@@ -70,9 +72,27 @@ export function compareCommand(): Command {
     .option("--no-resume", "run every run again, even where OUT/runs/… holds a report of the same inputs")
     .option("--shard <I/N>", "run only shard I (0 … N−1) of N: the grid's runs I, I+N, I+2N, …; `compare merge` joins the shards")
     .option("--dry-run", "list the grid (or the shard's share) and which runs would run or be reused; run nothing")
+    .option(
+      "--emit <scheduler>",
+      "write the files that run this comparison as --shards N shards plus a merge on a scheduler, instead of running it: slurm (sbatch array) or k8s (Indexed Job)",
+      oneOf(["slurm", "k8s"] as const),
+    )
+    .option("--shards <n>", "with --emit: the number of shards", positiveInteger)
+    .option("--cpus-per-shard <n>", "with --emit: CPUs each shard gets (and its --jobs, unless --jobs is given; default: --jobs, else 1)", positiveInteger)
+    .option("--tandem-command <cmd>", "with --emit: how a node starts tandem (default for slurm: this node and tandem's path; for k8s: tandem)")
+    .option("--slurm-partition <name>", "with --emit slurm: #SBATCH --partition")
+    .option("--slurm-time <limit>", "with --emit slurm: #SBATCH --time per shard, e.g. 1:00:00")
+    .option("--slurm-account <name>", "with --emit slurm: #SBATCH --account")
+    .option("--k8s-image <image>", "with --emit k8s: container image with tandem (required)")
+    .option("--k8s-pvc <name>", "with --emit k8s: PersistentVolumeClaim the results go to (required); --out is relative to its mount")
+    .option("--k8s-mount <path>", "with --emit k8s: where the volume is mounted (also the working directory)", "/results")
+    .option("--k8s-namespace <ns>", "with --emit k8s: namespace of the Jobs", "default")
+    .option("--k8s-name <name>", "with --emit k8s: name prefix of the Jobs", "tandem-compare")
+    .option("--k8s-parallelism <n>", "with --emit k8s: shard pods running at once (default: all)", positiveInteger)
+    .option("--k8s-backoff-limit <n>", "with --emit k8s: retries of failed pods before a Job fails", nonNegativeInteger, 3)
     .enablePositionalOptions()
     .addCommand(compareMergeCommand())
-    .action((flags: CompareFlags) => runAction(() => runCompare(flags)));
+    .action((flags: CompareFlags, command: Command) => runAction(() => runCompare(flags, command)));
 }
 
 /** The workload flags at one rate: the rate goes where `sim --rate` would put it. */
@@ -103,7 +123,7 @@ function workloadPlanner(flags: CompareFlags, rates: (number | null)[]): (rate: 
   return (rate, seed) => withWorkloadSeed(byRate.get(rate)!, seed);
 }
 
-async function runCompare(flags: CompareFlags): Promise<void> {
+async function runCompare(flags: CompareFlags, command: Command): Promise<void> {
   if (flags.policies === undefined) {
     throw new InputError("--policies is required: comma-separated SCHEDULING+DISPATCH combinations, e.g. fcfs+round-robin,fcfs+least-kv");
   }
@@ -123,6 +143,10 @@ async function runCompare(flags: CompareFlags): Promise<void> {
     clusterFile: flags.config,
     observability: { mode: flags.observe, interval_s: flags.observeInterval },
   });
+  if (flags.emit !== undefined) {
+    process.stdout.write(emitSweep({ ...flags, emit: flags.emit }, command) + "\n");
+    return;
+  }
   const sweep = await prepareSweep(flags, grid, { policies: combos.map((c) => c.label), rates, seeds });
   if (sweep === undefined) return;
   const { jobs } = sweep;

@@ -43,7 +43,7 @@ export function mergeShards(dirs: readonly string[], out: string): MergeResult {
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byShard.has(i));
   if (missing.length > 0) throw new InputError(`compare merge: shard${missing.length === 1 ? "" : "s"} ${missing.map((i) => `${i}/${count}`).join(", ")} not found in ${dirs.join(", ")}`);
 
-  const runs: { run: ShardRun; from: Found }[] = new Array(first.grid_runs);
+  const runs: ({ run: ShardRun; from: Found } | undefined)[] = Array.from({ length: first.grid_runs }, () => undefined);
   for (const entry of byShard.values()) {
     for (const run of entry.manifest.runs) {
       if (run.index < 0 || run.index >= first.grid_runs || runs[run.index] !== undefined) {
@@ -52,7 +52,7 @@ export function mergeShards(dirs: readonly string[], out: string): MergeResult {
       runs[run.index] = { run, from: entry };
     }
   }
-  const absent = runs.findIndex((r) => r === undefined);
+  const absent = runs.indexOf(undefined);
   if (absent !== -1) {
     throw new InputError(`compare merge: run ${absent} of ${first.grid_runs} is in no shard's manifest; were the shards written by the same tandem version?`);
   }
@@ -60,7 +60,7 @@ export function mergeShards(dirs: readonly string[], out: string): MergeResult {
   mkdirSync(out, { recursive: true });
   const rows = [];
   let firstReport: Report | undefined;
-  for (const { run, from } of runs) {
+  for (const { run, from } of runs as { run: ShardRun; from: Found }[]) {
     const report = readRunReport(from.dir, run);
     if (resolvePath(from.dir) !== resolvePath(out)) cpSync(join(from.dir, run.dir), join(out, run.dir), { recursive: true });
     rows.push(rowFromReport(run, report));
