@@ -68,7 +68,9 @@ export const COMMAND_INFO: readonly CommandInfo[] = [
       "Compare scheduling+dispatch policy combinations across arrival rates and seeds: every (policy, rate, seed) " +
       "is one simulation, run in parallel on worker threads. Writes one report per run under OUT/runs/, " +
       "OUT/compare.csv and OUT/compare.json (one row per run, and per (policy, rate) the mean over seeds), and " +
-      "prints the means grouped by rate with the best value of each column marked * (docs/compare.md).",
+      "prints the means grouped by rate with the best value of each column marked * (docs/compare.md). Resumes " +
+      "(runs whose report has the same inputs are reused); --shard I/N with `compare merge`, or --emit slurm|k8s, " +
+      "splits the grid across machines.",
   },
   {
     name: "plot",

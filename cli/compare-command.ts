@@ -1,19 +1,22 @@
 import { availableParallelism } from "node:os";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
-import cliProgress from "cli-progress";
 import { DEFAULT_CLUSTER } from "../src/model/cluster-schema.ts";
 import { loadClusterConfig } from "../run/config-file.ts";
 import { InputError } from "../src/core/errors.ts";
 import { DISPATCH_POLICIES, SCHEDULING_POLICIES } from "../src/policies/registry.ts";
-import { TANDEM_VERSION } from "../src/version.ts";
 import { buildJobs, seedRange, withWorkloadSeed } from "./compare/jobs.ts";
 import { parsePolicyList, parseRateList, validatePolicyCombos, type PolicyCombo } from "./compare/policy-list.ts";
 import { isPolicyFile } from "../run/policy-file.ts";
 import { policyFromFile } from "../run/setup.ts";
 import { runJobsInWorkers } from "./compare/pool.ts";
-import { COMPARE_SCHEMA_ID, compareCsv, compareJson, meanRows, rowFromReport } from "./compare/results.ts";
+import { rowFromReport } from "./compare/results.ts";
+import { writeCompareOutputs } from "./compare/outputs.ts";
+import { prepareSweep } from "./compare/sweep.ts";
+import { splitReusable } from "./compare/resume.ts";
+import { emitSweep, type EmitFlags } from "./compare/emit.ts";
+import { sweepProgress } from "./compare/sweep-progress.ts";
+import { compareMergeCommand } from "./compare-merge-command.ts";
 import { formatCompareTable } from "./compare/table.ts";
 import { appByName } from "../traces/apps/registry.ts";
 import { resolveAppParams } from "../traces/apps/params.ts";
@@ -23,7 +26,7 @@ import { nonNegativeInteger, oneOf, positiveInteger, positiveNumber, runAction }
 import { addWorkloadOptions, workloadFromFlags, type WorkloadFlags } from "./workload-options.ts";
 import { commandDescription } from "./command-list.ts";
 
-interface CompareFlags extends WorkloadFlags {
+interface CompareFlags extends WorkloadFlags, Omit<EmitFlags, "emit" | "out" | "jobs"> {
   policies?: string;
   rates?: string;
   seeds: number;
@@ -35,6 +38,10 @@ interface CompareFlags extends WorkloadFlags {
   runCsv?: boolean;
   progress: boolean;
   quiet?: boolean;
+  resume: boolean;
+  shard?: string;
+  dryRun?: boolean;
+  emit?: "slurm" | "k8s";
 }
 
 /** Seeds start here unless --seed gives the first one. */
@@ -64,7 +71,30 @@ export function compareCommand(): Command {
     .option("--run-csv", "also write each run's calls.csv (and workflows.csv)")
     .option("--no-progress", "never show the progress bar over runs")
     .option("--quiet", "do not print the table")
-    .action((flags: CompareFlags) => runAction(() => runCompare(flags)));
+    .option("--no-resume", "run every run again, even where OUT/runs/… holds a report of the same inputs")
+    .option("--shard <I/N>", "run only shard I (0 … N−1) of N: the grid's runs I, I+N, I+2N, …; `compare merge` joins the shards")
+    .option("--dry-run", "list the grid (or the shard's share) and which runs would run or be reused; run nothing")
+    .option(
+      "--emit <scheduler>",
+      "write the files that run this comparison as --shards N shards plus a merge on a scheduler, instead of running it: slurm (sbatch array) or k8s (Indexed Job)",
+      oneOf(["slurm", "k8s"] as const),
+    )
+    .option("--shards <n>", "with --emit: the number of shards", positiveInteger)
+    .option("--cpus-per-shard <n>", "with --emit: CPUs each shard gets (and its --jobs, unless --jobs is given; default: --jobs, else 1)", positiveInteger)
+    .option("--tandem-command <cmd>", "with --emit: how a node starts tandem (default for slurm: this node and tandem's path; for k8s: tandem)")
+    .option("--slurm-partition <name>", "with --emit slurm: #SBATCH --partition")
+    .option("--slurm-time <limit>", "with --emit slurm: #SBATCH --time per shard, e.g. 1:00:00")
+    .option("--slurm-account <name>", "with --emit slurm: #SBATCH --account")
+    .option("--k8s-image <image>", "with --emit k8s: container image with tandem (required)")
+    .option("--k8s-pvc <name>", "with --emit k8s: PersistentVolumeClaim the results go to (required); --out is relative to its mount")
+    .option("--k8s-mount <path>", "with --emit k8s: where the volume is mounted (also the working directory)", "/results")
+    .option("--k8s-namespace <ns>", "with --emit k8s: namespace of the Jobs", "default")
+    .option("--k8s-name <name>", "with --emit k8s: name prefix of the Jobs", "tandem-compare")
+    .option("--k8s-parallelism <n>", "with --emit k8s: shard pods running at once (default: all)", positiveInteger)
+    .option("--k8s-backoff-limit <n>", "with --emit k8s: retries of failed pods before a Job fails", nonNegativeInteger, 3)
+    .enablePositionalOptions()
+    .addCommand(compareMergeCommand())
+    .action((flags: CompareFlags, command: Command) => runAction(() => runCompare(flags, command)));
 }
 
 /** The workload flags at one rate: the rate goes where `sim --rate` would put it. */
@@ -114,7 +144,7 @@ async function checkPolicyFiles(combos: readonly PolicyCombo[]): Promise<void> {
   }
 }
 
-async function runCompare(flags: CompareFlags): Promise<void> {
+async function runCompare(flags: CompareFlags, command: Command): Promise<void> {
   if (flags.policies === undefined) {
     throw new InputError("--policies is required: comma-separated SCHEDULING+DISPATCH combinations, e.g. fcfs+round-robin,fcfs+least-kv");
   }
@@ -126,7 +156,7 @@ async function runCompare(flags: CompareFlags): Promise<void> {
   validatePolicyCombos(combos);
   await checkPolicyFiles(combos);
 
-  const jobs = buildJobs({
+  const grid = buildJobs({
     combos,
     rates,
     seeds,
@@ -135,51 +165,48 @@ async function runCompare(flags: CompareFlags): Promise<void> {
     clusterFile: flags.config,
     observability: { mode: flags.observe, interval_s: flags.observeInterval },
   });
-  mkdirSync(flags.out, { recursive: true });
+  if (flags.emit !== undefined) {
+    process.stdout.write(emitSweep({ ...flags, emit: flags.emit }, command) + "\n");
+    return;
+  }
+  const sweep = await prepareSweep(flags, grid, { policies: combos.map((c) => c.label), rates, seeds });
+  if (sweep === undefined) return;
+  const { jobs } = sweep;
 
-  const bar =
-    flags.progress && process.stderr.isTTY === true
-      ? new cliProgress.SingleBar({ stream: process.stderr, format: "comparing [{bar}] {value}/{total} runs | {duration_formatted}", hideCursor: true }, cliProgress.Presets.shades_classic)
-      : undefined;
-  bar?.start(jobs.length, 0);
-  let results;
+  const { reused: earlier, toRun } = flags.resume ? splitReusable(jobs, flags.out, flags.runCsv === true) : { reused: [], toRun: jobs };
+  const progress = sweepProgress(jobs.length, flags.progress);
+  for (let i = 0; i < earlier.length; i++) progress.done(true);
+  let ran;
   try {
-    results = await runJobsInWorkers(jobs, {
+    ran = await runJobsInWorkers(toRun, {
       concurrency: flags.jobs ?? Math.max(1, availableParallelism()),
       out: flags.out,
       runCsv: flags.runCsv === true,
-      onDone: () => bar?.increment(),
+      onDone: () => progress.done(false),
     });
   } finally {
-    bar?.stop();
+    progress.stop();
   }
-
-  const runs = results.map((r) => rowFromReport(jobs[r.index], r.report));
-  const means = meanRows(runs);
-  const csvPath = join(flags.out, "compare.csv");
-  const meansPath = join(flags.out, "compare-means.csv");
-  const jsonPath = join(flags.out, "compare.json");
-  writeFileSync(csvPath, compareCsv(runs));
-  writeFileSync(meansPath, compareCsv(means));
-  writeFileSync(
-    jsonPath,
-    compareJson({
-      schema: COMPARE_SCHEMA_ID,
-      tandem_version: TANDEM_VERSION,
-      workload: { ...results[0].report.run.trace, rate: undefined },
-      policies: combos.map((c) => c.label),
-      rates,
-      seeds,
-      runs,
-      means,
-    }),
-  );
-  if (!flags.quiet) process.stdout.write(formatCompareTable(means, seeds.length) + "\n");
+  // Back in grid order, whichever runs were reused.
+  const results = [...earlier, ...ran].sort((a, b) => a.index - b.index);
   const first = results[0];
-  if (first.clamped_prompt_rows + first.clamped_output_rows > 0) {
+  if (first && first.clamped_prompt_rows + first.clamped_output_rows > 0) {
     process.stderr.write(
       `tandem: note: ${first.clamped_prompt_rows} rows with 0 prompt tokens and ${first.clamped_output_rows} with 0 output tokens were counted as 1 token (docs/traces.md)\n`,
     );
   }
-  process.stdout.write(`wrote ${jobs.length} run${jobs.length === 1 ? "" : "s"} under ${join(flags.out, "runs")}, ${csvPath}, ${meansPath}, ${jsonPath}\n`);
+  const reused = results.filter((r) => r.reused).length;
+  const reusedNote = reused > 0 ? ` (${reused} reused from an earlier sweep)` : "";
+  if (sweep.finish) {
+    process.stdout.write(sweep.finish(results) + reusedNote + "\n");
+    return;
+  }
+
+  const runs = results.map((r, i) => rowFromReport(jobs[i], r.report));
+  const { means, paths } = writeCompareOutputs(flags.out, { policies: combos.map((c) => c.label), rates, seeds, runs, first: results[0].report });
+  const csvPath = paths.csv;
+  const meansPath = paths.means;
+  const jsonPath = paths.json;
+  if (!flags.quiet) process.stdout.write(formatCompareTable(means, seeds.length) + "\n");
+  process.stdout.write(`wrote ${jobs.length} run${jobs.length === 1 ? "" : "s"}${reusedNote} under ${join(flags.out, "runs")}, ${csvPath}, ${meansPath}, ${jsonPath}\n`);
 }

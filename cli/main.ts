@@ -8,6 +8,9 @@ const program = new Command("tandem")
   .version(TANDEM_VERSION)
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride()
+  // A subcommand's options belong to it: `compare merge DIR --out X` must give --out to merge, not
+  // to compare (commander needs this on every level above the nested command).
+  .enablePositionalOptions()
   // The commands not running are stand-ins with a name and a description; list them as the full ones.
   .configureHelp({ subcommandTerm: (command) => COMMANDS.find((c) => c.name === command.name())?.term ?? new Help().subcommandTerm(command) });
 

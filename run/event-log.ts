@@ -25,6 +25,8 @@ export interface EventLogHeader {
   observability: { mode: "scraped" | "oracle"; interval_s: number };
   /** The report's `run.trace`, without its row count (the end line has it). */
   trace: Report["run"]["trace"];
+  /** The run's `run.inputs_sha256` (absent in logs of older versions). */
+  inputs_sha256?: string;
 }
 
 /** The last line: when the run ended and how many requests or workflows arrived. */

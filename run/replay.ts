@@ -34,6 +34,7 @@ export async function replayEventLog(path: string, options: ReplayOptions = {}):
       dispatch: header.dispatch,
       seed: header.seed,
       observability: header.observability,
+      inputs_sha256: header.inputs_sha256,
       onCallClosed: options.onCallClosed,
       onWorkflowClosed: options.onWorkflowClosed,
       ...(options.decisions !== undefined ? { decisions: options.decisions } : {}),
@@ -133,6 +134,9 @@ function parseHeader(path: string, text: string): EventLogHeader {
   const value = parse(path, 1, text);
   if (value.kind !== "run" || value.schema !== EVENT_LOG_SCHEMA) {
     throw new InputError(`${path}:1: expected the header of an event log (kind "run", schema "${EVENT_LOG_SCHEMA}"), got kind ${JSON.stringify(value.kind)}`);
+  }
+  if (value.inputs_sha256 !== undefined && (typeof value.inputs_sha256 !== "string" || !/^[0-9a-f]{64}$/.test(value.inputs_sha256))) {
+    throw new InputError(`${path}:1: header: "inputs_sha256" must be 64 lowercase hex digits`);
   }
   return value as unknown as EventLogHeader;
 }

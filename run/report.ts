@@ -39,6 +39,7 @@ export function runReport(input: RunReportInput): Report {
       observability: input.setup.observability,
       latency_model: distinctValues(instances.map((i) => i.latency.info)),
       ...modelFiles(instances),
+      inputs_sha256: input.setup.inputs_sha256,
     },
     summary: recorder.summary(),
     instances: recorder.instances(specs).map((summary) => {

@@ -22,6 +22,7 @@ import { describeFault, guardDispatchPolicy, guardSchedulingPolicy, type PolicyF
 import { createFcfs } from "../src/policies/scheduling/fcfs.ts";
 import type { DispatchPolicy } from "../src/policies/dispatch/policy.ts";
 import type { SchedulingPolicy } from "../src/policies/scheduling/policy.ts";
+import { runInputsSha256 } from "./inputs-hash.ts";
 import type { ControllerOptions } from "../src/core/controller.ts";
 import { simCallEstimator } from "../src/model/call-estimator.ts";
 import { canonicalModelName } from "../src/model/models.ts";
@@ -66,6 +67,9 @@ export interface RunOptions extends RunHooks {
   events?: string;
   /** Write every scheduling and dispatch decision to this file (JSONL; docs/decisions.md). */
   decisions?: string;
+  /** The inputs' fingerprint when it cannot be computed from what is given: `tandem replay` passes
+   *  the recorded run's, so that its report equals the run's own. */
+  inputs_sha256?: string;
 }
 
 /** Faults of policy files during a live run: each call they fail on goes to the fallback. */
@@ -99,6 +103,8 @@ export interface RunSetup {
   decisionLog: DecisionLogWriter | undefined;
   /** Policy files that threw (live: the fallback took the call over; sim stops at the first). */
   policyFaults: PolicyFaults;
+  /** The report's `run.inputs_sha256` (run/inputs-hash.ts). */
+  inputs_sha256: string;
 }
 
 /** Config + workload + flags → instances, policies, seeded streams and the recorder. */
@@ -134,6 +140,7 @@ export async function setupRun(options: RunOptions, mode: "sim" | "live"): Promi
   };
   const instances = await buildInstances(cluster, clusterFile);
   const source = workloadSource(workload);
+  const inputs_sha256 = options.inputs_sha256 ?? runInputsSha256({ mode, seed, cluster, workload, scheduling: schedulingChoice, dispatch: dispatchChoice, observability, instances });
   const eventLog =
     options.events === undefined
       ? undefined
@@ -146,6 +153,7 @@ export async function setupRun(options: RunOptions, mode: "sim" | "live"): Promi
           dispatch: dispatchChoice,
           observability,
           trace: workloadTraceInfo(workload, 0),
+          inputs_sha256,
         });
   decisionLog =
     options.decisions === undefined
@@ -167,6 +175,7 @@ export async function setupRun(options: RunOptions, mode: "sim" | "live"): Promi
     eventLog,
     decisionLog,
     policyFaults,
+    inputs_sha256,
   };
 }
 

@@ -21,6 +21,8 @@ export interface CompareJob {
   observability?: { mode?: "scraped" | "oracle"; interval_s?: number };
   /** Run folder relative to the comparison's output folder: `runs/<policy>__r<rate>__s<seed>`. */
   dir: string;
+  /** The report's `run.inputs_sha256` to be (job-inputs.ts); resume reuses a report that has it. */
+  inputs_sha256?: string;
 }
 
 export interface JobPlan {

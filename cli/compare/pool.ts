@@ -24,6 +24,9 @@ export interface PoolOptions extends RunJobOptions {
 export async function runJobsInWorkers(jobs: readonly CompareJob[], options: PoolOptions): Promise<JobResult[]> {
   const results: JobResult[] = new Array(jobs.length);
   if (jobs.length === 0) return results;
+  // Jobs carry their grid index; a shard's or a resumed sweep's jobs are a subset of the grid, so
+  // results go by position in `jobs`.
+  const position = new Map(jobs.map((job, i) => [job.index, i]));
   const size = Math.max(1, Math.min(Math.floor(options.concurrency), jobs.length));
   const workers: Worker[] = [];
   const runOptions: RunJobOptions = { out: options.out, runCsv: options.runCsv };
@@ -51,7 +54,7 @@ export async function runJobsInWorkers(jobs: readonly CompareJob[], options: Poo
         worker.on("message", (reply: WorkerReply) => {
           busy = false;
           if (reply.type === "failed") {
-            const job = jobs[reply.index];
+            const job = jobs[position.get(reply.index)!];
             if (reply.input) fail(new InputError(reply.message));
             else {
               const error = new Error(`run ${job.dir}: ${reply.message}`);
@@ -60,9 +63,10 @@ export async function runJobsInWorkers(jobs: readonly CompareJob[], options: Poo
             }
             return;
           }
-          results[reply.result.index] = reply.result;
+          const at = position.get(reply.result.index)!;
+          results[at] = reply.result;
           finished++;
-          options.onDone?.(reply.result, jobs[reply.result.index]);
+          options.onDone?.(reply.result, jobs[at]);
           if (finished === jobs.length) resolve();
           else busy = give(worker);
         });

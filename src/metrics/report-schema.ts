@@ -199,6 +199,12 @@ export const RunInfoSchema = z.strictObject({
   /** Models read from a HuggingFace config.json (absent when every model is a preset): the path
    *  as the cluster config gives it, and the shapes tandem read from it. */
   model_files: z.array(z.strictObject({ path: z.string(), spec: jsonBlob })).optional(),
+  /** SHA-256 of the run's inputs (version, mode, seed, config, workload and its files' contents,
+   *  policies, observation, latency models; run/inputs-hash.ts). Absent in older reports. */
+  inputs_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 /** One tenant's use of an authenticated gateway (`tandem gateway --keys`, docs/gateway-auth.md). */

@@ -23,7 +23,7 @@ const RUNS: GoldenRun[] = [
     name: "default",
     args: ["--limit", "300"],
     sha256: {
-      "report.json": "b5dc34f5062600d950cfb5a5a644db01c4cda1a9492fee0f0187ef5b75ff2d0e",
+      "report.json": "5fec06c37cf705c32659e210bea859a08b6b4ab3a164a27bf2ec5e162acfad33",
       "calls.csv": "61a2f33e61ef2c8861d84ee35dbb178fb600f0e3cd9fbfbad0e85840ce49ed00",
     },
   },
@@ -31,7 +31,7 @@ const RUNS: GoldenRun[] = [
     name: "qa-kairos",
     args: ["--app", "qa-router", "--rate", "2", "--count", "30", "--scheduling", "kairos", "--dispatch", "kairos-timeslot"],
     sha256: {
-      "report.json": "f6274a3798c804391cc87858cddd6cab13d710145db45e9920c57794bcf46a9c",
+      "report.json": "a62b30194cdb2d6c718c5d8ea765ab02a030a9d756cb6ae6a10e183a31fd8efb",
       "calls.csv": "96bd9c8186baae986941cf7668643938bafe8fd6e1ceca6a4950a7c5f513c551",
       "workflows.csv": "99ce25ae67acbc83b95c13990b5ec6525748ee577d0033a257931025ab788321",
     },
@@ -40,7 +40,7 @@ const RUNS: GoldenRun[] = [
     name: "supervisor-oracle",
     args: ["--app", "supervisor", "--count", "10", "--rate", "1", "--observe", "oracle", "--dispatch", "prefix-affinity"],
     sha256: {
-      "report.json": "6fdc3d33681fb5901e83900b3619dd8fb9725f43513c563dd473ea93550d72bc",
+      "report.json": "26e5d2e9e745c4ea6c2d171a7894f977a9635f0d77206aa62c2a74776a24d000",
       "calls.csv": "3c4d6cbd581e5aea83fff0f952f159e442d542ba4ebf251997b706dfb4e55ed1",
       "workflows.csv": "d5d9aa36b0f1298b120504de332fa934d9ef6b84586e5e4d02a8c8958b17635e",
     },
@@ -49,7 +49,7 @@ const RUNS: GoldenRun[] = [
     name: "guessing-plas",
     args: ["--app", "guessing-game", "--param", "participants=20", "--count", "3", "--rate", "0.5", "--scheduling", "plas", "--seed", "3"],
     sha256: {
-      "report.json": "ec765b4052e8d139e4ea463fa942090f4fd384cc8ec338f366609b98e97a4a0e",
+      "report.json": "f4525f3862c1f7513c3f3d19b0bbb9fd8b16dcc52c340ea4aa8f17396bee31d3",
       "calls.csv": "843ffcf894d429f07eb7dccf88f23d68c0ff7eb5928d1a0c66101b377703e87e",
       "workflows.csv": "1f921d6e4d1822a28c934cc66081623c4e0b84e5f68377b31f8d578dd1097b35",
     },
@@ -58,7 +58,7 @@ const RUNS: GoldenRun[] = [
     name: "tiers",
     args: ["--config", "CONFIG", "--limit", "400", "--rate", "40", "--dispatch", "least-kv"],
     sha256: {
-      "report.json": "79813ff1f409814a3dbea71e639f41a97133dbe3acf25685242686f12629b892",
+      "report.json": "45ee81bdfde45e68b83b8ae3e006559f5bfbf6f43883a0ad59b43fea7ec349fd",
       "calls.csv": "df267a7d8b73ea101888c3f43f013756849619f94513a5325b92583e85a3d546",
     },
   },
