@@ -23,6 +23,8 @@ export interface RunInputs {
   dispatch: PolicyChoice;
   observability: { mode: "scraped" | "oracle"; interval_s: number };
   instances: readonly Pick<ConfiguredInstance, "latency" | "model_file">[];
+  /** Absolute paths of the user policy files the run loads (their bytes are hashed). */
+  policy_files?: readonly string[];
 }
 
 export function runInputsSha256(inputs: RunInputs): string {
@@ -38,6 +40,8 @@ export function runInputsSha256(inputs: RunInputs): string {
     observability: inputs.observability,
     latency_models: inputs.instances.map((i) => i.latency.info),
     model_files: inputs.instances.map((i) => i.model_file ?? null),
+    // Only when present, so that runs without policy files keep their hashes.
+    ...(inputs.policy_files?.length ? { policy_files: Object.fromEntries(inputs.policy_files.map((path) => [path, pathDigest(path)])) } : {}),
   };
   return createHash("sha256").update(canonicalJson(document)).digest("hex");
 }

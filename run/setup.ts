@@ -140,7 +140,13 @@ export async function setupRun(options: RunOptions, mode: "sim" | "live"): Promi
   };
   const instances = await buildInstances(cluster, clusterFile);
   const source = workloadSource(workload);
-  const inputs_sha256 = options.inputs_sha256 ?? runInputsSha256({ mode, seed, cluster, workload, scheduling: schedulingChoice, dispatch: dispatchChoice, observability, instances });
+  // A policy file's code decides the report as much as its name: its bytes are part of the inputs.
+  const policy_files = (["scheduling", "dispatch"] as const)
+    .map((kind) => ({ name: nameOf(kind === "scheduling" ? schedulingChoice : dispatchChoice), configFile: options[kind] ? undefined : clusterFile }))
+    .filter((p) => isPolicyFile(p.name))
+    .map((p) => policyFilePath(p.name, p.configFile));
+  const inputs_sha256 =
+    options.inputs_sha256 ?? runInputsSha256({ mode, seed, cluster, workload, scheduling: schedulingChoice, dispatch: dispatchChoice, observability, instances, policy_files });
   const eventLog =
     options.events === undefined
       ? undefined
