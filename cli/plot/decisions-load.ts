@@ -16,6 +16,7 @@ export interface DispatchPoint {
   workflow: string | null;
   agent: string | null;
   instance: string;
+  /** The policy that chose: the run's dispatch policy, or its fallback when a policy file threw. */
   policy: string;
   /** The policy's score of the chosen instance (its `explain` hook); null without one. */
   score: number | null;
@@ -79,6 +80,8 @@ export async function loadDecisionTimeline(path: string, maxPoints = DEFAULT_DEC
   const holds = new Thinned<HoldPoint>(maxPoints);
   const errors = new Thinned<PolicyErrorPoint>(maxPoints);
   const totals = { dispatches: 0, holds: 0, errors: 0 };
+  // Calls whose policy file threw in `choose`: their next dispatch was the fallback's.
+  const fellBack = new Map<string, string>();
   let header: { instances?: unknown; scheduling?: unknown; dispatch?: unknown } | undefined;
   let line = 0;
   const stream = createReadStream(path, { encoding: "utf8" });
@@ -95,14 +98,16 @@ export async function loadDecisionTimeline(path: string, maxPoints = DEFAULT_DEC
     if (record.kind === "dispatch") {
       totals.dispatches++;
       const chosen = record.candidates.find((c) => c.instance === record.chosen);
+      const fallback = fellBack.get(record.call);
+      if (fallback !== undefined) fellBack.delete(record.call);
       dispatches.push({
         t_s: record.at_s,
         call: record.call,
         workflow: record.workflow ?? null,
         agent: record.agent ?? null,
         instance: record.chosen,
-        policy: record.policy,
-        score: chosen?.score ?? null,
+        policy: fallback ?? record.policy,
+        score: fallback !== undefined ? null : (chosen?.score ?? null),
         waited_s: record.waited_s,
         held_s: record.held_s ?? null,
         reason: record.reason ?? null,
@@ -112,6 +117,7 @@ export async function loadDecisionTimeline(path: string, maxPoints = DEFAULT_DEC
       holds.push({ t_s: record.at_s, call: record.call, agent: record.agent ?? null, policy: record.policy, reason: record.reason });
     } else if (record.kind === "policy_error") {
       totals.errors++;
+      if (record.hook === "choose") fellBack.set(record.call, record.fallback);
       errors.push({ t_s: record.at_s, call: record.call, hook: record.hook, fallback: record.fallback, error: record.error });
     }
   }
