@@ -1,5 +1,6 @@
 /** Which charts the inputs allow, and their specs. Pure: loaded data in, charts and notes out. */
 import { cdfPoints, cdfSpec, paritySpec, percentilePoints, DEFAULT_CDF_POINTS, type CdfSeries } from "./cdf.ts";
+import { decisionSpec } from "./decisions.ts";
 import { ganttSpec } from "./gantt.ts";
 import type { PlotInputs, RunData } from "./load.ts";
 import { reportBars, summarySpec } from "./summary.ts";
@@ -91,6 +92,19 @@ export function buildCharts(inputs: PlotInputs, options: ChartOptions = {}): Cha
       }
       if (run.workflow !== null && run.workflow.steps.length > 0) {
         charts.push({ name: `gantt-${stems[i]}`, title: `Workflow ${run.workflow.id}: ${run.label}`, spec: ganttSpec({ run: run.label, workflow: run.workflow }) });
+      }
+      const decisions = run.decisions;
+      if (decisions !== null) {
+        if (decisions.totals.dispatches + decisions.totals.holds + decisions.totals.errors === 0) {
+          notes.push(`${decisions.file}: no dispatch, hold or policy error recorded; no decision timeline`);
+        } else {
+          if (decisions.dispatches.length < decisions.totals.dispatches || decisions.holds.length < decisions.totals.holds) {
+            notes.push(
+              `${decisions.file}: the decision timeline shows ${decisions.dispatches.length} of ${decisions.totals.dispatches} dispatches and ${decisions.holds.length} of ${decisions.totals.holds} holds, evenly spread (--max-decisions)`,
+            );
+          }
+          charts.push({ name: `decisions-${stems[i]}`, title: `Decisions over time: ${run.label}`, spec: decisionSpec({ run: run.label, timeline: decisions }) });
+        }
       }
     });
   }

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { InputError } from "../../src/core/errors.ts";
 import { parseReportJson, type Report } from "../../src/metrics/report-schema.ts";
 import { CsvFile } from "./csv.ts";
+import { DECISIONS_FILE, loadDecisionTimeline, type DecisionTimeline } from "./decisions-load.ts";
 
 export const COMPARE_SCHEMA = "tandem.compare/v1";
 /** File names a run folder holds (src/cli/run-output.ts). */
@@ -55,6 +56,8 @@ export interface RunData {
   /** Sorted makespans of completed workflows from workflows.csv; null when absent. */
   makespans: Float64Array | null;
   workflow: SelectedWorkflow | null;
+  /** The run's decision trace (`decisions.jsonl` beside the report, or `--decisions`); null without one. */
+  decisions: DecisionTimeline | null;
 }
 
 const CompareRowSchema = z.object({
@@ -100,6 +103,10 @@ export interface PlotInputs {
 export interface LoadOptions {
   /** Workflow for the Gantt chart; default: the one with the longest makespan. */
   workflow?: string;
+  /** The decision trace of the one run given (default: `decisions.jsonl` in each run's folder). */
+  decisions?: string;
+  /** Most dispatches (and holds) the decision timeline keeps (default 20,000). */
+  maxDecisionPoints?: number;
 }
 
 /** Reads every input; bad input is an InputError naming the path. */
@@ -117,6 +124,9 @@ export async function loadPlotInputs(paths: string[], options: LoadOptions = {})
   }
   if (options.workflow !== undefined && inputs.runs.length > 0 && inputs.runs.every((run) => run.workflow === null)) {
     throw new InputError(`--workflow ${options.workflow}: no such workflow in ${inputs.runs.map((r) => r.file).join(", ")}`);
+  }
+  if (options.decisions !== undefined && inputs.runs.length !== 1) {
+    throw new InputError(`--decisions ${options.decisions}: give exactly one run with it (${inputs.runs.length} given); other runs' traces are found as ${DECISIONS_FILE} in their folders`);
   }
   labelRuns(inputs.runs);
   labelCompares(inputs.compares);
@@ -242,7 +252,9 @@ async function loadRun(file: string, text: string, options: LoadOptions, notes: 
   } else if (hasWorkflows) {
     notes.push(`${file}: no completed workflow with recorded steps; no Gantt chart`);
   }
-  return { label: "", file, dir, report, latencies, makespans, workflow };
+  const decisionsPath = options.decisions ?? join(dir, DECISIONS_FILE);
+  const decisions = options.decisions !== undefined || existsSync(decisionsPath) ? await loadDecisionTimeline(decisionsPath, options.maxDecisionPoints) : null;
+  return { label: "", file, dir, report, latencies, makespans, workflow, decisions };
 }
 
 interface WorkflowRowInfo {
