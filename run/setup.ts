@@ -13,6 +13,9 @@ import { DEFAULT_WORKLOAD } from "../traces/index.ts";
 import { buildInstances } from "./instances.ts";
 import { workloadSource, workloadTraceInfo, type Workload } from "./workload.ts";
 import { EventLogWriter } from "./event-log.ts";
+import { resolveKairosProfile } from "./kairos-profile.ts";
+import { existsSync } from "node:fs";
+import { dirname, resolve as resolvePath } from "node:path";
 import type { ControllerOptions } from "../src/core/controller.ts";
 import { simCallEstimator } from "../src/model/call-estimator.ts";
 import { canonicalModelName } from "../src/model/models.ts";
@@ -137,13 +140,18 @@ export function controllerOptions(setup: RunSetup): ControllerOptions {
 
 /** What a run (sim, live or the gateway) takes from options over the config over the defaults. */
 export function resolvePolicies(options: { seed?: number; scheduling?: PolicyChoice; dispatch?: PolicyChoice }, cluster: ClusterConfig, clusterFile: string) {
-  const schedulingChoice = options.scheduling ?? cluster.policies?.scheduling ?? "fcfs";
+  const fromFlag = options.scheduling !== undefined;
+  const schedulingWhere = fromFlag ? "--scheduling" : `${clusterFile}: policies.scheduling`;
+  // kairos-static's profile=DIR: read here (src does no I/O), relative to the config file's folder
+  // when the config names it.
+  const profileBase = fromFlag || !existsSync(clusterFile) ? process.cwd() : dirname(resolvePath(clusterFile));
+  const schedulingChoice = resolveKairosProfile(options.scheduling ?? cluster.policies?.scheduling ?? "fcfs", profileBase, schedulingWhere);
   const dispatchChoice = options.dispatch ?? cluster.policies?.dispatch ?? "least-outstanding";
   return {
     seed: options.seed ?? cluster.seed ?? DEFAULT_SEED,
     schedulingChoice,
     dispatchChoice,
-    scheduling: createSchedulingPolicy(schedulingChoice, options.scheduling ? "--scheduling" : `${clusterFile}: policies.scheduling`),
+    scheduling: createSchedulingPolicy(schedulingChoice, schedulingWhere),
     dispatch: createDispatchPolicy(dispatchChoice, options.dispatch ? "--dispatch" : `${clusterFile}: policies.dispatch`),
   };
 }

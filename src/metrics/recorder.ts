@@ -402,6 +402,7 @@ export class Recorder {
       cached_tokens: null,
       output_tokens: null,
       preemptions: null,
+      agent: call.agent ?? null,
     };
   }
 

@@ -24,16 +24,16 @@ const RUNS: GoldenRun[] = [
     args: ["--limit", "300"],
     sha256: {
       "report.json": "680dd9435e1bd78c446e54dcb9374deb43e677bc1024b9a89b5c2d9231320347",
-      "calls.csv": "b352aed3db8afb3ab985791f7ccbd0473997c05e71196fa4b138f0bb2d0f0455",
+      "calls.csv": "95ab1f1badc9678f3481f7f5315264c2ef3defefa5e7052d019e414ab3eb16b0",
     },
   },
   {
     name: "qa-kairos",
     args: ["--app", "qa-router", "--rate", "2", "--count", "30", "--scheduling", "kairos", "--dispatch", "kairos-timeslot"],
     sha256: {
-      "report.json": "81288a29f6e8078b5a5f30366f1d0d79d5bd3fbf58279a8f1e9822c3227c770a",
-      "calls.csv": "36e78aef7f51e70a8e02af392e418d731ca127e91543d18c222b126289e45bcd",
-      "workflows.csv": "7d7c586e2ba22001bd5a8bfe83277279e942619a7fefdd198f4e578e844f073c",
+      "report.json": "82b2cd3b01da4f341e9a18c30af906d4785d6fe99ec95feb5c34300a30a116f2",
+      "calls.csv": "23038f84f4370f6e586521f5fbcfdc8b2a1f1b09b09997ea9b7dd7a2c57f5f3a",
+      "workflows.csv": "a94212cf97f40e0d1a2ab09ac6a47617af6e719f7bd21eadc3dfeedb818ced96",
     },
   },
   {
@@ -41,7 +41,7 @@ const RUNS: GoldenRun[] = [
     args: ["--app", "supervisor", "--count", "10", "--rate", "1", "--observe", "oracle", "--dispatch", "prefix-affinity"],
     sha256: {
       "report.json": "6295fc709b3ec7e64760d270a1f160b4239312bbdfec343019fc24f6e287561e",
-      "calls.csv": "46cc36b1763a1690307f7e88ea8d07d6942dd9825971f3b2d05cd213ee13d614",
+      "calls.csv": "e442a45fe9f4aa4df06ddd271f330678b7537a68b0c055dda530e9d245001074",
       "workflows.csv": "c9def29649f31837ed1957d25f207131a2ea6de752534320726ccf32a5b13645",
     },
   },
@@ -50,7 +50,7 @@ const RUNS: GoldenRun[] = [
     args: ["--app", "guessing-game", "--param", "participants=20", "--count", "3", "--rate", "0.5", "--scheduling", "plas", "--seed", "3"],
     sha256: {
       "report.json": "2fb30c24cb02ca2fd1352bb36a4d1cb287e2b783c82f383db17b06b27a28ddd7",
-      "calls.csv": "4d1c36dff2a212dfac2c675ec8207c3e2d95a5661b48c8af3b5ffb4a58adf4e8",
+      "calls.csv": "5de5d1d16d0cc9ea9559d69f8db47a9791facec1cc7da6ba30d58732585eac5f",
       "workflows.csv": "7a350ae4a60aeeb70078e5d77e1abced355d0cd6a86c47e86e7222a0a0b72b77",
     },
   },
@@ -59,7 +59,7 @@ const RUNS: GoldenRun[] = [
     args: ["--config", "CONFIG", "--limit", "400", "--rate", "40", "--dispatch", "least-kv"],
     sha256: {
       "report.json": "d23fd440d83242c5fb8f449556eb428dbfaf0d049dda75b6d85749b9ac2b9c92",
-      "calls.csv": "4f308748a04494ffdbf94820cad36218769ce735f0b8e101da6ceab2c21b51e2",
+      "calls.csv": "f585899690a1da0897efe16a35d9da6dcb7151bfdf29f74920a058cc7b8db248",
     },
   },
 ];
