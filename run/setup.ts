@@ -3,6 +3,7 @@ import type { ConfiguredInstance } from "../src/model/instance.ts";
 import { RngStreams } from "../src/core/rng.ts";
 import type { CallRow } from "../src/metrics/calls-csv.ts";
 import { Recorder } from "../src/metrics/recorder.ts";
+import { sloFromConfig } from "../src/metrics/slo-classes.ts";
 import { timelinePointsPerInstance } from "../src/metrics/timeline.ts";
 import type { WorkflowRow } from "../src/metrics/workflow-recorder.ts";
 import type { LifecyclePolicy } from "../src/policies/lifecycle/policy.ts";
@@ -159,7 +160,7 @@ export function resolvePolicies(options: { seed?: number; scheduling?: PolicyCho
 /** The recorder of a run: the config's SLOs, per-instance timelines sampled at the scrape interval. */
 export function runRecorder(cluster: ClusterConfig, instances: readonly ConfiguredInstance[], interval_s: number, hooks: RunHooks): Recorder {
   return new Recorder({
-    slo: cluster.slo ?? {},
+    slo: sloFromConfig(cluster.slo),
     onCallClosed: hooks.onCallClosed,
     onWorkflowClosed: hooks.onWorkflowClosed,
     timeline: { interval_s, max_points: timelinePointsPerInstance(instances.length) },
