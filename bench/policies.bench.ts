@@ -1,4 +1,5 @@
-/** Policy benchmark (`npm run bench:policies [sweep|kairos|cache|fairness] [--full]`); prints its
+/** Policy benchmark (`npm run bench:policies [sweep|kairos|cache|fairness] [--full] [--app NAME]
+ *  [--workflows N]`); prints its
  *  figures. Workflow-aware policies only matter when calls queue, so sections 1 and 2 report, per
  *  point, where calls waited: at the controller (its ranked queue) or in the engine (dispatch → first
  *  token, prefill included).
@@ -25,8 +26,16 @@ import type { WorkflowTiming } from "../traces/workflows/index.ts";
 import { sharedDataFile } from "../test/helpers/shared-data.ts";
 
 const full = process.argv.includes("--full");
-/** Workflows per point: enough for a steady state, few enough for a run of minutes. */
-const SWEEP_WORKFLOWS = 1000;
+const flag = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+/** Workflows per point: 3,000 lets a backlog build above saturation (at 1,000 it stayed a few
+ *  seconds deep and no ordering could matter much); `--workflows N` changes it. */
+const SWEEP_WORKFLOWS = Number(flag("--workflows") ?? 3000);
+/** The sweep's app: `qa-router` (one output distribution for both experts) by default; `--app
+ *  qa-router-heterogeneous` gives math ×1.5 and history ×0.2 answers. */
+const SWEEP_APP = flag("--app") ?? "qa-router";
 const KAIROS_ROWS = full ? Number.POSITIVE_INFINITY : 1500;
 
 const h100: ClusterConfig = { instances: [{ model: "llama-3-8b", gpu: "h100-80gb", tensor_parallel: 1, count: 2 }] };
@@ -101,9 +110,9 @@ function best(points: Map<string, Point>): { label: string; change: number } {
   return out;
 }
 
-const qaRouter = (timing: WorkflowTiming, limit?: number): Workload => ({
+const qaRouter = (timing: WorkflowTiming, limit?: number, name = "qa-router"): Workload => ({
   kind: "app",
-  name: "qa-router",
+  name,
   params: {},
   timing,
   ...(limit !== undefined && Number.isFinite(limit) ? { limit } : {}),
@@ -115,7 +124,7 @@ async function steadyThroughput(cluster: ClusterConfig, rate: number): Promise<n
   let completed = 0;
   await runSimulation({
     cluster,
-    workload: qaRouter({ kind: "poisson", rate, count: SWEEP_WORKFLOWS }),
+    workload: qaRouter({ kind: "poisson", rate, count: SWEEP_WORKFLOWS }, undefined, SWEEP_APP),
     scheduling: "fcfs",
     dispatch: "round-robin",
     onWorkflowClosed: (row) => {
@@ -127,7 +136,7 @@ async function steadyThroughput(cluster: ClusterConfig, rate: number): Promise<n
 
 async function loadSweep() {
   const { latency } = await runPoint(h100, qaRouter({ kind: "poisson", rate: 1, count: 5 }), "fcfs", "round-robin");
-  console.log(`1. Load sweep: qa-router, ${SWEEP_WORKFLOWS} workflows per point (Poisson), 2 × llama-3-8b on h100-80gb; latency model ${latency}`);
+  console.log(`1. Load sweep: ${SWEEP_APP}, ${SWEEP_WORKFLOWS} workflows per point (Poisson), 2 × llama-3-8b on h100-80gb; latency model ${latency}`);
   let saturation = 0;
   for (let rate = 4; rate < 256; rate *= 1.25) {
     const achieved = await steadyThroughput(h100, rate);
@@ -138,7 +147,7 @@ async function loadSweep() {
   for (const load of [0.5, 1, 1.5, 2, 3]) {
     const rate = load * saturation;
     console.log(`   at ${(100 * load).toFixed(0)}% of saturation: ${rate.toFixed(2)} workflows/s`);
-    const points = await compareCombos(h100, qaRouter({ kind: "poisson", rate, count: SWEEP_WORKFLOWS }));
+    const points = await compareCombos(h100, qaRouter({ kind: "poisson", rate, count: SWEEP_WORKFLOWS }, undefined, SWEEP_APP));
     const base = points.get(BASELINE)!;
     const target = points.get(TARGET)!;
     const b = best(points);
@@ -213,7 +222,7 @@ async function fairness() {
   }
 }
 
-const only = process.argv.slice(2).find((a) => !a.startsWith("--"));
+const only = process.argv.slice(2).find((a, i, args) => !a.startsWith("--") && !["--app", "--workflows"].includes(args[i - 1]));
 if (!only || only === "sweep") await loadSweep();
 if (!only || only === "kairos") await kairosRegime();
 if (!only || only === "cache") await cacheAware();

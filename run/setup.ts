@@ -3,6 +3,7 @@ import type { ConfiguredInstance } from "../src/model/instance.ts";
 import { RngStreams } from "../src/core/rng.ts";
 import type { CallRow } from "../src/metrics/calls-csv.ts";
 import { Recorder } from "../src/metrics/recorder.ts";
+import { sloFromConfig } from "../src/metrics/slo-classes.ts";
 import { timelinePointsPerInstance } from "../src/metrics/timeline.ts";
 import type { WorkflowRow } from "../src/metrics/workflow-recorder.ts";
 import type { LifecyclePolicy } from "../src/policies/lifecycle/policy.ts";
@@ -23,6 +24,9 @@ import { createFcfs } from "../src/policies/scheduling/fcfs.ts";
 import type { DispatchPolicy } from "../src/policies/dispatch/policy.ts";
 import type { SchedulingPolicy } from "../src/policies/scheduling/policy.ts";
 import { runInputsSha256 } from "./inputs-hash.ts";
+import { resolveKairosProfile } from "./kairos-profile.ts";
+import { existsSync } from "node:fs";
+import { dirname, resolve as resolvePath } from "node:path";
 import type { ControllerOptions } from "../src/core/controller.ts";
 import { simCallEstimator } from "../src/model/call-estimator.ts";
 import { canonicalModelName } from "../src/model/models.ts";
@@ -212,7 +216,14 @@ export async function loadPolicies(
   mode: "sim" | "live",
   onFault: (fault: PolicyFault) => void,
 ) {
-  const schedulingChoice = options.scheduling ?? cluster.policies?.scheduling ?? "fcfs";
+  // kairos-static's profile=DIR: read here (src does no I/O), relative to the config file's folder
+  // when the config names it.
+  const profileBase = options.scheduling !== undefined || !existsSync(clusterFile) ? process.cwd() : dirname(resolvePath(clusterFile));
+  const schedulingChoice = resolveKairosProfile(
+    options.scheduling ?? cluster.policies?.scheduling ?? "fcfs",
+    profileBase,
+    options.scheduling !== undefined ? "--scheduling" : `${clusterFile}: policies.scheduling`,
+  );
   const dispatchChoice = options.dispatch ?? cluster.policies?.dispatch ?? "least-outstanding";
   const fallbackChoice = cluster.policies?.fallback_dispatch ?? "least-outstanding";
   const where = (kind: PolicyKind) => (options[kind] ? `--${kind}` : `${clusterFile}: policies.${kind}`);
@@ -260,7 +271,7 @@ export async function policyFromFile(kind: PolicyKind, choice: PolicyChoice, whe
 /** The recorder of a run: the config's SLOs, per-instance timelines sampled at the scrape interval. */
 export function runRecorder(cluster: ClusterConfig, instances: readonly ConfiguredInstance[], interval_s: number, hooks: RunHooks): Recorder {
   return new Recorder({
-    slo: cluster.slo ?? {},
+    slo: sloFromConfig(cluster.slo),
     onCallClosed: hooks.onCallClosed,
     onWorkflowClosed: hooks.onWorkflowClosed,
     timeline: { interval_s, max_points: timelinePointsPerInstance(instances.length) },

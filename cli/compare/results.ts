@@ -35,6 +35,8 @@ export interface CompareRow {
   preemptions: number;
   /** The run's folder (relative to the output folder); null in a mean row. */
   dir: string | null;
+  /** Per-class SLO attainment and goodput (config `slo.classes`); absent when none. */
+  slo_classes?: Record<string, { attainment: number; goodput_requests_per_s: number }>;
 }
 
 /** The numeric columns a mean row averages. */
@@ -84,7 +86,17 @@ export function rowFromReport(job: Pick<CompareJob, "policy" | "rate" | "seed" |
     prefix_hit_rate: s.prefix_cache.hit_rate,
     preemptions: s.preemptions,
     dir: job.dir,
+    ...(s.slo_classes
+      ? { slo_classes: Object.fromEntries(Object.entries(s.slo_classes).map(([name, c]) => [name, { attainment: c.attainment, goodput_requests_per_s: c.goodput_requests_per_s }])) }
+      : {}),
   };
+}
+
+/** The SLO class names any row has, sorted. */
+export function sloClassNames(rows: readonly CompareRow[]): string[] {
+  const names = new Set<string>();
+  for (const row of rows) for (const name of Object.keys(row.slo_classes ?? {})) names.add(name);
+  return [...names].sort();
 }
 
 /** Mean over seeds per (policy, rate), in the order each pair first appears in `rows`. A column is
@@ -104,14 +116,27 @@ export function meanRows(rows: readonly CompareRow[]): CompareRow[] {
       const values = group.map((r) => r[column]).filter((v): v is number => v !== null);
       (mean as unknown as Record<string, number | null>)[column] = values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
     }
+    const classes = sloClassNames(group);
+    if (classes.length > 0) {
+      mean.slo_classes = {};
+      for (const name of classes) {
+        const runs = group.flatMap((r) => (r.slo_classes?.[name] ? [r.slo_classes[name]] : []));
+        const avg = (f: (c: (typeof runs)[number]) => number) => runs.reduce((a, c) => a + f(c), 0) / runs.length;
+        mean.slo_classes[name] = { attainment: avg((c) => c.attainment), goodput_requests_per_s: avg((c) => c.goodput_requests_per_s) };
+      }
+    }
     return mean;
   });
 }
 
 /** compare.csv (or the means' CSV): a header and one line per row, "\n"-terminated. */
 export function compareCsv(rows: readonly CompareRow[]): string {
-  const lines = [COMPARE_CSV_COLUMNS.join(",")];
-  for (const row of rows) lines.push(COMPARE_CSV_COLUMNS.map((c) => csvCell(row[c])).join(","));
+  // Per-class SLO columns after the fixed ones, only when a run has classes.
+  const classes = sloClassNames(rows);
+  const classHeader = classes.flatMap((name) => [`slo_attainment:${name}`, `goodput_requests_per_s:${name}`]);
+  const classCells = (row: CompareRow) => classes.flatMap((name) => [csvCell(row.slo_classes?.[name]?.attainment ?? null), csvCell(row.slo_classes?.[name]?.goodput_requests_per_s ?? null)]);
+  const lines = [[...COMPARE_CSV_COLUMNS, ...classHeader.map((h) => csvCell(h))].join(",")];
+  for (const row of rows) lines.push([...COMPARE_CSV_COLUMNS.map((c) => csvCell(row[c])), ...classCells(row)].join(","));
   return lines.join("\n") + "\n";
 }
 

@@ -1,7 +1,7 @@
 /** The terminal table of a comparison: per-(policy, rate) means over seeds, grouped by rate, with
  *  the best value of each column within a rate marked `*`. Pure: no I/O. */
 import { rateLabel } from "./policy-list.ts";
-import type { CompareRow } from "./results.ts";
+import { sloClassNames, type CompareRow } from "./results.ts";
 
 type Better = "lower" | "higher";
 
@@ -42,6 +42,14 @@ function columnsFor(workflows: boolean): Column[] {
   ];
 }
 
+/** Per-class SLO attainment and goodput (config `slo.classes`), two columns per class. */
+function sloClassColumns(names: readonly string[]): Column[] {
+  return names.flatMap((name): Column[] => [
+    { header: `SLO ${name}`, value: (r) => r.slo_classes?.[name]?.attainment ?? null, format: (v) => `${(v * 100).toFixed(1)}%`, better: "higher" },
+    { header: `goodput ${name}`, value: (r) => r.slo_classes?.[name]?.goodput_requests_per_s ?? null, format: plain(3), better: "higher" },
+  ]);
+}
+
 /** Cells of one column within a rate group, the best marked `*` (ties: every row showing the best
  *  value as printed). Nothing is marked when the group has one row or every row prints alike. */
 function markedCells(column: Column, rows: readonly CompareRow[]): string[] {
@@ -71,7 +79,7 @@ function renderTable(header: string[], rows: string[][]): string[] {
 /** The means table, one block per rate (in the order the rates were given). */
 export function formatCompareTable(means: readonly CompareRow[], seeds: number): string {
   const workflows = means.some((r) => r.workflows_arrived > 0);
-  const columns = columnsFor(workflows);
+  const columns = [...columnsFor(workflows), ...sloClassColumns(sloClassNames(means))];
   const rates: (number | null)[] = [];
   for (const row of means) if (!rates.includes(row.rate)) rates.push(row.rate);
   const blocks: string[] = [];

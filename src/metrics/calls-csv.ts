@@ -26,6 +26,9 @@ export interface CallRow {
   cached_tokens: number | null;
   output_tokens: number | null;
   preemptions: number | null;
+  /** The workflow agent that made the call (`app/agent`); null outside workflows. Last column, so
+   *  readers that address cells by header name are unaffected. */
+  agent: string | null;
 }
 
 export const CALLS_CSV_COLUMNS = [
@@ -47,6 +50,7 @@ export const CALLS_CSV_COLUMNS = [
   "cached_tokens",
   "output_tokens",
   "preemptions",
+  "agent",
 ] as const satisfies readonly (keyof CallRow)[];
 
 /** Header line, without a line terminator (the writer adds "\n" after every line). */

@@ -4,6 +4,7 @@
  *  and a fixed-size histogram for inter-token latency. */
 import type { CallUsage, InstanceSnapshot, InstanceSpec, LlmCall } from "../core/types.ts";
 import type { CallRow } from "./calls-csv.ts";
+import { SloClasses, meetsTargets, type SloClassConfig } from "./slo-classes.ts";
 import { exactDistribution, sketchedDistribution } from "./distribution.ts";
 import { FloatSeries } from "./float-series.ts";
 import { LogHistogram } from "./log-histogram.ts";
@@ -17,6 +18,8 @@ export interface SloConfig {
   ttft_s?: number;
   tpot_s?: number;
   e2e_s?: number;
+  /** Per-class targets (report `summary.slo_classes`); a call is held to its class's targets. */
+  classes?: SloClassConfig;
 }
 
 export interface RecorderOptions {
@@ -59,6 +62,7 @@ class InstanceTotals {
 
 export class Recorder {
   private readonly slo: SloConfig;
+  private readonly sloClasses: SloClasses | undefined;
   private readonly onCallClosed: ((row: CallRow) => void) | undefined;
   private readonly open = new Map<string, OpenCall>();
   private readonly instanceTotals = new Map<string, InstanceTotals>();
@@ -92,7 +96,16 @@ export class Recorder {
         throw new Error(`Recorder: SLO ${key} must be a positive number of seconds, got ${target}`);
       }
     }
-    this.slo = { ...opts.slo };
+    for (const [name, targets] of Object.entries(opts.slo.classes?.classes ?? {})) {
+      for (const [key, target] of Object.entries(targets)) {
+        if (target !== undefined && !(target > 0 && target < Infinity)) {
+          throw new Error(`Recorder: SLO class ${name} ${key} must be a positive number of seconds, got ${target}`);
+        }
+      }
+    }
+    const { classes, ...targets } = opts.slo;
+    this.slo = targets;
+    this.sloClasses = classes && new SloClasses(targets, classes);
     this.onCallClosed = opts.onCallClosed;
     this.workflows = new WorkflowRecorder(opts.onWorkflowClosed);
     this.timeline = opts.timeline && { ...opts.timeline };
@@ -189,7 +202,12 @@ export class Recorder {
     this.queue_s.push(queue_s);
     if (ttft_s !== null) this.ttft_s.push(ttft_s);
     if (tpot_s !== null) this.tpot_s.push(tpot_s);
-    if (this.meetsSlo(ttft_s, tpot_s, e2e_s)) this.metSlo++;
+    if (this.sloClasses) {
+      const name = this.sloClasses.classOf(rec.call);
+      const met = meetsTargets(this.sloClasses.targetsOf(name), ttft_s, tpot_s, e2e_s);
+      this.sloClasses.completed(name, met);
+      if (met) this.metSlo++;
+    } else if (this.meetsSlo(ttft_s, tpot_s, e2e_s)) this.metSlo++;
 
     const totals = this.totalsOf(rec.instance);
     totals.completed++;
@@ -310,6 +328,7 @@ export class Recorder {
         ...this.slo,
         attainment: this.completed > 0 ? this.metSlo / this.completed : 0,
       },
+      slo_classes: this.sloClasses?.summary(duration_s),
       prefix_cache,
       preemptions,
       rejections: sortedRecord(this.rejections),
@@ -402,6 +421,7 @@ export class Recorder {
       cached_tokens: null,
       output_tokens: null,
       preemptions: null,
+      agent: call.agent ?? null,
     };
   }
 

@@ -49,6 +49,22 @@ export const SummarySchema = z.strictObject({
     e2e_s: seconds.optional(),
     attainment: fraction,
   }),
+  /** Per-class SLOs (config `slo.classes`): each class's targets, completed calls, calls within
+   *  them, attainment and goodput. Absent when no classes are configured. */
+  slo_classes: z
+    .record(
+      z.string(),
+      z.strictObject({
+        ttft_s: seconds.optional(),
+        tpot_s: seconds.optional(),
+        e2e_s: seconds.optional(),
+        completed: count,
+        met: count,
+        attainment: fraction,
+        goodput_requests_per_s: rate,
+      }),
+    )
+    .optional(),
   prefix_cache: z.strictObject({
     queried_tokens: count,
     hit_tokens: count,

@@ -67,11 +67,18 @@ export const InstanceGroupSchema = z.strictObject({
 /** A policy by name, or by name with parameters (checked by the policy's own schema). */
 export const PolicyChoiceSchema = z.union([z.string().min(1), z.strictObject({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).optional() })]);
 
-export const SloSchema = z.strictObject({
+const SloTargetsSchema = z.strictObject({
   ttft_s: z.number().positive().optional(),
   tpot_s: z.number().positive().optional(),
   e2e_s: z.number().positive().optional(),
 });
+
+/** The run's latency targets, and optionally per-class targets: calls grouped by `class_by` (their
+ *  workflow's priority class, or their tenant); a class's targets override the run's. */
+export const SloSchema = SloTargetsSchema.extend({
+  class_by: z.enum(["priority_class", "tenant"]).optional(),
+  classes: z.record(z.string().min(1), SloTargetsSchema).optional(),
+}).refine((s) => s.class_by === undefined || s.classes !== undefined, { message: "class_by needs classes (class name → targets)", path: ["class_by"] });
 
 export const ClusterConfigSchema = z.strictObject({
   instances: z.array(InstanceGroupSchema).min(1),

@@ -55,6 +55,7 @@ gate.describe("promtool check metrics", () => {
       reason: null,
       instance: "i0",
       model: "m",
+      agent: null,
       tenant: null,
       arrival_s: 0,
       dispatched_s: 0.01,

@@ -128,6 +128,7 @@ describe("Recorder on a scripted run", () => {
       cached_tokens: 64,
       output_tokens: 5,
       preemptions: 0,
+      agent: null,
     });
     const e = rows.find((r) => r.call_id === "E")!;
     expect(e).toMatchObject({ finished_s: 4, queue_s: 0.25, ttft_s: null, e2e_s: null, output_tokens: null });

@@ -24,7 +24,7 @@ const RUNS: GoldenRun[] = [
     args: ["--limit", "300"],
     sha256: {
       "report.json": "5fec06c37cf705c32659e210bea859a08b6b4ab3a164a27bf2ec5e162acfad33",
-      "calls.csv": "61a2f33e61ef2c8861d84ee35dbb178fb600f0e3cd9fbfbad0e85840ce49ed00",
+      "calls.csv": "7aa47dc6e991987eacea3d77ea3c65bee1a9e47669657512aa45e9a5b82fc1bf",
     },
   },
   {
@@ -32,7 +32,7 @@ const RUNS: GoldenRun[] = [
     args: ["--app", "qa-router", "--rate", "2", "--count", "30", "--scheduling", "kairos", "--dispatch", "kairos-timeslot"],
     sha256: {
       "report.json": "a62b30194cdb2d6c718c5d8ea765ab02a030a9d756cb6ae6a10e183a31fd8efb",
-      "calls.csv": "96bd9c8186baae986941cf7668643938bafe8fd6e1ceca6a4950a7c5f513c551",
+      "calls.csv": "1b30b5a27f66d765269f54fc276ac68f7f77213c230ab6a851db60dc39b7c1d6",
       "workflows.csv": "99ce25ae67acbc83b95c13990b5ec6525748ee577d0033a257931025ab788321",
     },
   },
@@ -41,7 +41,7 @@ const RUNS: GoldenRun[] = [
     args: ["--app", "supervisor", "--count", "10", "--rate", "1", "--observe", "oracle", "--dispatch", "prefix-affinity"],
     sha256: {
       "report.json": "26e5d2e9e745c4ea6c2d171a7894f977a9635f0d77206aa62c2a74776a24d000",
-      "calls.csv": "3c4d6cbd581e5aea83fff0f952f159e442d542ba4ebf251997b706dfb4e55ed1",
+      "calls.csv": "018f897ed213bf29e2797f9ba1668a114f1d70d3d1c8b3314db95bd7f4544bd6",
       "workflows.csv": "d5d9aa36b0f1298b120504de332fa934d9ef6b84586e5e4d02a8c8958b17635e",
     },
   },
@@ -50,7 +50,7 @@ const RUNS: GoldenRun[] = [
     args: ["--app", "guessing-game", "--param", "participants=20", "--count", "3", "--rate", "0.5", "--scheduling", "plas", "--seed", "3"],
     sha256: {
       "report.json": "f4525f3862c1f7513c3f3d19b0bbb9fd8b16dcc52c340ea4aa8f17396bee31d3",
-      "calls.csv": "843ffcf894d429f07eb7dccf88f23d68c0ff7eb5928d1a0c66101b377703e87e",
+      "calls.csv": "985aa5c3f4cc08c3e119c957b7faa5f3139f1658f8863960a31b6858b711e181",
       "workflows.csv": "1f921d6e4d1822a28c934cc66081623c4e0b84e5f68377b31f8d578dd1097b35",
     },
   },
@@ -59,7 +59,7 @@ const RUNS: GoldenRun[] = [
     args: ["--config", "CONFIG", "--limit", "400", "--rate", "40", "--dispatch", "least-kv"],
     sha256: {
       "report.json": "45ee81bdfde45e68b83b8ae3e006559f5bfbf6f43883a0ad59b43fea7ec349fd",
-      "calls.csv": "df267a7d8b73ea101888c3f43f013756849619f94513a5325b92583e85a3d546",
+      "calls.csv": "787c907e21c7a9bc5c4caea8499726076fb41b667a3483b551545d7232de313e",
     },
   },
 ];

@@ -37,15 +37,22 @@ export function takeWaitingHoldParams(name: string, params: Record<string, unkno
   return { rest, hold: parsed.data.hold_when_waiting ? parsed.data : undefined };
 }
 
+/** How far above the learnt full size the hold lets an instance go when its last report ran that
+ *  many calls without a queue (a fraction of the size; at least one call). */
+const PROBE = 0.05;
+
 /** What the hold knows about one instance. */
 interface Seen {
   /** at_s of the snapshot the counts below are relative to. */
   snapshot_s: number;
   /** When the current unbroken run of snapshots reporting waiting requests began (NaN: none). */
   waiting_since_s: number;
-  /** The most running requests reported while a queue persisted across two reports: the engine's
-   *  batch is full at about that size (max_num_seqs, or KV). Undefined until seen. */
+  /** Running requests at the last report where the engine was seen full: a queue persisting
+   *  across two reports while the running count did not grow (max_num_seqs, or KV). Undefined
+   *  until seen. */
   full_at: number | undefined;
+  /** Running requests at the previous report. */
+  running: number;
   /** Dispatch and close times of calls here, newer than `snapshot_s`. */
   sent: number[];
   closed: number[];
@@ -55,8 +62,10 @@ interface Seen {
  *  not a candidate, so the call stays in the controller's ranked queue (where the scheduling policy
  *  orders it) instead of the engine's queue (where vLLM serves it in arrival order). Reports lag, so
  *  between two reports the router also counts what it sent since the last one: once an instance has
- *  been seen full (a queue persisting over two reports beside R running; the largest such R), it is
- *  skipped while last-reported running + sent − closed since that report ≥ R. When no instance is a candidate the call is held; it is
+ *  been seen full (a queue persisting over two reports beside R running, R not growing; the latest
+ *  such R), it is skipped while last-reported running + sent − closed since that report ≥ R — or
+ *  ≥ R + 5% when that report ran R or more with no queue, so that an estimate learnt from a
+ *  transient (a batch of long calls) can rise again. When no instance is a candidate the call is held; it is
  *  retried on the next report (the engines keep working, waiting clears, a report says so).
  *  Progress: an instance that keeps reporting waiting requests for `max_waiting_s` without a break,
  *  or whose last report is that old, is no longer skipped, and the controller is woken when that
@@ -70,7 +79,7 @@ export function withWaitingHold(inner: DispatchPolicy, params: WaitingHoldParams
   const seenOf = (instance: InstanceView): Seen => {
     let s = seen[instance.index];
     if (!s) {
-      s = { snapshot_s: -Infinity, waiting_since_s: Number.NaN, full_at: undefined, sent: [], closed: [] };
+      s = { snapshot_s: -Infinity, waiting_since_s: Number.NaN, full_at: undefined, running: 0, sent: [], closed: [] };
       seen[instance.index] = s;
     }
     const snapshot = instance.observed;
@@ -78,13 +87,17 @@ export function withWaitingHold(inner: DispatchPolicy, params: WaitingHoldParams
       s.snapshot_s = snapshot.at_s;
       if (snapshot.waiting > 0) {
         // A request that arrived during the engine's current step waits until the next one without
-        // the batch being full; a queue still there one report later is a full batch.
+        // the batch being full, and a burst is admitted over several steps (the prefill token
+        // budget) with the running count rising; a queue still there one report later beside a
+        // running count that did not grow is a full batch. The latest such count, not the largest:
+        // a KV-bound batch holds fewer long calls than short ones.
         if (Number.isNaN(s.waiting_since_s)) s.waiting_since_s = snapshot.at_s;
-        else s.full_at = Math.max(s.full_at ?? 0, snapshot.running);
+        else if (snapshot.running <= s.running) s.full_at = snapshot.running;
       } else {
         s.waiting_since_s = Number.NaN;
         if (s.full_at !== undefined && snapshot.running > s.full_at) s.full_at = snapshot.running;
       }
+      s.running = snapshot.running;
       s.sent = s.sent.filter((t) => t > snapshot.at_s);
       s.closed = s.closed.filter((t) => t > snapshot.at_s);
     }
@@ -99,7 +112,10 @@ export function withWaitingHold(inner: DispatchPolicy, params: WaitingHoldParams
     if (now - snapshot.at_s >= limit) return true; // silent instance
     if (snapshot.waiting > 0) return now - s.waiting_since_s >= limit; // stuck reporting waiting
     if (s.full_at === undefined) return true;
-    return snapshot.running + s.sent.length - s.closed.length < Math.max(1, s.full_at);
+    // The last report ran at least full_at calls with no queue: the estimate may be low, so probe
+    // a little above it (the cap would otherwise keep the running count from ever showing more).
+    const cap = snapshot.running >= s.full_at ? s.full_at + Math.max(1, Math.ceil(PROBE * s.full_at)) : s.full_at;
+    return snapshot.running + s.sent.length - s.closed.length < Math.max(1, cap);
   };
 
   /** The earliest time a skipped instance stops being skipped by the `max_waiting_s` rule. */

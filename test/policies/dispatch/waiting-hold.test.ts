@@ -79,6 +79,39 @@ describe("hold_when_waiting", () => {
     expect(targets(c.drain()).filter((t) => t === "a")).toHaveLength(10);
   });
 
+  it("a burst admitted over several steps (running count rising beside a queue) is not a full batch", () => {
+    const c = controller(hold(), [spec("a")]);
+    c.instanceObserved(0, report("a", 0, 4, 20));
+    c.instanceObserved(0.1, report("a", 0.1, 12, 12)); // still admitting: not full at 12
+    c.instanceObserved(0.2, report("a", 0.2, 24, 0));
+    for (let i = 0; i < 30; i++) c.callArrived(0.21, call(`x${i}`));
+    expect(targets(c.drain()).filter((t) => t === "a")).toHaveLength(30);
+  });
+
+  it("a full size learnt from a transient rises again: a report running that many with no queue lets it probe above", () => {
+    const c = controller(hold(), [spec("a")]);
+    // Seen full at 10 (a queue over two reports, running flat): a batch of long calls, say.
+    c.instanceObserved(0, report("a", 0, 10, 3));
+    c.instanceObserved(0.1, report("a", 0.1, 10, 2));
+    c.instanceObserved(0.2, report("a", 0.2, 10, 0));
+    for (let i = 0; i < 40; i++) c.callArrived(0.21, call(`x${i}`));
+    // Running 10, no queue: probe one above (5% of 10, at least 1).
+    expect(targets(c.drain()).filter((t) => t === "a")).toHaveLength(1);
+    // The engine took it without a queue: the estimate rises to 11 and the probe goes on.
+    c.instanceObserved(0.3, report("a", 0.3, 11, 0));
+    expect(targets(c.drain()).filter((t) => t === "a")).toHaveLength(1);
+    let sent = 2;
+    for (let k = 0, running = 12; k < 60 && sent < 40; k++) {
+      c.instanceObserved(0.4 + 0.1 * k, report("a", 0.4 + 0.1 * k, running, 0));
+      const n = targets(c.drain()).filter((t) => t === "a").length;
+      sent += n;
+      running += n;
+    }
+    // Geometric growth (5% a report) sends the whole backlog within 60 reports; with the old
+    // largest-seen cap it stayed at 10 forever.
+    expect(sent).toBe(40);
+  });
+
   it("stops holding for an instance that reports waiting without a break for max_waiting_s, and wakes the controller then", () => {
     const c = controller(hold({ max_waiting_s: 5 }), [spec("a")]);
     c.instanceObserved(0, report("a", 0, 4, 2));

@@ -11,6 +11,9 @@ import { testInstances } from "../../helpers/cluster.ts";
 import { randomWorkflows } from "../../helpers/random-workflows.ts";
 import { Gate } from "./harness.ts";
 
+/** Policies that cannot run without params (their required inputs, as a host would fill them). */
+const REQUIRED_PARAMS: Record<string, Record<string, unknown>> = { "kairos-static": { priorities: { a: 2, b: 0.5 } } };
+
 async function run(name: string, workflows: WorkflowSpec[]) {
   const calls: CallRow[] = [];
   const flows: WorkflowRow[] = [];
@@ -19,7 +22,7 @@ async function run(name: string, workflows: WorkflowSpec[]) {
   }
   await simulate(batches(), {
     instances: testInstances(1, {}, 2000, 100_000),
-    scheduling: createSchedulingPolicy(name),
+    scheduling: createSchedulingPolicy({ name, params: REQUIRED_PARAMS[name] ?? {} }),
     // Two calls at a time, so calls queue at the controller and the scheduling policy decides.
     dispatch: new Gate(2),
     recorder: new Recorder({ slo: {}, onCallClosed: (r) => calls.push(r), onWorkflowClosed: (r) => flows.push(r) }),
