@@ -40,6 +40,15 @@ describe("--users and --think-time", () => {
     expectInputError(tandem("sim", "--app", "chain", "--users", "0"), /--users/);
   });
 
+  it("compare runs closed-loop users for every policy, and refuses --rates with --users", () => {
+    const out = join(scratch, "cmp");
+    const result = tandem("compare", "--app", "chain", "--users", "2", "--count", "6", "--seeds", "1", "--policies", "fcfs+round-robin,fcfs+least-kv", "--out", out);
+    expect(result.code).toBe(0);
+    const compared = JSON.parse(readFileSync(join(out, "compare.json"), "utf8"));
+    expect(JSON.stringify(compared)).toContain('"closed-loop"');
+    expectInputError(tandem("compare", "--app", "chain", "--users", "2", "--rates", "1,2", "--policies", "fcfs+round-robin"), /--rates and --users both set/);
+  });
+
   it("live refuses closed-loop users with one line naming --users", () => {
     expectInputError(tandem("live", "--emulate", "--app", "chain", "--users", "2", "--out", join(scratch, "live")), /--users: closed-loop users run in `tandem sim` only/);
   });
