@@ -108,7 +108,8 @@ function workloadPlanner(flags: CompareFlags, rates: (number | null)[]): (rate: 
   if (hasRates && flags.arrivals !== undefined) throw new InputError("--rates and --arrivals both set workflow arrival times; expected one");
   if (hasRates && flags.interval !== undefined) throw new InputError("--rates and --interval both set workflow arrival times; expected one");
   if (hasRates && flags.arrival === "trace") throw new InputError("--arrival trace keeps the trace's own times; with --rates give poisson or gamma, or omit --rates");
-  if (!hasRates && (source === "app" || source === "appworld") && flags.arrivals === undefined && flags.interval === undefined) {
+  if (hasRates && flags.users !== undefined) throw new InputError("--rates and --users both set workflow arrivals; expected one (closed-loop users start workflows as they finish)");
+  if (!hasRates && (source === "app" || source === "appworld") && flags.arrivals === undefined && flags.interval === undefined && flags.users === undefined) {
     throw new InputError(`--${source}: generated workflows need arrival times: give --rates R1,R2,… (with --count N), --interval S or --arrivals FILE`);
   }
   if (!hasRates && source === undefined) {

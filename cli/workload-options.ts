@@ -1,7 +1,8 @@
 import { type Command, Option } from "commander";
 import { InputError } from "../src/core/errors.ts";
 import { PRIORITY_CLASSES, type PriorityClass } from "../src/workflow/types.ts";
-import type { Workload } from "../run/workload.ts";
+import type { ClosedLoopWorkload, Workload } from "../run/workload.ts";
+import { parseDurationDistribution } from "../traces/durations.ts";
 import { DEFAULT_WORKLOAD, RETIME_ARRIVALS, TRACE_FORMATS, type RetimeArrival } from "../traces/index.ts";
 import { APP_NAMES } from "../traces/apps/registry.ts";
 import { parseParamPairs } from "../traces/apps/params.ts";
@@ -31,6 +32,8 @@ export interface WorkloadFlags {
   slo?: number;
   appworldSystemTokens?: number;
   toolDuration?: string;
+  users?: number;
+  thinkTime?: string;
   seed?: number;
 }
 
@@ -58,7 +61,9 @@ export function addWorkloadOptions(command: Command): Command {
     .option("--priority-class <class>", `priority class of every generated workflow: ${PRIORITY_CLASSES.join(", ")}`, oneOf(PRIORITY_CLASSES))
     .option("--slo <s>", "makespan SLO of every generated workflow, seconds", positiveNumber)
     .option("--appworld-system-tokens <n>", "with --appworld: system prompt tokens of every agent (default 1024)", nonNegativeInteger)
-    .option("--tool-duration <dist>", "with --appworld: tool run durations, e.g. lognormal:0.5,0.5 (seconds)");
+    .option("--tool-duration <dist>", "with --appworld: tool run durations, e.g. lognormal:0.5,0.5 (seconds)")
+    .option("--users <n>", "closed-loop clients: N users run the --count workflows back to back (docs/closed-loop.md)", positiveInteger)
+    .option("--think-time <dist>", "with --users: pause after each workflow closes, e.g. exp:5 or lognormal:5,1 (seconds; default fixed:0)");
 }
 
 /** Which workload the flags describe; conflicting or misplaced flags are errors naming them. */
@@ -75,6 +80,7 @@ export function workloadFromFlags(flags: WorkloadFlags): Workload {
   if (source !== "app") refuse(["param"], "applies to --app only");
   if (source !== "appworld") refuse(["appworldSystemTokens", "toolDuration"], "applies to --appworld only");
   if (source !== "app" && source !== "appworld") {
+    refuse(["users", "thinkTime"], "applies to generated workflows (--app or --appworld)");
     refuse(["arrivals", "sampleInterval", "scaleFactor", "count", "interval", "tenant", "priorityClass", "slo"], "applies to generated workflows (--app or --appworld)");
   }
   if (source === "trace") {
@@ -102,12 +108,34 @@ export function workloadFromFlags(flags: WorkloadFlags): Workload {
       options: { ...DEFAULT_WORKLOAD, count: flags.limit ?? DEFAULT_WORKLOAD.count, rate: flags.rate ?? DEFAULT_WORKLOAD.rate, seed: flags.seed ?? DEFAULT_WORKLOAD.seed },
     };
   }
-  const timing = timingFromFlags(flags);
+  const closed_loop = closedLoopFromFlags(flags);
+  const timing = closed_loop === undefined ? timingFromFlags(flags) : closedLoopTiming(flags);
   const overrides = { tenant: flags.tenant, priority_class: flags.priorityClass, slo_s: flags.slo };
   if (source === "appworld") {
-    return { kind: "appworld", dir: flags.appworld!, timing, limit: flags.limit, overrides, system_tokens: flags.appworldSystemTokens, tool_duration: flags.toolDuration };
+    return { kind: "appworld", dir: flags.appworld!, timing, limit: flags.limit, overrides, system_tokens: flags.appworldSystemTokens, tool_duration: flags.toolDuration, closed_loop };
   }
-  return { kind: "app", name: flags.app!, params: parseParamPairs(flags.param), timing, limit: flags.limit, overrides };
+  return { kind: "app", name: flags.app!, params: parseParamPairs(flags.param), timing, limit: flags.limit, overrides, closed_loop };
+}
+
+/** `--users N [--think-time DIST]`: closed-loop clients; the think time is checked here so a typo
+ *  fails before anything runs. */
+function closedLoopFromFlags(flags: WorkloadFlags): ClosedLoopWorkload | undefined {
+  if (flags.users === undefined) {
+    if (flags.thinkTime !== undefined) throw new InputError("--think-time applies with --users only");
+    return undefined;
+  }
+  const think_time = flags.thinkTime ?? "fixed:0";
+  parseDurationDistribution(think_time, "--think-time");
+  return { users: flags.users, think_time };
+}
+
+/** Closed-loop users start workflows when they are free, so open-loop timing flags do not apply;
+ *  the workflows come from the generator in order (arrival times replaced as users start them). */
+function closedLoopTiming(flags: WorkloadFlags): WorkflowTiming {
+  for (const name of ["arrivals", "sampleInterval", "scaleFactor", "rate", "interval", "arrival", "cv"] as const) {
+    if (flags[name] !== undefined) throw new InputError(`${flagName(name)} does not apply with --users (users start workflows as they finish the last)`);
+  }
+  return { kind: "fixed", count: flags.count ?? 100, interval_s: 0 };
 }
 
 function timingFromFlags(flags: WorkloadFlags): WorkflowTiming {

@@ -5,7 +5,8 @@ import type { Report } from "../src/metrics/report-schema.ts";
 import { ArrivalChecks } from "../run/checks.ts";
 import { runReport } from "../run/report.ts";
 import { controllerOptions, setupRun, type RunOptions } from "../run/setup.ts";
-import { workloadArrivals } from "../run/workload.ts";
+import { workloadArrivals, type Workload } from "../run/workload.ts";
+import { inputError } from "../src/core/errors.ts";
 import { emptyStats, type TraceStats } from "../traces/index.ts";
 import { checkLiveSettings, configEndpoints } from "./endpoints.ts";
 import { startEmulatorWorker, type WorkerEmulator } from "./emulator/in-worker.ts";
@@ -55,6 +56,7 @@ export async function runLive(options: LiveRunOptions): Promise<LiveRunOutput> {
   checkLiveSettings(cluster, clusterFile, speedup, options.emulate, "live mode");
   const stats = emptyStats();
   // Read ahead of any server start: a bad trace fails before anything runs.
+  refuseClosedLoop(setup.workload);
   const arrivals = await workloadArrivals(setup.workload, setup.seed, rng, stats);
 
   const emulators: WorkerEmulator[] = [];
@@ -156,4 +158,12 @@ async function startEmulators(
     max_num_seqs: instance.engine.max_num_seqs,
     ...(maxInFlight !== undefined ? { max_in_flight: maxInFlight } : {}),
   }));
+}
+
+/** Closed-loop users need the host to start a user's next workflow when one closes; only the
+ *  simulator does that yet (docs/closed-loop.md). */
+function refuseClosedLoop(workload: Workload): void {
+  if ((workload.kind === "app" || workload.kind === "appworld") && workload.closed_loop !== undefined) {
+    throw inputError("--users", "closed-loop users run in `tandem sim` only; expected an open-loop workload (--rate, --interval or --arrivals)");
+  }
 }

@@ -1,13 +1,21 @@
 import type { RequestSpec } from "../src/core/types.ts";
 import type { Arrival } from "../src/core/arrival.ts";
-import type { RngStreams } from "../src/core/rng.ts";
+import type { Random, RngStreams } from "../src/core/rng.ts";
 import type { Report } from "../src/metrics/report-schema.ts";
 import { batchesOf, generateBatches, readTrace, retime, type GenerateOptions, type RetimeArrival, type TraceStats } from "../traces/index.ts";
+import { durationSampler, parseDurationDistribution } from "../traces/durations.ts";
 import { appByName } from "../traces/apps/registry.ts";
 import { resolveAppParams } from "../traces/apps/params.ts";
 import type { WorkflowTiming } from "../traces/workflows/arrival-times.ts";
 import type { WorkflowOverrides } from "../traces/workflows/instantiate.ts";
 import { importAppWorldFolder, readWorkflowTrace, workflowArrivals } from "../traces/workflows/index.ts";
+
+/** Closed-loop clients (docs/closed-loop.md): `users` users run the generated workflows back to
+ *  back, each waiting a think time (traces/durations.ts syntax) after a workflow closes. */
+export interface ClosedLoopWorkload {
+  users: number;
+  think_time: string;
+}
 
 /** A request workload: a trace file (optionally re-timed) or the synthetic generator. */
 export type Workload =
@@ -35,9 +43,10 @@ export type Workload =
       overrides?: WorkflowOverrides;
       system_tokens?: number;
       tool_duration?: string;
+      closed_loop?: ClosedLoopWorkload;
     }
   /** Workflows of an agent-app generator (traces/apps), with `key=value` parameters. */
-  | { kind: "app"; name: string; params: Record<string, string>; timing: WorkflowTiming; limit?: number; overrides?: WorkflowOverrides }
+  | { kind: "app"; name: string; params: Record<string, string>; timing: WorkflowTiming; limit?: number; overrides?: WorkflowOverrides; closed_loop?: ClosedLoopWorkload }
   /** Requests that arrive over HTTP at `tandem gateway`: nothing to read ahead of time. */
   | { kind: "gateway" }
   /** The workload of a recorded run (`tandem replay`): only its description is known. */
@@ -81,6 +90,15 @@ export async function workloadArrivals(workload: Workload, seed: number, rng: Rn
   }
 }
 
+/** The closed-loop users of an `--app`/`--appworld` workload given `--users`, their think times
+ *  drawn from a stream of their own (so they shift no other draw); undefined for open-loop runs. */
+export function closedLoopUsers(workload: Workload, rng: RngStreams): { users: number; thinkTime: () => number } | undefined {
+  if ((workload.kind !== "app" && workload.kind !== "appworld") || workload.closed_loop === undefined) return undefined;
+  const { users, think_time } = workload.closed_loop;
+  const random: Random = rng.stream("think-time");
+  return { users, thinkTime: durationSampler(parseDurationDistribution(think_time, "--think-time"), random) };
+}
+
 /** The report's `run.trace` section: where the workload came from and how it was timed. */
 export function workloadTraceInfo(workload: Workload, rows: number): Report["run"]["trace"] {
   switch (workload.kind) {
@@ -115,11 +133,13 @@ export function workloadTraceInfo(workload: Workload, rows: number): Report["run
         format: workload.kind,
         rows,
         limit: workload.limit,
-        arrival: t.kind === "timestamps" ? `timestamps:${t.path}` : t.kind,
+        arrival: workload.closed_loop !== undefined ? "closed-loop" : t.kind === "timestamps" ? `timestamps:${t.path}` : t.kind,
         rate: t.kind === "poisson" || t.kind === "gamma" ? t.rate : undefined,
         cv: t.kind === "gamma" ? t.cv : undefined,
         sample_interval: t.kind === "timestamps" ? (t.sample_interval ?? 1) : undefined,
         scale_factor: t.kind === "timestamps" ? (t.scale_factor ?? 1) : undefined,
+        users: workload.closed_loop?.users,
+        think_time: workload.closed_loop?.think_time,
         app_params: workload.kind === "app" ? resolveAppParams(appByName(workload.name), workload.params).toJSON() : undefined,
       };
     }

@@ -1,8 +1,20 @@
 import type { Arrival } from "../src/core/arrival.ts";
 
+/** What the event loop reads arrivals from: a prepared stream (ArrivalFeed) or closed-loop
+ *  users (ClosedLoopFeed), which hear each workflow close and schedule the user's next one. */
+export interface ArrivalSource {
+  readonly needsPull: boolean;
+  readonly hasMore: boolean;
+  readonly nextTime_s: number;
+  pull(): Promise<void>;
+  take(): Arrival;
+  /** A workflow closed at `at_s` (completed or failed); absent: arrivals do not depend on it. */
+  workflowClosed?(at_s: number, workflowId: string): void;
+}
+
 /** The workload's arrivals, pulled batch by batch (a trace is never held in memory whole). The
  *  event loop asks `needsPull` before reading, so only a batch boundary awaits. */
-export class ArrivalFeed {
+export class ArrivalFeed implements ArrivalSource {
   private batch: Arrival[] = [];
   private index = 0;
   private done = false;

@@ -16,7 +16,8 @@ import { simCallEstimator } from "../src/model/call-estimator.ts";
 import { ArrivalChecks } from "../run/checks.ts";
 import type { RunLifecycle, RunProgress } from "../run/setup.ts";
 import { Engine, type EngineListener, type EngineStats } from "./engine/engine.ts";
-import { ArrivalFeed } from "./arrival-feed.ts";
+import { ArrivalFeed, type ArrivalSource } from "./arrival-feed.ts";
+import { ClosedLoopFeed } from "./closed-loop-feed.ts";
 import { PrefixInterner, SegmentTokenIdentity } from "../src/core/prefix-identity.ts";
 import type { ConfiguredInstance } from "../src/model/instance.ts";
 import { canonicalModelName } from "../src/model/models.ts";
@@ -49,6 +50,17 @@ export interface SimulationOptions {
   onDecision?: (record: DecisionRecord) => void;
   /** Decode fast-forward in the engines (default on; same results, docs/engine.md). */
   fastForward?: boolean;
+  /** Closed-loop clients (docs/closed-loop.md): the arrivals' times are ignored and `users` users
+   *  run the workflows back to back, each starting its next one `thinkTime()` after the last closed. */
+  closedLoop?: ClosedLoopOptions;
+}
+
+export interface ClosedLoopOptions {
+  users: number;
+  /** Draws one think time in seconds (≥ 0). */
+  thinkTime: () => number;
+  /** Hears each workflow start: which user runs it (tests, per-user accounting). */
+  onStart?: (user: number, workflowId: string, at_s: number) => void;
 }
 
 export interface SimulationResult {
@@ -67,7 +79,10 @@ export interface SimulationResult {
  *  time and carries out its actions on simulated engines. Arrivals are pulled batch by batch, so a
  *  trace is never held in memory whole. */
 export async function simulate(arrivals: AsyncIterable<Arrival[]>, options: SimulationOptions): Promise<SimulationResult> {
-  return new SimHost(options).run(new ArrivalFeed(arrivals[Symbol.asyncIterator]()));
+  const iterator = arrivals[Symbol.asyncIterator]();
+  const closed = options.closedLoop;
+  const feed = closed === undefined ? new ArrivalFeed(iterator) : new ClosedLoopFeed(iterator, closed.users, closed.thinkTime, closed.onStart);
+  return new SimHost(options, feed).run(feed);
 }
 
 /** One simulation: the event loop (`run`), a handler per event kind, and the controller's actions
@@ -89,7 +104,10 @@ class SimHost {
   private arrived = 0;
   private events = 0;
 
-  constructor(private readonly options: SimulationOptions) {
+  constructor(
+    private readonly options: SimulationOptions,
+    feed: ArrivalSource,
+  ) {
     this.controller = new Controller({
       instances: options.instances.map((i) => i.spec),
       scheduling: options.scheduling,
@@ -101,6 +119,7 @@ class SimHost {
       lifecycle: options.lifecycle?.policies,
       onEvent: options.onEvent,
       onDecision: options.onDecision,
+      onWorkflowClosed: feed.workflowClosed?.bind(feed),
     });
     this.checks = new ArrivalChecks(options.source ?? "workload", options.instances);
     this.oracle = options.observability.mode === "oracle";
@@ -129,7 +148,7 @@ class SimHost {
     }
   }
 
-  async run(feed: ArrivalFeed): Promise<SimulationResult> {
+  async run(feed: ArrivalSource): Promise<SimulationResult> {
     const { clock, queue, controller } = this;
     const onProgress = this.options.onProgress;
     let lastProgress = 0;
@@ -166,7 +185,7 @@ class SimHost {
 
   /** Passes the virtual deliveries due before the next arrival or queued event, as the loop would
    *  pass real ones: the clock moves to each, and the first after a scrape restarts the scrape timer. */
-  private passVirtual(virtual: VirtualDeliveries, arrivalTime: number, feed: ArrivalFeed): void {
+  private passVirtual(virtual: VirtualDeliveries, arrivalTime: number, feed: ArrivalSource): void {
     const { queue, controller } = this;
     for (;;) {
       const t = virtual.nextBefore(arrivalTime, queue.peekTime(), queue.size > 0 ? queue.peekSeq() : Infinity);

@@ -1,7 +1,7 @@
 import type { Report } from "../src/metrics/report-schema.ts";
 import { runReport } from "../run/report.ts";
 import { setupRun, type RunOptions } from "../run/setup.ts";
-import { workloadArrivals } from "../run/workload.ts";
+import { closedLoopUsers, workloadArrivals } from "../run/workload.ts";
 import { emptyStats, type TraceStats } from "../traces/index.ts";
 import { simulate, type SimulationResult } from "./host.ts";
 
@@ -38,6 +38,7 @@ export async function runSimulation(options: SimRunOptions): Promise<SimRunOutpu
       onEvent: log?.event,
       onDecision: setup.decisionLog?.record,
       fastForward: options.fastForward,
+      closedLoop: closedLoopUsers(setup.workload, setup.rng),
     });
   } catch (error) {
     log?.close(); // no end line: replay says the log is incomplete

@@ -2,15 +2,15 @@ import { inputError } from "../src/core/errors.ts";
 import { standardNormal, type Random } from "../src/core/rng.ts";
 import { distributionParams } from "./lengths.ts";
 
-/** A distribution of durations in seconds (tool runs): `fixed:S`, `uniform:A,B`,
- *  `lognormal:MEAN,CV` or `exponential:MEAN`. */
+/** A distribution of durations in seconds (tool runs, think times): `fixed:S`, `uniform:A,B`,
+ *  `lognormal:MEAN,CV` or `exponential:MEAN` (`exp:MEAN` for short). */
 export type DurationDistribution =
   | { kind: "fixed"; seconds: number }
   | { kind: "uniform"; min_s: number; max_s: number }
   | { kind: "lognormal"; mean_s: number; cv: number }
   | { kind: "exponential"; mean_s: number };
 
-const SYNTAX = "expected fixed:S, uniform:A,B, lognormal:MEAN,CV or exponential:MEAN (seconds)";
+const SYNTAX = "expected fixed:S, uniform:A,B, lognormal:MEAN,CV or exponential:MEAN (or exp:MEAN) (seconds)";
 
 export function parseDurationDistribution(spec: string, option: string): DurationDistribution {
   if (typeof spec !== "string") throw inputError(option, `got ${JSON.stringify(spec)}; ${SYNTAX}`);
@@ -36,10 +36,11 @@ export function parseDurationDistribution(spec: string, option: string): Duratio
       if (!(mean_s > 0)) throw inputError(option, `${JSON.stringify(spec)}: MEAN is ${mean_s}; expected > 0`);
       return { kind, mean_s, cv: nonNegative(cv, "CV") };
     }
+    case "exp":
     case "exponential": {
       const [mean_s] = distributionParams(params, spec, option, 1, SYNTAX);
       if (!(mean_s > 0)) throw inputError(option, `${JSON.stringify(spec)}: MEAN is ${mean_s}; expected > 0`);
-      return { kind, mean_s };
+      return { kind: "exponential", mean_s };
     }
     default:
       throw inputError(option, `unknown distribution ${JSON.stringify(kind)} in ${JSON.stringify(spec)}; ${SYNTAX}`);

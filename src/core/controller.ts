@@ -38,6 +38,9 @@ export interface ControllerOptions {
   /** Hears every scheduling and dispatch decision as a record (`--decisions`, docs/decisions.md).
    *  Absent, no record is built: tracing costs nothing when off. */
   onDecision?: (record: DecisionRecord) => void;
+  /** Hears each workflow close (completed or failed), after the recorder: closed-loop clients
+   *  start a user's next workflow from it. */
+  onWorkflowClosed?: (at_s: number, workflowId: string) => void;
 }
 
 const NO_ACTIONS: readonly ControllerAction[] = Object.freeze([]);
@@ -355,6 +358,7 @@ export class Controller {
     if (completed) {
       this.lastInstanceOf.delete(workflowId);
       this.options.recorder.workflowClosed(at_s, workflowId, "completed", null);
+      this.options.onWorkflowClosed?.(at_s, workflowId);
     }
   }
 
@@ -366,6 +370,7 @@ export class Controller {
     if (!run) return;
     this.lastInstanceOf.delete(run.id);
     this.options.recorder.workflowClosed(at_s, run.id, "failed", `step ${call.step_id}: ${reason}`);
+    this.options.onWorkflowClosed?.(at_s, run.id);
     for (const queued of this.queue.removeWhere((q) => q.call.workflow_id === run.id)) {
       this.calls.delete(queued.call.id);
       this.heldSince.delete(queued.call.id);
@@ -490,6 +495,7 @@ export class Controller {
     this.openWorkflows.delete(workflowId);
     info.llm_steps = llm_steps;
     this.options.recorder.workflowClosed(at_s, workflowId, failure === null ? "completed" : "failed", failure);
+    this.options.onWorkflowClosed?.(at_s, workflowId);
   }
 
   instanceObserved(at_s: number, snapshot: InstanceSnapshot): void {

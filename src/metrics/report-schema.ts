@@ -197,6 +197,9 @@ export const RunInfoSchema = z.strictObject({
     /** Workflow arrivals from a timestamp trace (Kairos): every k-th row, s arrivals per row. */
     sample_interval: count.optional(),
     scale_factor: count.optional(),
+    /** Closed-loop clients (arrival "closed-loop"): how many users, and their think time. */
+    users: count.optional(),
+    think_time: z.string().optional(),
     /** The app generator's parameters, defaults included. */
     app_params: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
   }),
