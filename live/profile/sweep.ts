@@ -132,6 +132,8 @@ export async function probeServer(handle: InstanceHandle, options: Pick<ProfileS
   try {
     const v = (JSON.parse(await getText(options.endpoint, "/version", options.api_key)) as { version?: unknown }).version;
     if (typeof v === "string" && v !== "") engine_version = /^\d/.test(v) ? `vllm ${v}` : v;
+    // The emulator answers /version as the vLLM release it imitates; a profile says what measured it.
+    if (emulatorSpeedup !== undefined && engine_version !== undefined) engine_version = `tandem-emulator (${engine_version})`;
   } catch {
     engine_version = undefined; // /version is optional
   }
