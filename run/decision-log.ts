@@ -23,6 +23,19 @@ function replacer(_key: string, v: unknown): unknown {
   return typeof v === "number" && !Number.isFinite(v) ? { $number: String(v) } : v;
 }
 
+/** Whether a record holds a number JSON cannot hold. Walking it is far cheaper than a replacer, which
+ *  takes JSON.stringify off its fast path for every record. */
+function hasNonFinite(value: unknown): boolean {
+  if (typeof value === "number") return !Number.isFinite(value);
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (hasNonFinite(item)) return true;
+    return false;
+  }
+  for (const key in value) if (hasNonFinite((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
 /** Writes a run's decision trace (`--decisions FILE`, docs/decisions.md) as JSONL: the header,
  *  then one line per decision record as the controller makes it. Buffered synchronous writes, so
  *  the trace is complete up to the last flush if a live run is killed. */
@@ -51,7 +64,7 @@ export class DecisionLogWriter {
   readonly record = (record: DecisionRecord): void => {
     if (this.closed) return;
     this.records++;
-    this.push(JSON.stringify(record, replacer));
+    this.push(hasNonFinite(record) ? JSON.stringify(record, replacer) : JSON.stringify(record));
   };
 
   close(): void {

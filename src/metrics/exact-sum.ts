@@ -50,6 +50,8 @@ export class ExactSum {
       const x = hi + y;
       if (y === x - hi) hi = x;
     }
-    return hi;
+    // A running total that starts at +0 is never −0 (0 + −0 = +0, and an exact cancellation rounds
+    // to +0), so neither is this one: a lone −0 addend must not make the sum −0.
+    return hi === 0 ? 0 : hi;
   }
 }

@@ -37,6 +37,9 @@ describe("ExactSum", () => {
     expect(sumOf([1e16, 1, 1, -1e16])).toBe(2);
     expect(sumOf([0.1, 0.2, 0.3, -0.6])).toBe(referenceSum([0.1, 0.2, 0.3, -0.6]));
     expect(sumOf([])).toBe(0);
+    // As a running total from +0: a lone −0 (or −0s with +0s) sums to +0.
+    expect(Object.is(sumOf([-0]), 0)).toBe(true);
+    expect(Object.is(sumOf([-0, 0, -0]), 0)).toBe(true);
   });
 
   it("rounds the exact sum once, to nearest even, when the tail decides a tie", () => {
