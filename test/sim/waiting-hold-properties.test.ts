@@ -70,11 +70,12 @@ describe("hold_when_waiting in the simulator", () => {
           let next = 0;
           let wake = Number.POSITIVE_INFINITY;
           for (let t = 0; t <= 40; t = Math.round((t + 0.1) * 10) / 10) {
-            while (next < sorted.length && sorted[next] <= t) c.callArrived(t, call(`x${next}`, { arrival_s: sorted[next++] }));
+            // The controller's own wake-up first: it may fall before this instant (time never runs backwards).
             if (wake <= t) {
               c.tick(wake);
               wake = Number.POSITIVE_INFINITY;
             }
+            while (next < sorted.length && sorted[next] <= t) c.callArrived(t, call(`x${next}`, { arrival_s: sorted[next++] }));
             for (const id of ids)
               c.instanceObserved(t, { instance: id, at_s: t, running: 8, waiting: 3, kv_usage: 0.9, prefix_queried_tokens: 0, prefix_hit_tokens: 0, preemptions: 0, awake: true });
             for (const action of c.drain()) {
