@@ -1,6 +1,5 @@
-import { closeSync, openSync, writeSync } from "node:fs";
+import { encodeJson, JsonlFileWriter } from "./jsonl-writer.ts";
 import { resolve } from "node:path";
-import { InputError } from "../src/core/errors.ts";
 import type { ControllerEvent } from "../src/core/events.ts";
 import type { ClusterConfig } from "../src/model/cluster-schema.ts";
 import type { Report } from "../src/metrics/report-schema.ts";
@@ -42,13 +41,6 @@ export interface EventLogEnd {
 /** One line of the log, in order: the header, every event the controller received, the end. */
 export type EventLogLine = EventLogHeader | { kind: "event"; event: ControllerEvent } | EventLogEnd;
 
-const FLUSH_BYTES = 1 << 16;
-
-/** JSON with the numbers JSON cannot hold (Infinity, NaN) kept as tagged strings. */
-function encode(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => (typeof v === "number" && !Number.isFinite(v) ? { $number: String(v) } : v));
-}
-
 export function decodeLine(text: string): unknown {
   return JSON.parse(text, (_key, v) => (v !== null && typeof v === "object" && !Array.isArray(v) && typeof v.$number === "string" && Object.keys(v).length === 1 ? Number(v.$number) : v));
 }
@@ -57,20 +49,13 @@ export function decodeLine(text: string): unknown {
  *  controller hears it, so a live run that dies keeps what happened), then the end line. Writes are
  *  synchronous and buffered: the log is complete up to the last flush if the process is killed. */
 export class EventLogWriter {
-  private readonly fd: number;
-  private buffer: string[] = [];
-  private bytes = 0;
-  private closed = false;
+  private readonly file: JsonlFileWriter;
 
   constructor(
     readonly path: string,
     header: Omit<EventLogHeader, "kind" | "schema" | "tandem_version">,
   ) {
-    try {
-      this.fd = openSync(path, "w");
-    } catch (error) {
-      throw new InputError(`--events ${path}: cannot write the event log (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-    }
+    this.file = new JsonlFileWriter(path, "--events", "the event log");
     const line: EventLogHeader = {
       kind: "run",
       schema: EVENT_LOG_SCHEMA,
@@ -78,42 +63,26 @@ export class EventLogWriter {
       ...header,
       cluster_file: header.cluster_file.startsWith("(") ? header.cluster_file : resolve(header.cluster_file),
     };
-    this.push(encode(line));
+    this.file.push(encodeJson(line));
   }
 
   /** The controller's event sink (ControllerOptions.onEvent). */
   readonly event = (event: ControllerEvent): void => {
-    if (this.closed) return;
-    this.push(`{"kind":"event","event":${encode(event)}}`);
+    if (this.file.closed) return;
+    this.file.push(`{"kind":"event","event":${encodeJson(event)}}`);
   };
 
   /** Writes the end line and closes the file. */
   end(at_s: number, arrived: number, api_latency_s?: ReadonlyMap<string, number>): void {
-    if (this.closed) return;
+    if (this.file.closed) return;
     const line: EventLogEnd = { kind: "end", at_s, arrived };
     if (api_latency_s !== undefined) line.api_latency_s = Object.fromEntries(api_latency_s);
-    this.push(encode(line));
+    this.file.push(encodeJson(line));
     this.close();
   }
 
   /** Closes without an end line (a run that failed): replay then reports the log as incomplete. */
   close(): void {
-    if (this.closed) return;
-    this.flush();
-    this.closed = true;
-    closeSync(this.fd);
-  }
-
-  private push(line: string): void {
-    this.buffer.push(line);
-    this.bytes += line.length + 1;
-    if (this.bytes >= FLUSH_BYTES) this.flush();
-  }
-
-  private flush(): void {
-    if (this.buffer.length === 0) return;
-    writeSync(this.fd, this.buffer.join("\n") + "\n");
-    this.buffer = [];
-    this.bytes = 0;
+    this.file.close();
   }
 }
