@@ -17,6 +17,10 @@ const OFFSET_SPAN = 2 ** 21; // positions within one segment; segments longer th
  *  One interner per simulated cluster, so ids are deterministic for a run. */
 export class PrefixInterner {
   private readonly ids = new Map<string, number>();
+  /** The chain id of a segment object's first piece after its parent: prompts that extend a
+   *  history reuse that history's segment objects, so a long conversation's chain is looked up
+   *  once per segment, not once per call (the string key costs more than the lookup). */
+  private readonly bySegment = new WeakMap<object, { parent: number; id: number }>();
   private next = 1;
 
   chain(parent: number, key: string): number {
@@ -26,6 +30,16 @@ export class PrefixInterner {
       id = this.next++;
       this.ids.set(name, id);
     }
+    return id;
+  }
+
+  /** chain(parent, `${segment.key}#${offset}`), remembered per segment object for offset 0. */
+  segmentChain(parent: number, segment: { readonly key?: string }, offset: number): number {
+    if (offset !== 0) return this.chain(parent, `${segment.key}#${offset}`);
+    const known = this.bySegment.get(segment);
+    if (known !== undefined && known.parent === parent) return known.id;
+    const id = this.chain(parent, `${segment.key}#0`);
+    if (known === undefined) this.bySegment.set(segment, { parent, id });
     return id;
   }
 
@@ -82,7 +96,7 @@ export class SegmentTokenIdentity implements TokenIdentity {
     for (const segment of pieces) {
       if (segment.key === undefined) unique = true;
       for (let offset = 0; offset < segment.tokens; offset += OFFSET_SPAN) {
-        parent = unique ? this.interner.fresh() : this.interner.chain(parent, `${segment.key}#${offset}`);
+        parent = unique ? this.interner.fresh() : this.interner.segmentChain(parent, segment, offset);
         starts.push(start + offset);
         chains.push(parent);
       }

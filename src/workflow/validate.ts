@@ -1,5 +1,5 @@
 import { InputError } from "../core/errors.ts";
-import { ancestorsOf, buildDag, type WorkflowDag } from "./dag.ts";
+import { buildDag, type WorkflowDag } from "./dag.ts";
 import { composePrompts, promptTokens } from "./prompt.ts";
 import type { WorkflowSpec } from "./types.ts";
 
@@ -9,6 +9,7 @@ export function validateWorkflow(workflow: WorkflowSpec, where: string): Workflo
   const at = `${where}: workflow "${workflow.id}"`;
   if (workflow.steps.length === 0) throw new InputError(`${at}: steps: expected at least one step`);
   const dag = buildDag(workflow, where);
+  const ancestry = new AncestryCheck(dag);
   workflow.steps.forEach((step, i) => {
     const field = `${at}: steps[${i}]`;
     if (step.kind === "tool") {
@@ -25,8 +26,8 @@ export function validateWorkflow(workflow: WorkflowSpec, where: string): Workflo
       const h = dag.index.get(step.history);
       if (h === undefined) throw new InputError(`${field}.history: step "${step.history}" does not exist`);
       if (dag.steps[h].kind !== "llm") throw new InputError(`${field}.history: step "${step.history}" is a tool step; expected an LLM step`);
-      // A direct predecessor is the common case; only otherwise walk the ancestors (O(steps)).
-      if (!step.after.includes(step.history) && !ancestorsOf(dag, i).has(h)) {
+      // A direct predecessor is the common case; only otherwise walk the ancestors.
+      if (!step.after.includes(step.history) && !ancestry.isAncestor(h, i)) {
         throw new InputError(`${field}.history: step "${step.history}" is not among this step's predecessors; expected an ancestor LLM step`);
       }
     }
@@ -38,4 +39,41 @@ export function validateWorkflow(workflow: WorkflowSpec, where: string): Workflo
     }
   });
   return dag;
+}
+
+/** Whether one step is an ancestor of another, for many pairs of one DAG. A walk up the
+ *  predecessors from the later step that skips every step placed before the candidate ancestor in
+ *  the topological order (no path from the ancestor passes through them) and stops when it finds
+ *  it: a game where every round's steps continue the previous round's (history over a join step)
+ *  costs about one round's steps per check, not the whole DAG's. */
+class AncestryCheck {
+  private readonly position: Int32Array;
+  private readonly seen: Int32Array;
+  private stamp = 0;
+  private readonly stack: number[] = [];
+
+  constructor(private readonly dag: WorkflowDag) {
+    this.position = new Int32Array(dag.steps.length);
+    dag.topological.forEach((step, k) => {
+      this.position[step] = k;
+    });
+    this.seen = new Int32Array(dag.steps.length);
+  }
+
+  isAncestor(ancestor: number, of: number): boolean {
+    const { position, seen, stack } = this;
+    const floor = position[ancestor];
+    const stamp = ++this.stamp;
+    stack.length = 0;
+    stack.push(of);
+    while (stack.length > 0) {
+      for (const p of this.dag.predecessors[stack.pop()!]) {
+        if (p === ancestor) return true;
+        if (seen[p] === stamp || position[p] < floor) continue;
+        seen[p] = stamp;
+        stack.push(p);
+      }
+    }
+    return false;
+  }
 }
