@@ -33,7 +33,7 @@ let cached: StepPresetsDocument | undefined;
 /** The presets shipped in src/model/presets/step-coefficients.json (written by `npm run fit:presets`). */
 export function shippedStepPresets(): StepPresetsDocument {
   if (!cached) {
-    const parsed = stepPresetsDocumentSchema.safeParse(shipped);
+    const parsed = stepPresetsDocumentSchema.safeParse(shipped, { jitless: true }); // parsed once: compiling the fast path costs more
     if (!parsed.success) throw zodInputError("src/model/presets/step-coefficients.json", parsed.error);
     cached = parsed.data;
   }

@@ -29,7 +29,7 @@ export function takeWaitingHoldParams(name: string, params: Record<string, unkno
     else rest[key] = value;
   }
   if (own.hold_when_waiting === undefined) own.hold_when_waiting = HOLD_BY_DEFAULT.has(name);
-  const parsed = WAITING_HOLD_PARAMS.safeParse(own);
+  const parsed = WAITING_HOLD_PARAMS.safeParse(own, { jitless: true }); // once per policy: skip compiling a fast path
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InputError(`${where}: ${name} params.${issue.path.join(".")}: ${issue.message}`);
