@@ -1,17 +1,24 @@
-import cliProgress from "cli-progress";
+import type { SingleBar } from "cli-progress";
 import type { RunProgress } from "../run/setup.ts";
 
 /** A progress bar that appears only on a TTY and only once a run has taken more than a second, so
  *  short runs and piped output stay clean. Reads the wall clock: CLI only, never the core. */
 export function progressReporter(totalRequests: number | undefined, enabled: boolean) {
   const started = Date.now();
-  let bar: cliProgress.SingleBar | undefined;
+  let bar: SingleBar | undefined;
   const active = enabled && process.stderr.isTTY === true;
+  // Loaded only where a bar can appear (a TTY), and in the background: it shows after a second.
+  let cliProgress: typeof import("cli-progress") | undefined;
+  if (active) {
+    void import("cli-progress").then((loaded) => {
+      cliProgress = loaded.default;
+    });
+  }
   return {
     update(progress: RunProgress) {
       if (!active) return;
       if (!bar) {
-        if (Date.now() - started < 1000) return;
+        if (Date.now() - started < 1000 || cliProgress === undefined) return;
         bar = new cliProgress.SingleBar(
           {
             stream: process.stderr,

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { dirname, relative, resolve } from "node:path";
 import { DEFAULT_CLUSTER, type ClusterConfig } from "../src/model/cluster-schema.ts";
-import { loadClusterConfig } from "../run/config-file.ts";
 import { InputError } from "../src/core/errors.ts";
 import type { Report } from "../src/metrics/report-schema.ts";
 import { formatSummaryTable } from "../src/metrics/summary-table.ts";
@@ -72,7 +71,8 @@ export interface ResolvedRun extends RunHooks {
 /** Resolves the flags, runs `run`, writes report.json and the CSVs to --out, prints the summary. */
 export async function runAndWrite(flags: RunFlags, run: (resolved: ResolvedRun) => Promise<{ report: Report; trace_stats: TraceStats }>): Promise<void> {
   const workload = workloadFromFlags(flags);
-  const loaded = flags.config ? await loadClusterConfig(flags.config) : DEFAULT_CLUSTER;
+  // The config reader (and its YAML parser) is loaded only when there is a config to read.
+  const loaded = flags.config ? await (await import("../run/config-file.ts")).loadClusterConfig(flags.config) : DEFAULT_CLUSTER;
   const cluster = flags.latency ? await withLatencyFile(loaded, flags.latency, flags.config) : loaded;
   if (workload.kind === "generated" && flags.seed === undefined && cluster.seed !== undefined) {
     workload.options = { ...workload.options, seed: cluster.seed };
