@@ -4,13 +4,17 @@
 // Runs the compiled CLI (dist/, built by `npm run build`, which `npm ci` runs). In a checkout
 // where dist/ is missing or older than the sources, runs the TypeScript through tsx instead, so
 // an edit takes effect without a build.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { distIsCurrent } from "./dist-state.mjs";
 
 const compiled = new URL("../dist/cli/main.js", import.meta.url);
+// `tandem sim` runs from the esbuild bundle (bin/build-bundle.mjs: a few files instead of ~300
+// modules to load) when the build made one after the compiled CLI; other commands from dist/cli.
+const bundled = new URL("../dist/bundle/cli/main.js", import.meta.url);
 const current = existsSync(compiled) && distIsCurrent(compiled);
 if (current) {
-  await import(compiled.href);
+  const useBundle = process.argv[2] === "sim" && existsSync(bundled) && statSync(bundled).mtimeMs >= statSync(compiled).mtimeMs;
+  await import((useBundle ? bundled : compiled).href);
 } else {
   // A hint for a person only: scripts and tests read stderr and expect the command's own lines.
   if (process.stderr.isTTY) {
