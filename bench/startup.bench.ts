@@ -1,14 +1,17 @@
 /** Start-up benchmark (`npm run bench:startup`); prints its figures. Wall time of whole processes:
- *  `tandem --help` (target ≤ 150 ms) and `tandem sim --limit 1` on the built-in workload (target
- *  ≤ 400 ms), each run through bin/tandem.mjs (the compiled dist/) and the old way, tsx on the
+ *  `tandem --help` (target ≤ 150 ms), `tandem sim --limit 1` on the built-in workload (target
+ *  ≤ 400 ms) and the Vidur-comparable run of bench:sim from the command line, start-up included
+ *  (target ≤ 300 ms; needs ../shared/data; the command is printed), each run through
+ *  bin/tandem.mjs (the compiled dist/; `sim` from its esbuild bundle) and the old way, tsx on the
  *  sources (`node --import tsx cli/main.ts`), interleaved so that both see the same machine, over
  *  STARTUP_BENCH_RUNS (default 7) runs after one warm-up each; min / median / max. Then what
  *  `npm pack` would publish: file count and sizes. Needs a current dist/ (`npm run build`). */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { distIsCurrent } from "../bin/dist-state.mjs";
+import { sharedDataFile } from "../test/helpers/shared-data.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const RUNS = Number(process.env.STARTUP_BENCH_RUNS ?? 7);
@@ -24,6 +27,26 @@ const COMMANDS: { name: string; args: string[]; target_ms: number }[] = [
   { name: "tandem --help", args: ["--help"], target_ms: 150 },
   { name: "tandem sim --limit 1", args: ["sim", "--limit", "1", "--quiet", "--no-progress", "--out", out], target_ms: 400 },
 ];
+// bench:sim's Vidur-comparable run (8,192 Azure conversation rows re-timed as Poisson 8 req/s on
+// 4 × Llama-2-7B / A100-80GB, 512-token budget, least-outstanding) as a user runs it.
+const azure = sharedDataFile("traces/azure-llm-2023-conv.csv");
+const VIDUR_ARGS = [
+  "sim",
+  "--config",
+  "examples/vidur-comparable.yaml",
+  "--trace",
+  azure ? relative(ROOT, azure) : "",
+  "--trace-format",
+  "azure",
+  "--limit",
+  "8192",
+  "--rate",
+  "8",
+  "--dispatch",
+  "least-outstanding",
+];
+if (azure) COMMANDS.push({ name: `Vidur-comparable run: tandem ${VIDUR_ARGS.join(" ")}`, args: [...VIDUR_ARGS, "--quiet", "--no-progress", "--out", out], target_ms: 300 });
+else console.log("Vidur-comparable run from the command line: skipped (../shared/data is absent)");
 const LAUNCHES = [
   { name: "dist (bin/tandem.mjs)", prefix: ["--max-semi-space-size=64", join(ROOT, "bin/tandem.mjs")] },
   { name: "tsx on the sources", prefix: ["--max-semi-space-size=64", "--import", "tsx", join(ROOT, "cli/main.ts")] },
