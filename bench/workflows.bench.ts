@@ -4,7 +4,10 @@
  *  2. The debate (MT-APC): 400 truthful + 400 adversarial agents × 3 rounds, 3 questions (three
  *     workflows arriving together), same cluster. Target: under 5 s of wall time.
  *  Each is timed with the decode fast-forward (the default) and without it, and the reports are
- *  checked to be identical. `--latency step`: the fitted step-time model instead of the roofline. */
+ *  checked to be identical. The target figure is of a warm process, as bench:sim's Vidur run: the
+ *  best of three runs, the first of which also warms the JIT (its own time is printed too, as
+ *  "first run": for the guessing game that is a cold process, for the debate one warmed by the
+ *  game). `--latency step`: the fitted step-time model instead of the roofline. */
 import { performance } from "node:perf_hooks";
 import type { ClusterConfig } from "../src/model/cluster-schema.ts";
 import { runSimulation } from "../sim/run.ts";
@@ -25,14 +28,21 @@ async function timed(workload: Workload, fastForward: boolean) {
 
 async function bench(title: string, workload: Workload) {
   console.log(`${title}, latency ${cluster.latency?.kind ?? "default"}`);
-  const { report, result, wall_s } = await timed(workload, true);
+  const first = await timed(workload, true);
+  let best = first;
+  for (let i = 0; i < 2; i++) {
+    const again = await timed(workload, true);
+    if (again.wall_s < best.wall_s) best = again;
+  }
+  const { report, result, wall_s } = best;
   const slow = await timed(workload, false);
   const s = report.summary;
   const line = (label: string, value: string) => console.log(`  ${label.padEnd(30)} ${value}`);
   line("workflows", `${s.workflows.completed} completed of ${s.workflows.arrived}`);
   line("LLM calls", `${s.calls.completed} completed of ${s.calls.arrived}`);
   line("simulated time", `${result.end_s.toFixed(1)} s`);
-  line("wall time", `${wall_s.toFixed(2)} s  (target ≤ 0.8 s)`);
+  line("wall time (best of 3)", `${wall_s.toFixed(2)} s  (target ≤ 0.8 s)`);
+  line("wall time, first run", `${first.wall_s.toFixed(2)} s  (JIT warm-up included)`);
   line("wall time, --no-fast-forward", `${slow.wall_s.toFixed(2)} s  (fast-forward ${(slow.wall_s / wall_s).toFixed(2)}× faster)`);
   line("reports identical", JSON.stringify(slow.report) === JSON.stringify(report) ? "yes" : "NO (a bug: please report it)");
   line("workflow makespan mean / p99", `${s.workflow_makespan_s.mean.toFixed(1)} / ${s.workflow_makespan_s.p99.toFixed(1)} s`);
