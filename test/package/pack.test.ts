@@ -57,6 +57,18 @@ describe("the package, installed from its tarball", { timeout: 600_000 }, () => 
     const help = tandem("--help");
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^ {2}sim \[options\] /m);
+    // tandem sim runs from the esbuild bundle (dist/bundle/), with the report dist/cli computes.
+    expect(paths).toContain("dist/bundle/cli/main.js");
+    const sim = tandem("sim", "--limit", "200", "--quiet", "--no-progress", "--out", "s");
+    expect(sim.stderr).toBe("");
+    expect(sim.status).toBe(0);
+    const unbundled = spawnSync(process.execPath, [join(app, "node_modules/tandem/dist/cli/main.js"), "sim", "--limit", "200", "--quiet", "--no-progress", "--out", "u"], {
+      cwd: app,
+      encoding: "utf8",
+    });
+    expect(unbundled.status).toBe(0);
+    expect(readFileSync(join(app, "s/report.json"), "utf8")).toBe(readFileSync(join(app, "u/report.json"), "utf8"));
+
     // compare runs its simulations on worker threads: their bootstrap must load the compiled worker.
     const compare = tandem("compare", "--app", "qa-router", "--count", "5", "--rates", "1", "--policies", "fcfs+round-robin", "--jobs", "1", "--quiet", "--no-progress", "--out", "c");
     expect(compare.stderr).toBe("");
