@@ -5,7 +5,12 @@
 // where dist/ is missing or older than the sources, runs the TypeScript through tsx instead, so
 // an edit takes effect without a build.
 import { existsSync, statSync } from "node:fs";
+import module from "node:module";
 import { distIsCurrent } from "./dist-state.mjs";
+
+// Node ≥ 22.1 keeps V8's compiled code of the modules in a cache folder (in the temporary
+// directory) for the next start; older Nodes have no such call and start as before.
+module.enableCompileCache?.();
 
 const compiled = new URL("../dist/cli/main.js", import.meta.url);
 // `tandem sim` runs from the esbuild bundle (bin/build-bundle.mjs: a few files instead of ~300
