@@ -3,17 +3,12 @@ import type { RunProgress } from "../run/setup.ts";
 
 /** A progress bar that appears only on a TTY and only once a run has taken more than a second, so
  *  short runs and piped output stay clean. Reads the wall clock: CLI only, never the core. */
-export function progressReporter(totalRequests: number | undefined, enabled: boolean) {
+export async function progressReporter(totalRequests: number | undefined, enabled: boolean) {
   const started = Date.now();
   let bar: SingleBar | undefined;
   const active = enabled && process.stderr.isTTY === true;
-  // Loaded only where a bar can appear (a TTY), and in the background: it shows after a second.
-  let cliProgress: typeof import("cli-progress") | undefined;
-  if (active) {
-    void import("cli-progress").then((loaded) => {
-      cliProgress = loaded.default;
-    });
-  }
+  // Loaded only where a bar can appear (a TTY); before the run, whose loop may never yield to I/O.
+  const cliProgress = active ? (await import("cli-progress")).default : undefined;
   return {
     update(progress: RunProgress) {
       if (!active) return;

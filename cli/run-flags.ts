@@ -79,7 +79,7 @@ export async function runAndWrite(flags: RunFlags, run: (resolved: ResolvedRun) 
   }
   const hasWorkflows = workload.kind === "workflows" || workload.kind === "appworld" || workload.kind === "app";
   const output = new RunOutput(flags.out, hasWorkflows);
-  const progress = progressReporter(expectedArrivals(workload), flags.progress);
+  const progress = await progressReporter(expectedArrivals(workload), flags.progress);
   try {
     const { report, trace_stats } = await run({
       workload,
