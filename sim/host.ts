@@ -368,9 +368,10 @@ class SimHost {
     const virtual = this.virtual;
     if (virtual === undefined) return listener;
     const recorder = this.options.recorder;
+    const fifo = virtual.fifoFor(latency_s);
     listener.tokenGaps = (at, gap_s, count) => {
       recorder.interTokenGaps(gap_s, count);
-      virtual.add(latency_s, at, this.queue.reserveSeq());
+      virtual.addTo(fifo, latency_s, at, this.queue.reserveSeq());
     };
     return listener;
   }

@@ -13,22 +13,36 @@ export class VirtualDeliveries {
   private readonly fifos: DeliveryFifo[] = [];
   private readonly byLatency = new Map<number, DeliveryFifo>();
   size = 0;
+  /** The FIFO `nextBefore` found first, for the `shift` that follows it. */
+  private named: DeliveryFifo | undefined = undefined;
 
   add(latency_s: number, at_s: number, seq: number): void {
+    this.addTo(this.fifoFor(latency_s), latency_s, at_s, seq);
+  }
+
+  /** The FIFO of one latency, for a caller that adds to it once per step (`addTo` skips the lookup). */
+  fifoFor(latency_s: number): DeliveryFifo {
     let fifo = this.byLatency.get(latency_s);
     if (fifo === undefined) {
       fifo = new DeliveryFifo();
       this.byLatency.set(latency_s, fifo);
       this.fifos.push(fifo);
     }
+    return fifo;
+  }
+
+  /** `add`, with the latency's FIFO from `fifoFor`. */
+  addTo(fifo: DeliveryFifo, latency_s: number, at_s: number, seq: number): void {
     fifo.push(at_s + latency_s, seq);
     this.size++;
+    this.named = undefined; // it may now come first
   }
 
   /** The FIFO whose head comes first in (time, seq) order; call only when size > 0. */
   private first(): DeliveryFifo {
     const fifos = this.fifos;
     let best = fifos[0];
+    if (fifos.length === 1) return best; // one API latency in the cluster: the common case
     for (let i = 1; i < fifos.length; i++) {
       const f = fifos[i];
       if (f.empty) continue;
@@ -42,6 +56,7 @@ export class VirtualDeliveries {
   nextBefore(arrival_s: number, time_s: number, seq: number): number {
     if (this.size === 0) return NaN;
     const f = this.first();
+    this.named = f;
     const t = f.headTime;
     if (t < arrival_s && (t < time_s || (t === time_s && f.headSeq < seq))) return t;
     return NaN;
@@ -49,14 +64,15 @@ export class VirtualDeliveries {
 
   /** Drops the first delivery (the one `nextBefore` named). */
   shift(): void {
-    this.first().shift();
+    (this.named ?? this.first()).shift();
+    this.named = undefined;
     this.size--;
   }
 }
 
 /** A growable ring buffer of (time, seq) pairs: no allocation once it has grown to the number of
  *  deliveries in flight (about the API latency over the step time, times the instances). */
-class DeliveryFifo {
+export class DeliveryFifo {
   private times = new Float64Array(64);
   private seqs = new Float64Array(64);
   private head = 0;

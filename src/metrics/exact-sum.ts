@@ -7,13 +7,17 @@
 export class ExactSum {
   // Non-overlapping partials in increasing magnitude; their exact sum is the running total. For
   // non-negative addends of similar size there are rarely more than two or three.
+  // Only the first `count` entries are live: the array never shrinks (setting `length` is a runtime
+  // call, and this runs once per simulated engine step).
   private readonly partials: number[] = [];
+  private count = 0;
 
   /** Adds `x` exactly. O(partials), allocates nothing once the partials have settled. */
   add(x: number): void {
     const p = this.partials;
+    const n = this.count;
     let kept = 0;
-    for (let j = 0; j < p.length; j++) {
+    for (let j = 0; j < n; j++) {
       let y = p[j];
       if (Math.abs(x) < Math.abs(y)) {
         const t = x;
@@ -25,14 +29,15 @@ export class ExactSum {
       if (lo !== 0) p[kept++] = lo;
       x = hi;
     }
-    p[kept] = x;
-    p.length = kept + 1;
+    if (kept < p.length) p[kept] = x;
+    else p.push(x);
+    this.count = kept + 1;
   }
 
   /** The exact sum, correctly rounded (ties to even). */
   value(): number {
     const p = this.partials;
-    let n = p.length;
+    let n = this.count;
     if (n === 0) return 0;
     let hi = p[--n];
     let lo = 0;
