@@ -13,12 +13,15 @@
  *  (target: the gateway ≥ 60% of direct), with each process's CPU time per request (from
  *  /proc, so that a figure taken on a busy machine still says what the gateway costs). Last,
  *  open loop stepping up the rate until errors, under 98% achieved, or p99 over 1 s.
+ *  Then the same closed loop through one gateway and through two replicas sharing state in Redis
+ *  (Debian's redis-server on a free loopback port; skipped where absent).
  *  GATEWAY_NODE_FLAGS: node flags for the gateway process (e.g. --max-semi-space-size=4). */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "undici";
+import { RedisProcess, REDIS_SERVER } from "../test/helpers/redis-server.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const BIN = join(ROOT, "bin/tandem.mjs");
@@ -104,7 +107,9 @@ function cpuSeconds(pid: number | undefined): number {
 
 /** Closed loop: `concurrency` requests always in flight for `seconds`; non-streamed 16-token
  *  completions; with the CPU µs per request of each `processes` entry over the run. */
-async function closedLoop(pool: Pool, concurrency: number, seconds: number, processes: ChildProcess[] = []): Promise<{ per_s: number; errors: number; cpu_us: number[] }> {
+async function closedLoop(pool: Pool | Pool[], concurrency: number, seconds: number, processes: ChildProcess[] = []): Promise<{ per_s: number; errors: number; cpu_us: number[] }> {
+  // Several pools (replicas behind a load balancer): connection i goes to pool i mod n.
+  const pools = Array.isArray(pool) ? pool : [pool];
   const body = JSON.stringify({ model: "llama-3-8b", prompt: PROMPT, max_tokens: 16 });
   const cpu0 = processes.map((p) => cpuSeconds(p.pid));
   const end = performance.now() + seconds * 1000;
@@ -112,9 +117,10 @@ async function closedLoop(pool: Pool, concurrency: number, seconds: number, proc
   let errors = 0;
   const start = performance.now();
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: concurrency }, async (_, i) => {
+      const target = pools[i % pools.length]!;
       while (performance.now() < end) {
-        const ms = await once(pool, body, false);
+        const ms = await once(target, body, false);
         if (Number.isNaN(ms)) errors++;
         else ok++;
       }
@@ -210,12 +216,55 @@ async function main(): Promise<void> {
       sustained = rate;
     }
     console.log(`highest open-loop rate sustained through the gateway (no errors, p99 < 1 s): ${sustained} req/s`);
+    await replicasClosedLoop(emulator.url, config, scratch, median(per_s.direct));
   } finally {
     await Promise.all(Object.values(pools).map((p) => p.close()));
     gateway.child.kill("SIGTERM");
     await new Promise((r) => gateway.child.once("exit", r));
     emulator.child.kill("SIGTERM");
     await new Promise((r) => emulator.child.once("exit", r));
+  }
+}
+
+/** Closed loop through two gateway replicas sharing state in Redis (connections split evenly, as
+ *  a round-robin load balancer would), beside one gateway on the same Redis; skipped with a line
+ *  where redis-server is absent. */
+async function replicasClosedLoop(emulatorUrl: string, config: string, scratch: string, direct_per_s: number): Promise<void> {
+  if (!existsSync(REDIS_SERVER)) {
+    console.log(`\nreplicas: skipped (${REDIS_SERVER} not found; apt-get install redis-server)`);
+    return;
+  }
+  const redis = await RedisProcess.start();
+  const replicas: { child: ChildProcess; url: string }[] = [];
+  const pools: Pool[] = [];
+  try {
+    for (const name of ["a", "b"]) {
+      const r = await startChild(["gateway", "--config", config, "--port", "0", "--out", join(scratch, `out-${name}`), "--quiet", "--redis", redis.url], /listening on (http:\/\/[\d.:]+)/);
+      replicas.push(r);
+      pools.push(new Pool(r.url, { connections: 256 }));
+    }
+    await closedLoop(pools, CONNECTIONS, 1); // warm-up
+    console.log(`\nclosed loop through gateways sharing Redis (${emulatorUrl}), ${CONNECTIONS} in flight, ${REPS} × ${SECONDS} s each, alternately`);
+    console.log("target                  req/s   errors   % of direct above");
+    const runs = { "1 gateway + Redis": [] as number[], "2 replicas + Redis": [] as number[] };
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const [name, targets] of [
+        ["1 gateway + Redis", [pools[0]!]],
+        ["2 replicas + Redis", pools],
+      ] as const) {
+        const r = await closedLoop([...targets], CONNECTIONS, SECONDS);
+        runs[name].push(r.per_s);
+        console.log(`${name.padEnd(22)}  ${f(r.per_s, 0).padStart(7)}   ${String(r.errors).padStart(6)}   ${f((100 * r.per_s) / direct_per_s, 0).padStart(6)}%`);
+      }
+    }
+    for (const [name, xs] of Object.entries(runs)) console.log(`  ${name}: median ${f(median(xs), 0)} req/s`);
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+    for (const r of replicas) {
+      r.child.kill("SIGTERM");
+      await new Promise((done) => r.child.once("exit", done));
+    }
+    await redis.kill();
   }
 }
 
