@@ -37,7 +37,9 @@ export class BlockManager {
     this.next = new Int32Array(numBlocks);
     this.free = 0;
     this.capacity = numBlocks;
-    this.cached = new BlockKeyTable(numBlocks);
+    // Grown as content is cached, so its memory follows the keys held (a run with prefix caching
+    // off, or many instances that share little, keeps it small).
+    this.cached = new BlockKeyTable();
     for (let b = 0; b < numBlocks; b++) this.appendFree(b);
   }
 
