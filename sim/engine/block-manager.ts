@@ -1,4 +1,5 @@
 import { invariant } from "../../src/core/errors.ts";
+import { BlockKeyTable } from "./block-key-table.ts";
 import type { KvTiers } from "./tiers.ts";
 
 const NO_KEY = -1;
@@ -23,7 +24,8 @@ export class BlockManager {
   private capacity: number;
   /** Block ids outside the capacity (parked by a shrink), reused first when growing. */
   private readonly parked: number[] = [];
-  private readonly cached = new Map<number, number>();
+  /** Content key → the block caching it (unboxed keys: see block-key-table.ts). */
+  private readonly cached: BlockKeyTable;
   /** Lower tiers that receive evicted keys; undefined = none (evicted content is lost). */
   tiers: KvTiers | undefined = undefined;
 
@@ -35,6 +37,9 @@ export class BlockManager {
     this.next = new Int32Array(numBlocks);
     this.free = 0;
     this.capacity = numBlocks;
+    // Grown as content is cached, so its memory follows the keys held (a run with prefix caching
+    // off, or many instances that share little, keeps it small).
+    this.cached = new BlockKeyTable();
     for (let b = 0; b < numBlocks; b++) this.appendFree(b);
   }
 
@@ -58,7 +63,8 @@ export class BlockManager {
 
   /** The block holding content `key`, if cached. */
   lookup(key: number): number | undefined {
-    return this.cached.get(key);
+    const block = this.cached.get(key);
+    return block >= 0 ? block : undefined;
   }
 
   isFree(block: number): boolean {

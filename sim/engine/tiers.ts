@@ -5,6 +5,8 @@
  *  to disk; a key pushed out of disk is gone. A key that comes back to the GPU (a swap-in, a
  *  prefetch, or a recompute that registers it) leaves its lower tier. */
 
+import { LruKeySet } from "./lru-key-set.ts";
+
 export const TIER_NONE = 0;
 export const TIER_CPU = 1;
 export const TIER_DISK = 2;
@@ -28,10 +30,12 @@ export interface TierStats {
   prefetched_blocks: number;
 }
 
+const INITIAL_KEYS = 4096;
+
 export class KvTiers {
-  /** Insertion order is recency: the first key is the least recently used. */
-  private readonly cpu = new Set<number>();
-  private readonly disk = new Set<number>();
+  /** Insertion order is recency: the oldest key is the least recently used. */
+  private readonly cpu: LruKeySet;
+  private readonly disk: LruKeySet;
   /** GPU blocks brought in by a prefetch, until used, evicted or found ready. */
   readonly inflight = new Map<number, InFlight>();
   readonly stats: TierStats = { demoted_blocks: 0, dropped_blocks: 0, swapped_in_blocks: 0, prefetched_blocks: 0 };
@@ -39,7 +43,11 @@ export class KvTiers {
   constructor(
     readonly cpuCapacity: number,
     readonly diskCapacity: number,
-  ) {}
+  ) {
+    // Sized for a start only: a disk tier can be far larger than what a run ever fills.
+    this.cpu = new LruKeySet(Math.min(cpuCapacity, INITIAL_KEYS));
+    this.disk = new LruKeySet(Math.min(diskCapacity, INITIAL_KEYS));
+  }
 
   get cpuBlocks(): number {
     return this.cpu.size;
@@ -63,7 +71,7 @@ export class KvTiers {
     if (this.cpuCapacity > 0) {
       this.cpu.add(key);
       if (this.cpu.size > this.cpuCapacity) {
-        const oldest = this.cpu.values().next().value as number;
+        const oldest = this.cpu.oldest();
         this.cpu.delete(oldest);
         this.toDisk(oldest);
       }
@@ -86,7 +94,7 @@ export class KvTiers {
     if (this.diskCapacity > 0) {
       this.disk.add(key);
       if (this.disk.size > this.diskCapacity) {
-        const oldest = this.disk.values().next().value as number;
+        const oldest = this.disk.oldest();
         this.disk.delete(oldest);
         this.stats.dropped_blocks++;
       }

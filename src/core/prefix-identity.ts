@@ -16,30 +16,49 @@ const OFFSET_SPAN = 2 ** 21; // positions within one segment; segments longer th
  *  it, so (chain id, offset) identifies a token and its whole prefix exactly — no hash collisions.
  *  One interner per simulated cluster, so ids are deterministic for a run. */
 export class PrefixInterner {
+  /** Chains of a segment's later pieces (segments longer than OFFSET_SPAN), by "parent|key#offset". */
   private readonly ids = new Map<string, number>();
+  /** Chains of a segment's first piece: parent → segment key → id. Two levels instead of one
+   *  "parent|key" string, so no string is built per lookup and the key's hash (cached in the
+   *  segment's own string) is reused; a separate namespace from `ids`, as "key#0" was. */
+  private readonly firstPieces = new Map<number, Map<string, number>>();
   /** The chain id of a segment object's first piece after its parent: prompts that extend a
    *  history reuse that history's segment objects, so a long conversation's chain is looked up
-   *  once per segment, not once per call (the string key costs more than the lookup). */
+   *  once per segment, not once per call. */
   private readonly bySegment = new WeakMap<object, { parent: number; id: number }>();
   private next = 1;
 
-  chain(parent: number, key: string): number {
+  /** The chain id of piece `offset` of `segment` after chain `parent`. */
+  segmentChain(parent: number, segment: { readonly key?: string }, offset: number): number {
+    if (offset !== 0) return this.laterPiece(parent, `${segment.key}#${offset}`);
+    const known = this.bySegment.get(segment);
+    if (known !== undefined && known.parent === parent) return known.id;
+    const id = this.firstPiece(parent, `${segment.key}`);
+    if (known === undefined) this.bySegment.set(segment, { parent, id });
+    return id;
+  }
+
+  private firstPiece(parent: number, key: string): number {
+    let children = this.firstPieces.get(parent);
+    if (children === undefined) {
+      children = new Map();
+      this.firstPieces.set(parent, children);
+    }
+    let id = children.get(key);
+    if (id === undefined) {
+      id = this.next++;
+      children.set(key, id);
+    }
+    return id;
+  }
+
+  private laterPiece(parent: number, key: string): number {
     const name = `${parent}|${key}`;
     let id = this.ids.get(name);
     if (id === undefined) {
       id = this.next++;
       this.ids.set(name, id);
     }
-    return id;
-  }
-
-  /** chain(parent, `${segment.key}#${offset}`), remembered per segment object for offset 0. */
-  segmentChain(parent: number, segment: { readonly key?: string }, offset: number): number {
-    if (offset !== 0) return this.chain(parent, `${segment.key}#${offset}`);
-    const known = this.bySegment.get(segment);
-    if (known !== undefined && known.parent === parent) return known.id;
-    const id = this.chain(parent, `${segment.key}#0`);
-    if (known === undefined) this.bySegment.set(segment, { parent, id });
     return id;
   }
 
