@@ -59,4 +59,30 @@ describe("StreamObserver", () => {
     o.push(enc(body.slice(10)), 2);
     expect(o.end(3)).toMatchObject({ done: true, first_token_s: null, tokens_streamed: 3, usage: { prompt_tokens: 7, completion_tokens: 3, cached_tokens: 4 } });
   });
+
+  it("decodes text split inside a UTF-8 character across reads, and drops a BOM only at the start", () => {
+    const text = "añ€😀"; // read back through finish_reason, which the observation keeps as it came
+    const bytes = enc(JSON.stringify({ choices: [{ index: 0, text, finish_reason: text }], usage: { prompt_tokens: 1, completion_tokens: 1 } }));
+    // Every cut point, so that each of the 2-, 3- and 4-byte characters is split once.
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const o = new StreamObserver("application/json");
+      o.push(bytes.subarray(0, cut), 1);
+      o.push(bytes.subarray(cut), 2);
+      expect(o.end(3), `cut at ${cut}`).toMatchObject({ done: true, finish_reason: text });
+    }
+    const seen: string[] = [];
+    const s = new StreamObserver("text/event-stream", { onFirstToken: () => seen.push("first") });
+    const event = enc(ev({ choices: [{ index: 0, text: "😀", finish_reason: "😀" }] }));
+    const split = event.indexOf(0xf0) + 2;
+    s.push(Uint8Array.of(0xef, 0xbb, 0xbf), 1); // a BOM first: dropped
+    s.push(event.subarray(0, split), 2);
+    s.push(event.subarray(split), 3);
+    expect(s.failure).toBeUndefined();
+    expect(s.end(4)).toMatchObject({ first_token_s: 3, tokens_streamed: 1, finish_reason: "😀" });
+
+    const j = new StreamObserver("application/json");
+    j.push(Uint8Array.of(0xef, 0xbb, 0xbf, ...bytes), 1);
+    expect(j.end(2)).toMatchObject({ done: true, finish_reason: text });
+    expect(j.failure).toBeUndefined();
+  });
 });
