@@ -142,6 +142,16 @@ export class ClientExchange {
     });
   }
 
+  /** A whole answer at once (a JSON body held until complete): head, body and end leave in one
+   *  write, with no cork held to the end of the loop turn. */
+  endWith(status: number, upstream: IncomingHttpHeaders, chunks: readonly Buffer[]): void {
+    if (this.finished) return;
+    this.writeHead(status, upstream, true);
+    this.ended = true;
+    this.res.end(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    this.uncork();
+  }
+
   end(): void {
     if (this.finished) return;
     this.ended = true;

@@ -186,8 +186,7 @@ export class UpstreamAttempt implements TokenCallbacks, Dispatcher.DispatchHandl
     }
     if (this.held.length > 0 && !ex.finished) {
       ex.instance = this.instanceId;
-      ex.writeHead(this.status, this.headers!, true);
-      for (const chunk of this.held) ex.writeChunk(chunk);
+      ex.endWith(this.status, this.headers!, this.held);
     }
     this.settle({ kind: "ok", result: settled });
   }
