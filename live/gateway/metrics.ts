@@ -1,7 +1,7 @@
 import type { CallRow } from "../../src/metrics/calls-csv.ts";
 import type { DispatchPolicy } from "../../src/policies/dispatch/policy.ts";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { Exposition } from "../emulator/prometheus.ts";
+import { Counter, Gauge, Registry } from "prom-client";
+import { Exposition, Histogram as Buckets, formatValue } from "../emulator/prometheus.ts";
 
 /** prom-client writes the text format 0.0.4 (Registry.PROMETHEUS_CONTENT_TYPE). */
 export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -63,9 +63,14 @@ export class GatewayMetrics {
     "model",
   ]);
   private readonly outputTokens = this.counter("tandem_gateway_generation_tokens_total", "Output tokens of finished calls, by model.", ["model"]);
-  private readonly e2e = this.histogram("tandem_gateway_e2e_request_latency_seconds", "Arrival at the gateway to the end of the answer, finished calls, by model.");
-  private readonly ttft = this.histogram("tandem_gateway_time_to_first_token_seconds", "Arrival at the gateway to the first token (a non-streamed answer: its end), by model.");
-  private readonly queue = this.histogram("tandem_gateway_queue_time_seconds", "Arrival at the gateway to the (last) dispatch, finished calls, by model.");
+  /** The latency histograms, per model, counted here (a prom-client observation hashes its labels
+   *  and walks an object of buckets: three per request showed in the gateway's CPU profile) and
+   *  written at scrape time in prometheus_client's form. */
+  private readonly latencies = new Map<string, ModelLatencies>();
+  /** Closed calls not yet added to the prom-client counters (added at scrape time: a counter
+   *  increment hashes its labels). */
+  private readonly pendingCalls = new Map<string, PendingCalls>();
+  private readonly pendingHttp = new Map<string, PendingHttp>();
   private readonly queueLength = this.gauge("tandem_gateway_queue_length", "Calls waiting at the gateway (for a dispatch decision or a connection), by model.", ["model"]);
   private readonly queueCapacity = this.gauge("tandem_gateway_queue_capacity", "The bound on queue_length (--max-queue); beyond it requests get 429.", ["model"]);
   private readonly inFlight = this.gauge("tandem_gateway_requests_in_flight", "Calls sent to an instance and not yet closed, by model.", ["model"]);
@@ -80,21 +85,54 @@ export class GatewayMetrics {
   policyFaults: { count: number; fallback: string } | undefined;
 
   httpRequest(route: string, status: number): void {
-    this.http.inc({ route, code: String(status) });
+    const key = route + KEY_SEPARATOR + status;
+    const pending = this.pendingHttp.get(key);
+    if (pending !== undefined) pending.count++;
+    else this.pendingHttp.set(key, { route, code: String(status), count: 1 });
   }
 
   /** A call closed (every call closes once, whatever its end). */
   callClosed(row: CallRow): void {
     const model = row.model ?? "";
-    this.calls.inc({ model, instance: row.instance ?? "", status: row.status });
-    this.promptTokens.inc({ model }, row.prompt_tokens);
+    const instance = row.instance ?? "";
+    const key = model + KEY_SEPARATOR + instance + KEY_SEPARATOR + row.status;
+    let pending = this.pendingCalls.get(key);
+    if (pending === undefined) {
+      pending = { model, instance, status: row.status, count: 0, prompt_tokens: 0, output_tokens: 0 };
+      this.pendingCalls.set(key, pending);
+    }
+    pending.count++;
+    pending.prompt_tokens += row.prompt_tokens;
     if (row.status === "finished") {
-      this.outputTokens.inc({ model }, row.output_tokens ?? 0);
-      if (row.e2e_s !== null) this.e2e.observe({ model }, row.e2e_s);
-      if (row.ttft_s !== null) this.ttft.observe({ model }, row.ttft_s);
-      if (row.queue_s !== null) this.queue.observe({ model }, row.queue_s);
+      pending.output_tokens += row.output_tokens ?? 0;
+      let l = this.latencies.get(model);
+      if (l === undefined) {
+        l = { e2e: new Buckets(LATENCY_BUCKETS), ttft: new Buckets(LATENCY_BUCKETS), queue: new Buckets(LATENCY_BUCKETS) };
+        this.latencies.set(model, l);
+      }
+      if (row.e2e_s !== null) l.e2e.observe(row.e2e_s);
+      if (row.ttft_s !== null) l.ttft.observe(row.ttft_s);
+      if (row.queue_s !== null) l.queue.observe(row.queue_s);
     } else if (row.status === "rejected") this.rejections.inc({ model, reason: reasonCode(row.reason) });
     else this.failures.inc({ model, reason: reasonCode(row.reason) });
+  }
+
+  /** Adds what closed since the last scrape to the prom-client counters. */
+  private flush(): void {
+    for (const p of this.pendingHttp.values()) {
+      if (p.count === 0) continue;
+      this.http.inc({ route: p.route, code: p.code }, p.count);
+      p.count = 0;
+    }
+    for (const p of this.pendingCalls.values()) {
+      if (p.count === 0) continue;
+      this.calls.inc({ model: p.model, instance: p.instance, status: p.status }, p.count);
+      this.promptTokens.inc({ model: p.model }, p.prompt_tokens);
+      if (p.status === "finished") this.outputTokens.inc({ model: p.model }, p.output_tokens);
+      p.count = 0;
+      p.prompt_tokens = 0;
+      p.output_tokens = 0;
+    }
   }
 
   /** A call went back to the controller after a failure before its answer began. */
@@ -141,8 +179,10 @@ export class GatewayMetrics {
       this.instanceOutstanding.set({ instance: i.instance, model: i.model }, i.outstanding);
     }
     this.draining.set(gauges.draining ? 1 : 0);
+    this.flush();
     const own = await this.registry.metrics();
     const x = new Exposition();
+    for (const [name, help, pick] of LATENCY_FAMILIES) histograms(x, name, help, this.latencies, pick);
     x.counter(
       "tandem_gateway_policy_errors",
       "Times a policy file's code threw; the call went to the fallback dispatch policy (docs/writing-policies.md).",
@@ -157,11 +197,66 @@ export class GatewayMetrics {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
-  private histogram(name: string, help: string): Histogram<"model"> {
-    return new Histogram({ name, help, labelNames: ["model"], buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  }
-
   private gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
     return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+}
+
+const KEY_SEPARATOR = "\u0000";
+
+interface ModelLatencies {
+  e2e: Buckets;
+  ttft: Buckets;
+  queue: Buckets;
+}
+
+interface PendingCalls {
+  model: string;
+  instance: string;
+  status: string;
+  count: number;
+  prompt_tokens: number;
+  output_tokens: number;
+}
+
+interface PendingHttp {
+  route: string;
+  code: string;
+  count: number;
+}
+
+const LATENCY_FAMILIES: readonly [string, string, (l: ModelLatencies) => Buckets][] = [
+  ["tandem_gateway_e2e_request_latency_seconds", "Arrival at the gateway to the end of the answer, finished calls, by model.", (l) => l.e2e],
+  ["tandem_gateway_time_to_first_token_seconds", "Arrival at the gateway to the first token (a non-streamed answer: its end), by model.", (l) => l.ttft],
+  ["tandem_gateway_queue_time_seconds", "Arrival at the gateway to the (last) dispatch, finished calls, by model.", (l) => l.queue],
+];
+
+/** One histogram family, a series per model (cumulative buckets, `le` last, then count and sum). */
+function histograms(x: Exposition, name: string, help: string, byModel: ReadonlyMap<string, ModelLatencies>, pick: (l: ModelLatencies) => Buckets): void {
+  x.family(name, "histogram", help);
+  for (const [model, l] of byModel) {
+    const h = pick(l);
+    let cumulative = 0;
+    for (let i = 0; i < h.bounds.length; i++) {
+      cumulative += h.counts[i]!;
+      x.sample(
+        `${name}_bucket`,
+        [
+          ["model", model],
+          ["le", formatValue(h.bounds[i]!)],
+        ],
+        cumulative,
+      );
+    }
+    x.sample(
+      `${name}_bucket`,
+      [
+        ["model", model],
+        ["le", "+Inf"],
+      ],
+      h.count,
+    );
+    x.sample(`${name}_count`, [["model", model]], h.count);
+    x.sample(`${name}_sum`, [["model", model]], h.sum);
   }
 }
