@@ -119,7 +119,7 @@ export function gatewayListener(ctx: GatewayContext): (req: IncomingMessage, res
     const path = q < 0 ? url : url.slice(0, q);
     const route = find(path);
     const name = route?.name ?? "other";
-    res.once("close", () => ctx.metrics.httpRequest(name, res.headersSent ? res.statusCode : 499));
+    res.on("close", () => ctx.metrics.httpRequest(name, res.headersSent ? res.statusCode : 499)); // "close" comes once: no once() wrapper
     if (route === undefined || route.method !== req.method) {
       req.resume();
       const error =

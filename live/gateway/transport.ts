@@ -38,6 +38,8 @@ const RETRY_DELAY_MS = 50;
 interface Upstream {
   pool: Pool;
   prefix: string;
+  /** prefix + a client's path, made once per path (the gateway forwards two). */
+  paths: Map<string, string>;
 }
 
 /** The gateway's CallTransport: a dispatched call is its client's request, forwarded as the client
@@ -53,6 +55,8 @@ export class GatewayTransport implements CallTransport {
   private readonly upstreams = new Map<string, Upstream>();
   private readonly headers: Record<string, string>;
   private readonly timeout_ms: number;
+  /** The clock, as the attempts read it (one function for all of them). */
+  private readonly now_s: () => number;
 
   constructor(private readonly options: GatewayTransportOptions) {
     this.headers = {
@@ -61,10 +65,12 @@ export class GatewayTransport implements CallTransport {
       ...(options.api_key !== undefined ? { authorization: `Bearer ${options.api_key}` } : {}),
     };
     this.timeout_ms = options.upstream_timeout_s * 1000;
+    const clock = options.clock;
+    this.now_s = () => clock.now_s();
     for (const [id, url] of options.urls) {
       const { origin, prefix } = parseBaseUrl(url);
       const pool = new Pool(origin, { connections: options.max_in_flight_per_instance, pipelining: 1, connect: { timeout: 2000 } });
-      this.upstreams.set(id, { pool, prefix });
+      this.upstreams.set(id, { pool, prefix, paths: new Map() });
     }
   }
 
@@ -91,12 +97,17 @@ export class GatewayTransport implements CallTransport {
     const instance = this.options.routes.instance(instanceId);
     const upstream = this.upstreams.get(instanceId)!;
     const body = ex.upstreamBody(instance.served_model, enginePriority, instance.priority_scheduling);
-    const now_s = () => this.options.clock.now_s();
+    const now_s = this.now_s;
+    let path = upstream.paths.get(ex.path);
+    if (path === undefined) {
+      path = upstream.prefix + ex.path;
+      upstream.paths.set(ex.path, path);
+    }
     for (let attempt = 1; ; attempt++) {
       ex.attempts++;
       const a = new UpstreamAttempt(now_s, instanceId, ex, progress, attempt);
       ex.upstream = a;
-      const outcome: AttemptOutcome = await a.run(upstream.pool, upstream.prefix + ex.path, this.headers, body, this.timeout_ms);
+      const outcome: AttemptOutcome = await a.run(upstream.pool, path, this.headers, body, this.timeout_ms);
       ex.upstream = undefined;
       if (outcome.kind === "ok") {
         const result = outcome.result;
