@@ -2,6 +2,7 @@ import { DEFAULT_CLUSTER, type ClusterConfig } from "../src/model/cluster-schema
 import type { ConfiguredInstance } from "../src/model/instance.ts";
 import { RngStreams } from "../src/core/rng.ts";
 import type { CallRow } from "../src/metrics/calls-csv.ts";
+import type { SampleSeriesFactory } from "../src/metrics/float-series.ts";
 import { Recorder } from "../src/metrics/recorder.ts";
 import { sloFromConfig } from "../src/metrics/slo-classes.ts";
 import { timelinePointsPerInstance } from "../src/metrics/timeline.ts";
@@ -46,6 +47,8 @@ export interface RunHooks {
   onCallClosed?: (row: CallRow) => void;
   onWorkflowClosed?: (row: WorkflowRow) => void;
   onProgress?: (progress: RunProgress) => void;
+  /** Where the recorder keeps the values behind exact percentiles; absent: in memory. */
+  series?: SampleSeriesFactory;
 }
 
 /** Lifecycle policies and how long their transitions take in model time. */
@@ -275,6 +278,7 @@ export function runRecorder(cluster: ClusterConfig, instances: readonly Configur
     onCallClosed: hooks.onCallClosed,
     onWorkflowClosed: hooks.onWorkflowClosed,
     timeline: { interval_s, max_points: timelinePointsPerInstance(instances.length) },
+    ...(hooks.series !== undefined ? { series: hooks.series } : {}),
   });
 }
 

@@ -21,6 +21,7 @@ import { ModelRoutes } from "./models.ts";
 import { GatewayOutput } from "./output.ts";
 import { gatewayListener } from "./server.ts";
 import { drainAndReport, type GatewayShutdown } from "./shutdown.ts";
+import { SampleSpill } from "./spilled-series.ts";
 import { TrafficRecorder, type RecordOptions, type RecordSummary } from "./recorder.ts";
 import { GatewayTransport } from "./transport.ts";
 import { OpenWorkflows } from "./workflows.ts";
@@ -121,6 +122,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let ctx: GatewayContext | undefined;
   const recorder = options.record !== undefined ? new TrafficRecorder(options.record) : undefined;
   const output = options.out !== undefined ? new GatewayOutput(options.out) : undefined;
+  const samples = new SampleSpill();
   const setup = await setupRun(
     {
       cluster: options.cluster,
@@ -141,6 +143,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ...(output !== undefined ? { onWorkflowClosed: (row: WorkflowRow) => output.workflowClosed(row) } : {}),
       ...(options.events !== undefined ? { events: options.events } : {}),
       ...(options.decisions !== undefined ? { decisions: options.decisions } : {}),
+      series: samples.factory,
     },
     "live",
   );
@@ -151,7 +154,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const defaults = GATEWAY_DEFAULTS;
 
   const emulators: Emulator[] = [];
-  const cleanup: (() => Promise<void> | void)[] = [];
+  const cleanup: (() => Promise<void> | void)[] = [() => samples.close()]; // runs last, after the report
   try {
     const shared =
       options.redis !== undefined ? await SharedState.connect({ url: options.redis, speedup, ...(options.redis_name !== undefined ? { name: options.redis_name } : {}) }) : undefined;

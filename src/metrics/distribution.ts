@@ -1,12 +1,12 @@
 /** Summary statistics of one latency metric, exact (from all values) or sketched (ITL). */
-import type { FloatSeries } from "./float-series.ts";
+import type { SampleSeries } from "./float-series.ts";
 import type { LogHistogram } from "./log-histogram.ts";
 import { percentileSorted } from "./percentile.ts";
 import type { Distribution } from "./report-schema.ts";
 
 export const EMPTY_DISTRIBUTION: Distribution = { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
 
-export function exactDistribution(series: FloatSeries): Distribution {
+export function exactDistribution(series: SampleSeries): Distribution {
   if (series.length === 0) return { ...EMPTY_DISTRIBUTION };
   const sorted = series.sortedCopy();
   return {

@@ -1,6 +1,18 @@
+/** Where a metric's values are kept for exact percentiles: in memory (FloatSeries), or wherever a
+ *  host puts them (the gateway spills them to a file, so a server that runs for days stays flat). */
+export interface SampleSeries {
+  readonly length: number;
+  push(value: number): void;
+  /** A sorted copy of every value pushed so far; the series can keep growing. */
+  sortedCopy(): Float64Array;
+}
+
+/** Makes the series of one metric (`name`: ttft_s, tpot_s, e2e_s, queue_s, makespan_s, slowdown). */
+export type SampleSeriesFactory = (name: string) => SampleSeries;
+
 /** A growable array of doubles: one compact Float64Array per metric instead of an object per call,
  *  so exact percentiles over millions of calls cost 8 bytes a value. */
-export class FloatSeries {
+export class FloatSeries implements SampleSeries {
   private values: Float64Array;
   private size = 0;
 

@@ -6,7 +6,7 @@ import type { CallUsage, InstanceSnapshot, InstanceSpec, LlmCall } from "../core
 import type { CallRow } from "./calls-csv.ts";
 import { SloClasses, meetsTargets, type SloClassConfig } from "./slo-classes.ts";
 import { exactDistribution, sketchedDistribution } from "./distribution.ts";
-import { FloatSeries } from "./float-series.ts";
+import { FloatSeries, type SampleSeries, type SampleSeriesFactory } from "./float-series.ts";
 import { LogHistogram } from "./log-histogram.ts";
 import type { InstanceSummary, Summary } from "./report-schema.ts";
 import { WorkflowRecorder, type WorkflowArrival, type WorkflowRow, type WorkflowStatus } from "./workflow-recorder.ts";
@@ -30,6 +30,8 @@ export interface RecorderOptions {
   onWorkflowClosed?: (row: WorkflowRow) => void;
   /** Sample per-instance timelines from the snapshots (report `timelines`); absent: none. */
   timeline?: TimelineOptions;
+  /** Where the values behind exact percentiles are kept; absent: in memory. */
+  series?: SampleSeriesFactory;
 }
 
 /** A call in flight. A class with every field set up front keeps one hidden shape for V8. */
@@ -80,10 +82,10 @@ export class Recorder {
   private readonly failures = new Map<string, number>();
 
   // Latencies of completed calls, in close order.
-  private readonly ttft_s = new FloatSeries();
-  private readonly tpot_s = new FloatSeries();
-  private readonly e2e_s = new FloatSeries();
-  private readonly queue_s = new FloatSeries();
+  private readonly ttft_s: SampleSeries;
+  private readonly tpot_s: SampleSeries;
+  private readonly e2e_s: SampleSeries;
+  private readonly queue_s: SampleSeries;
   private readonly itl_s = new LogHistogram();
   private readonly workflows: WorkflowRecorder;
   private readonly timeline: TimelineOptions | undefined;
@@ -107,7 +109,12 @@ export class Recorder {
     this.slo = targets;
     this.sloClasses = classes && new SloClasses(targets, classes);
     this.onCallClosed = opts.onCallClosed;
-    this.workflows = new WorkflowRecorder(opts.onWorkflowClosed);
+    const series = opts.series ?? (() => new FloatSeries());
+    this.ttft_s = series("ttft_s");
+    this.tpot_s = series("tpot_s");
+    this.e2e_s = series("e2e_s");
+    this.queue_s = series("queue_s");
+    this.workflows = new WorkflowRecorder(opts.onWorkflowClosed, series);
     this.timeline = opts.timeline && { ...opts.timeline };
   }
 

@@ -1,5 +1,5 @@
 import { exactDistribution } from "./distribution.ts";
-import { FloatSeries } from "./float-series.ts";
+import { FloatSeries, type SampleSeries, type SampleSeriesFactory } from "./float-series.ts";
 import type { Distribution } from "./report-schema.ts";
 
 /** What the recorder is told about a workflow when it arrives. */
@@ -53,10 +53,16 @@ export class WorkflowRecorder {
   private failed = 0;
   private withSlo = 0;
   private metSlo = 0;
-  private readonly makespan_s = new FloatSeries();
-  private readonly slowdown = new FloatSeries();
+  private readonly makespan_s: SampleSeries;
+  private readonly slowdown: SampleSeries;
 
-  constructor(private readonly onClosed: ((row: WorkflowRow) => void) | undefined) {}
+  constructor(
+    private readonly onClosed: ((row: WorkflowRow) => void) | undefined,
+    series: SampleSeriesFactory = () => new FloatSeries(),
+  ) {
+    this.makespan_s = series("makespan_s");
+    this.slowdown = series("slowdown");
+  }
 
   arrivedAt(at_s: number, info: WorkflowArrival): void {
     if (this.open.has(info.id)) throw new Error(`workflow ${info.id} arrived twice`);
