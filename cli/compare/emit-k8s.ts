@@ -33,14 +33,13 @@ export function k8sJobs(plan: K8sPlan): [Record<string, unknown>, Record<string,
   const volumeMount = { name: "results", mountPath: plan.mount };
   const labels = { "app.kubernetes.io/name": "tandem-compare", "app.kubernetes.io/instance": plan.name };
   const cpu = String(plan.cpusPerShard);
-  const shards = {
+  /** A Job of pods that each run one container on the results volume. */
+  const job = (suffix: string, counts: Record<string, unknown>, container: { name: string; command: string[]; args: string[]; env?: unknown[]; cpu: string }) => ({
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: { name: `${plan.name}-shards`, namespace: plan.namespace, labels },
+    metadata: { name: `${plan.name}-${suffix}`, namespace: plan.namespace, labels },
     spec: {
-      completionMode: "Indexed",
-      completions: plan.shards,
-      parallelism: plan.parallelism,
+      ...counts,
       backoffLimit: plan.backoffLimit,
       template: {
         metadata: { labels },
@@ -48,14 +47,13 @@ export function k8sJobs(plan: K8sPlan): [Record<string, unknown>, Record<string,
           restartPolicy: "Never",
           containers: [
             {
-              name: "shard",
+              name: container.name,
               image: plan.image,
               workingDir: plan.mount,
-              command: plan.tandem,
-              // $(SHARD_INDEX) is expanded by Kubernetes from the env below: no shell needed.
-              args: ["compare", ...plan.args, "--out", out, "--shard", `$(${SHARD_INDEX})/${plan.shards}`, ...(plan.jobsGiven ? [] : ["--jobs", cpu]), "--no-progress", "--quiet"],
-              env: [{ name: SHARD_INDEX, valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } }],
-              resources: { requests: { cpu }, limits: { cpu } },
+              command: container.command,
+              args: container.args,
+              ...(container.env !== undefined ? { env: container.env } : {}),
+              resources: { requests: { cpu: container.cpu }, limits: { cpu: container.cpu } },
               volumeMounts: [volumeMount],
             },
           ],
@@ -63,38 +61,32 @@ export function k8sJobs(plan: K8sPlan): [Record<string, unknown>, Record<string,
         },
       },
     },
-  };
+  });
+  const shards = job(
+    "shards",
+    { completionMode: "Indexed", completions: plan.shards, parallelism: plan.parallelism },
+    {
+      name: "shard",
+      command: plan.tandem,
+      // $(SHARD_INDEX) is expanded by Kubernetes from the env below: no shell needed.
+      args: ["compare", ...plan.args, "--out", out, "--shard", `$(${SHARD_INDEX})/${plan.shards}`, ...(plan.jobsGiven ? [] : ["--jobs", cpu]), "--no-progress", "--quiet"],
+      env: [{ name: SHARD_INDEX, valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } }],
+      cpu,
+    },
+  );
   const manifests = posix.join(out, `compare-shard-*-of-${plan.shards}.json`);
   const wait = `until [ "$(ls ${manifests} 2>/dev/null | wc -l)" -ge ${plan.shards} ]; do sleep 10; done`;
-  const merge = {
-    apiVersion: "batch/v1",
-    kind: "Job",
-    metadata: { name: `${plan.name}-merge`, namespace: plan.namespace, labels },
-    spec: {
-      completions: 1,
-      parallelism: 1,
-      backoffLimit: plan.backoffLimit,
-      template: {
-        metadata: { labels },
-        spec: {
-          restartPolicy: "Never",
-          containers: [
-            {
-              name: "merge",
-              image: plan.image,
-              workingDir: plan.mount,
-              command: ["sh", "-c"],
-              // Kubernetes has no job-to-job dependency: wait for every shard's manifest (each is
-              // written when its shard has finished), then merge.
-              args: [`${wait}; exec ${[...plan.tandem, "compare", "merge", out, "--out", out, "--quiet"].map(shellQuote).join(" ")}`],
-              resources: { requests: { cpu: "1" }, limits: { cpu: "1" } },
-              volumeMounts: [volumeMount],
-            },
-          ],
-          volumes: [volume],
-        },
-      },
+  // Kubernetes has no job-to-job dependency: wait for every shard's manifest (each is written when
+  // its shard has finished), then merge.
+  const merge = job(
+    "merge",
+    { completions: 1, parallelism: 1 },
+    {
+      name: "merge",
+      command: ["sh", "-c"],
+      args: [`${wait}; exec ${[...plan.tandem, "compare", "merge", out, "--out", out, "--quiet"].map(shellQuote).join(" ")}`],
+      cpu: "1",
     },
-  };
+  );
   return [shards, merge];
 }

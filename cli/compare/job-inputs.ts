@@ -4,22 +4,11 @@
  *  same grid. */
 import { createHash } from "node:crypto";
 import { setupRun } from "../../run/setup.ts";
-import type { CompareJob } from "./jobs.ts";
+import { jobRunInputs, type CompareJob } from "./jobs.ts";
 
 /** The hash `runSimulation` will record for this job: the same setup, without running. */
 export async function jobInputsSha256(job: CompareJob): Promise<string> {
-  const setup = await setupRun(
-    {
-      cluster: job.cluster,
-      clusterFile: job.clusterFile,
-      workload: job.workload,
-      scheduling: job.scheduling,
-      dispatch: job.dispatch,
-      seed: job.seed,
-      observability: job.observability,
-    },
-    "sim",
-  );
+  const setup = await setupRun(jobRunInputs(job), "sim");
   return setup.inputs_sha256;
 }
 

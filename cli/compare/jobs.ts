@@ -25,6 +25,19 @@ export interface CompareJob {
   inputs_sha256?: string;
 }
 
+/** What a job's run is made of: the options `runSimulation` and `setupRun` (its inputs hash) share. */
+export function jobRunInputs(job: CompareJob) {
+  return {
+    cluster: job.cluster,
+    clusterFile: job.clusterFile,
+    workload: job.workload,
+    scheduling: job.scheduling,
+    dispatch: job.dispatch,
+    seed: job.seed,
+    observability: job.observability,
+  };
+}
+
 export interface JobPlan {
   combos: readonly PolicyCombo[];
   /** Rates in the order given; [null] when the workload keeps its own arrival times. */

@@ -9,7 +9,7 @@ import { reportToJson, type Report } from "../../src/metrics/report-schema.ts";
 import { WORKFLOWS_CSV_HEADER, workflowRowToCsv } from "../../src/metrics/workflows-csv.ts";
 import { BufferedFileWriter } from "../file-sink.ts";
 import { runSimulation } from "../../sim/run.ts";
-import type { CompareJob } from "./jobs.ts";
+import { jobRunInputs, type CompareJob } from "./jobs.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
 
 export interface RunJobOptions {
@@ -48,13 +48,7 @@ export async function runCompareJob(job: CompareJob, options: RunJobOptions): Pr
   workflows?.write(WORKFLOWS_CSV_HEADER + "\n");
   try {
     const { report, trace_stats } = await runSimulation({
-      cluster: job.cluster,
-      clusterFile: job.clusterFile,
-      workload: job.workload,
-      scheduling: job.scheduling,
-      dispatch: job.dispatch,
-      seed: job.seed,
-      observability: job.observability,
+      ...jobRunInputs(job),
       onCallClosed: calls && ((row) => calls.write(callRowToCsv(row) + "\n")),
       onWorkflowClosed: workflows && ((row) => workflows.write(workflowRowToCsv(row) + "\n")),
     });

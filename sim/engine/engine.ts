@@ -188,18 +188,7 @@ export class Engine {
     const budget = this.scheduleRunning(this.config.max_num_batched_tokens);
     if (budget !== undefined) this.admitWaiting(budget);
     if (this.scheduled.length === 0) return undefined;
-    const used = this.kv.usedBlocks;
-    if (used > this.stats.peak_used_blocks) this.stats.peak_used_blocks = used;
-    this.stepping = true;
-    this.stepStarted_s = at_s;
-    this.stats.steps++;
-    const compute_s = this.latency.stepTime_s(this.shape);
-    const wait_s = this.kv.stepReady_at_s - at_s;
-    if (wait_s > 0) {
-      this.stats.swap_wait_s += wait_s;
-      return compute_s + wait_s;
-    }
-    return compute_s;
+    return this.launchStep(at_s);
   }
 
   /** Applies the step planned by `startStep`: KV computed, tokens sampled, finished requests freed. */
@@ -256,10 +245,16 @@ export class Engine {
     this.kv.beginStep(at_s);
     run.allocate(this.kv);
     run.shapeOf(this.shape);
+    this.steppingInRun = true;
+    return this.launchStep(at_s);
+  }
+
+  /** A planned step (its batch in `shape`, its blocks allocated) begins: the stats, and its
+   *  duration — compute, plus any wait for blocks still arriving from a lower KV tier. */
+  private launchStep(at_s: number): number {
     const used = this.kv.usedBlocks;
     if (used > this.stats.peak_used_blocks) this.stats.peak_used_blocks = used;
     this.stepping = true;
-    this.steppingInRun = true;
     this.stepStarted_s = at_s;
     this.stats.steps++;
     const compute_s = this.latency.stepTime_s(this.shape);

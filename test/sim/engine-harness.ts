@@ -11,6 +11,18 @@ import { FittedLatencyModel } from "../../src/model/fitted.ts";
 export const OVERHEAD_S = 0.005;
 export const PER_PREFILL_TOKEN_S = 0.0001;
 
+/** The harness's linear step time; `per_kv_token_s` adds a term that grows with the context. */
+export function linearLatency(per_kv_token_s = 0): FittedLatencyModel {
+  return new FittedLatencyModel({
+    schema: "tandem.latency/v1",
+    kind: "fitted",
+    model: "t",
+    gpu: "t",
+    tensor_parallel: 1,
+    coefficients: { overhead_s: OVERHEAD_S, per_prefill_token_s: PER_PREFILL_TOKEN_S, per_attention_pair_s: 0, per_decode_seq_s: 0.0002, per_kv_token_s },
+  });
+}
+
 export interface HarnessLog {
   first: string[];
   finished: string[];
@@ -18,14 +30,7 @@ export interface HarnessLog {
 }
 
 export function harness(engine: Partial<EngineConfig>, blocks: number, max_model_len = 4096) {
-  const latency = new FittedLatencyModel({
-    schema: "tandem.latency/v1",
-    kind: "fitted",
-    model: "t",
-    gpu: "t",
-    tensor_parallel: 1,
-    coefficients: { overhead_s: OVERHEAD_S, per_prefill_token_s: PER_PREFILL_TOKEN_S, per_attention_pair_s: 0, per_decode_seq_s: 0.0002, per_kv_token_s: 0 },
-  });
+  const latency = linearLatency();
   const log: HarnessLog = { first: [], finished: [], rejected: [] };
   const listener: EngineListener = {
     firstToken: (_t, r) => log.first.push(r.id),

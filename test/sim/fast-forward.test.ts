@@ -4,10 +4,10 @@ import { callRowToCsv } from "../../src/metrics/calls-csv.ts";
 import { reportToJson } from "../../src/metrics/report-schema.ts";
 import type { ClusterConfig } from "../../src/model/cluster-schema.ts";
 import { DEFAULT_ENGINE_CONFIG } from "../../src/model/engine-config.ts";
-import { FittedLatencyModel } from "../../src/model/fitted.ts";
 import { PrefixInterner, SegmentTokenIdentity } from "../../src/core/prefix-identity.ts";
 import { Engine, type EngineListener } from "../../sim/engine/engine.ts";
 import { runSimulation } from "../../sim/run.ts";
+import { linearLatency } from "./engine-harness.ts";
 import type { Workload } from "../../run/workload.ts";
 
 /** One run's outputs as bytes: report.json, calls.csv and workflows rows. */
@@ -116,14 +116,7 @@ describe("decode fast-forward", () => {
         finished: (t, r) => calls.push(`finished ${r.id} ${t} ${r.output_done}`),
         rejected: (t, r, reason) => calls.push(`rejected ${r.id} ${t} ${reason}`),
       };
-      const latency = new FittedLatencyModel({
-        schema: "tandem.latency/v1",
-        kind: "fitted",
-        model: "t",
-        gpu: "t",
-        tensor_parallel: 1,
-        coefficients: { overhead_s: 0.005, per_prefill_token_s: 0.0001, per_attention_pair_s: 0, per_decode_seq_s: 0.0002, per_kv_token_s: 1e-7 },
-      });
+      const latency = linearLatency(1e-7);
       // 40 blocks of 4 tokens: the batch outgrows them, so the run also ends at a preemption.
       const engine = new Engine("e", { ...DEFAULT_ENGINE_CONFIG, block_size: 4 }, 4096, 40, latency, listener, fastForward);
       const interner = new PrefixInterner();
